@@ -1,0 +1,1 @@
+//! `.fz_hash` files: MD5 of every compiled input file of a case.

@@ -1,0 +1,1 @@
+//! Designs of experiments: a map of axes (Cartesian product) or a table of cases.

@@ -1,0 +1,1 @@
+//! Filesystem helpers shared by the layers: unique directory renames, atomic writes, path-safe names.

@@ -1,0 +1,24 @@
+//! fz core: everything fz does, with no command line and no Python in it.
+//!
+//! Layers, each in its own module, in the order a run flows through them:
+//! [`model`] & [`config`] resolution → [`template`] (parse, compile,
+//! formula interpreters) → [`design`] (grid, table) → [`cache`] (hash
+//! files) → [`format`] (rendering maps and tables). The entry points users
+//! call (`fzi`, `fzc`) live in [`ops`].
+
+pub mod cache;
+pub mod config;
+pub mod design;
+pub mod error;
+pub mod format;
+pub mod fsutil;
+pub mod model;
+pub mod ops;
+pub mod template;
+pub mod value;
+
+pub use error::{Error, Result};
+pub use value::Value;
+
+/// The fz version, as printed by `--version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! Model resolution (inline JSON, `.json` file, alias) and validation; every key alias is resolved here, once.

@@ -1,0 +1,2 @@
+//! The user-facing operations (`fzi`, `fzc`, …) composed from the layers.
+//! Thin: argument checks and orchestration only.

@@ -1,0 +1,1 @@
+//! Formula interpreter workers (python3, Rscript): one persistent process per compile.

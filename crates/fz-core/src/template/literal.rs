@@ -1,0 +1,1 @@
+//! Python literal parsing (`ast.literal_eval` subset) for defaults and casts.

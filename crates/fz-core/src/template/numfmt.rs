@@ -1,0 +1,1 @@
+//! Java `DecimalFormat`-like number formats for formula results (`@{x | 0.00}`).
