@@ -1,1 +1,154 @@
-//! Configuration read from the environment at call time (never cached at start-up).
+//! Configuration read from the environment at call time.
+//!
+//! Upstream reads `FZ_*` variables once, at import; users of the seed set
+//! `os.environ[...]` after importing, so every operation here takes a fresh
+//! [`Config::from_env`] when it starts. This module owns parsing and
+//! defaults only; it must not act on the values.
+
+use std::str::FromStr;
+
+/// Verbosity of stderr logs, least to most verbose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing but errors the user must see.
+    Quiet,
+    /// Errors (the default).
+    Error,
+    /// Warnings too.
+    Warning,
+    /// Progress information.
+    Info,
+    /// Everything, for debugging.
+    Debug,
+}
+
+impl FromStr for LogLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "QUIET" => Ok(LogLevel::Quiet),
+            "ERROR" => Ok(LogLevel::Error),
+            "WARNING" | "WARN" => Ok(LogLevel::Warning),
+            "INFO" => Ok(LogLevel::Info),
+            "DEBUG" => Ok(LogLevel::Debug),
+            _ => Err(format!(
+                "Invalid log level: {s}. Valid levels: ['QUIET', 'ERROR', 'WARNING', 'INFO', 'DEBUG']"
+            )),
+        }
+    }
+}
+
+/// How case directories are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseNaming {
+    /// `k1=v1,k2=v2` (default).
+    Path,
+    /// `case_<12 hex of SHA-1 of the case>`.
+    Hash,
+    /// `case_<i>`, zero-padded.
+    Index,
+}
+
+impl FromStr for CaseNaming {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "path" => Ok(CaseNaming::Path),
+            "hash" => Ok(CaseNaming::Hash),
+            "index" => Ok(CaseNaming::Index),
+            _ => Err(format!(
+                "invalid case naming '{s}': expected one of path, hash, index"
+            )),
+        }
+    }
+}
+
+/// The settings fz reads from `FZ_*` environment variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `FZ_LOG_LEVEL` (default ERROR; invalid → ERROR).
+    pub log_level: LogLevel,
+    /// `FZ_INTERPRETER` (default `python`), lower-case.
+    pub interpreter: String,
+    /// `FZ_CASE_NAMING` (default path; invalid → path).
+    pub case_naming: CaseNaming,
+    /// `FZ_STATIC_CANDIDATE_MIN_SIZE` in bytes (default 1 MiB, 0 disables).
+    pub static_candidate_min_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            log_level: LogLevel::Error,
+            interpreter: "python".into(),
+            case_naming: CaseNaming::Path,
+            static_candidate_min_size: 1_048_576,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the environment now.
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a test map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let d = Config::default();
+        Config {
+            log_level: get("FZ_LOG_LEVEL")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d.log_level),
+            interpreter: get("FZ_INTERPRETER")
+                .map(|v| v.trim().to_ascii_lowercase())
+                .filter(|v| matches!(v.as_str(), "python" | "r" | "javascript" | "auto"))
+                .unwrap_or(d.interpreter),
+            case_naming: get("FZ_CASE_NAMING")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d.case_naming),
+            static_candidate_min_size: get("FZ_STATIC_CANDIDATE_MIN_SIZE")
+                .and_then(|v| parse_int(&v))
+                .unwrap_or(d.static_candidate_min_size),
+        }
+    }
+}
+
+/// Python `int()`-like parsing: blanks around, `_` between digits.
+pub fn parse_int<T: FromStr>(text: &str) -> Option<T> {
+    let t = text.trim();
+    if t.starts_with('_') || t.ends_with('_') || t.contains("__") {
+        return None;
+    }
+    t.replace('_', "").parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_falls_back() {
+        let c = Config::from_lookup(|k| match k {
+            "FZ_LOG_LEVEL" => Some("debug".into()),
+            "FZ_INTERPRETER" => Some(" R ".into()),
+            "FZ_CASE_NAMING" => Some("bogus".into()),
+            "FZ_STATIC_CANDIDATE_MIN_SIZE" => Some(" 1_000 ".into()),
+            _ => None,
+        });
+        assert_eq!(c.log_level, LogLevel::Debug);
+        assert_eq!(c.interpreter, "r");
+        assert_eq!(c.case_naming, CaseNaming::Path);
+        assert_eq!(c.static_candidate_min_size, 1000);
+        let c = Config::from_lookup(|k| (k == "FZ_INTERPRETER").then(|| "cobol".into()));
+        assert_eq!(c.interpreter, "python");
+    }
+
+    #[test]
+    fn int_parsing_like_python() {
+        assert_eq!(parse_int::<u64>(" 12 "), Some(12));
+        assert_eq!(parse_int::<u64>("1_000"), Some(1000));
+        assert_eq!(parse_int::<u64>("_1"), None);
+        assert_eq!(parse_int::<u64>("x"), None);
+    }
+}

@@ -1,1 +1,361 @@
-//! Designs of experiments: a map of axes (Cartesian product) or a table of cases.
+//! Designs of experiments: turning what the user gave as `input_variables`
+//! into the ordered list of cases.
+//!
+//! A map is a factorial design (lists are axes, the last key varies
+//! fastest); a table (JSON list of objects, CSV file, DataFrame) gives one
+//! case per row. Duplicate cases are rejected: two identical cases would
+//! write the same directory. This module must not name or create
+//! directories.
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+use indexmap::IndexMap;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// One case: variable name → value, in design order.
+pub type Case = IndexMap<String, Value>;
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Design {
+    /// A map of fixed values and axes (lists).
+    Grid(IndexMap<String, Value>),
+    /// One case per row.
+    Table(Vec<Case>),
+}
+
+impl Design {
+    /// Whether the design names no variable at all.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Design::Grid(m) => m.is_empty(),
+            Design::Table(rows) => rows.iter().all(|r| r.is_empty()),
+        }
+    }
+
+    /// The variable names, in order.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Design::Grid(m) => m.keys().cloned().collect(),
+            Design::Table(rows) => {
+                let mut names: Vec<String> = Vec::new();
+                for row in rows {
+                    for k in row.keys() {
+                        if !names.contains(k) {
+                            names.push(k.clone());
+                        }
+                    }
+                }
+                names
+            }
+        }
+    }
+
+    /// The cases, in order.
+    pub fn cases(&self) -> Result<Vec<Case>> {
+        match self {
+            Design::Grid(m) => grid_cases(m),
+            Design::Table(rows) => table_cases(rows),
+        }
+    }
+}
+
+/// The Cartesian product of the list values of `map` (last key fastest);
+/// non-list values are fixed. No list at all → the map is the only case.
+pub fn grid_cases(map: &IndexMap<String, Value>) -> Result<Vec<Case>> {
+    for (name, value) in map {
+        if let Value::List(items) = value {
+            let mut seen = HashSet::new();
+            for item in items {
+                if !seen.insert(item.py_repr()) {
+                    return Err(Error::Value(format!(
+                        "input_variables: axis '{name}' lists the value {} twice; each case must be unique",
+                        item.py_repr()
+                    )));
+                }
+            }
+        }
+    }
+    let mut cases = vec![Case::new()];
+    for (name, value) in map {
+        match value {
+            Value::List(items) => {
+                let mut next = Vec::with_capacity(cases.len() * items.len());
+                for case in &cases {
+                    for item in items {
+                        let mut c = case.clone();
+                        c.insert(name.clone(), item.clone());
+                        next.push(c);
+                    }
+                }
+                cases = next;
+            }
+            other => {
+                for case in &mut cases {
+                    case.insert(name.clone(), other.clone());
+                }
+            }
+        }
+    }
+    Ok(cases)
+}
+
+/// Rows as cases; every row must name the same variables, no two rows may
+/// be equal (the error lists the 0-based row numbers involved).
+pub fn table_cases(rows: &[Case]) -> Result<Vec<Case>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let mut by_key: IndexMap<String, Vec<usize>> = IndexMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != first.len() || !first.keys().all(|k| row.contains_key(k)) {
+            return Err(Error::Value(format!(
+                "input_variables: row {i} has columns {:?}, expected {:?}",
+                row.keys().collect::<Vec<_>>(),
+                first.keys().collect::<Vec<_>>()
+            )));
+        }
+        let key = first
+            .keys()
+            .map(|k| row.get(k).map(Value::py_repr).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\u{0}");
+        by_key.entry(key).or_default().push(i);
+    }
+    let mut dups: Vec<usize> = by_key.values().filter(|v| v.len() > 1).flatten().copied().collect();
+    if !dups.is_empty() {
+        dups.sort_unstable();
+        return Err(Error::Value(format!(
+            "input_variables table contains duplicate rows (indices {dups:?}). Each case must have a unique combination of input values."
+        )));
+    }
+    // Keep the first row's column order for every case.
+    Ok(rows
+        .iter()
+        .map(|row| first.keys().map(|k| (k.clone(), row[k].clone())).collect())
+        .collect())
+}
+
+/// A design from JSON: an object is a grid, an array of objects a table.
+pub fn from_json(json: &serde_json::Value, origin: &str) -> Result<Design> {
+    match Value::from(json) {
+        Value::Map(m) => Ok(Design::Grid(m)),
+        Value::List(items) => {
+            let mut rows = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                match item {
+                    Value::Map(m) => rows.push(m),
+                    other => {
+                        return Err(Error::Type(format!(
+                            "{origin}: row {i} of the input_variables list must be an object, got {}",
+                            other.type_name()
+                        )))
+                    }
+                }
+            }
+            Ok(Design::Table(rows))
+        }
+        other => Err(Error::Type(format!(
+            "input_variables must be a dictionary or DataFrame, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Parses `input_variables` given as text (command line): JSON (`{…}` grid
+/// or `[{…},…]` table), a `.json` file, a `.csv` file (one case per row), or
+/// the compact `a=1,b=[4,5,6],c=[0;1]` form. Relative files are resolved
+/// against `cwd`.
+pub fn from_text(text: &str, cwd: &Path) -> Result<Design> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let json: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| Error::Value(format!("input_variables: invalid JSON: {e}")))?;
+        return from_json(&json, "input_variables");
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.ends_with(".json") || lower.ends_with(".csv") {
+        let path = cwd.join(trimmed);
+        if !path.is_file() {
+            return Err(Error::NotFound(format!(
+                "input_variables file '{}' not found",
+                path.display()
+            )));
+        }
+        if lower.ends_with(".csv") {
+            return read_csv(&path).map(Design::Table);
+        }
+        let json = crate::model::read_json_file(&path)
+            .map_err(|e| Error::Value(e.to_string().replace("invalid JSON", "invalid JSON in input_variables")))?;
+        return from_json(&json, &path.display().to_string());
+    }
+    if trimmed.contains('=') {
+        return parse_compact(trimmed).map(Design::Grid);
+    }
+    Err(Error::Type(format!(
+        "input_variables must be a dictionary or DataFrame, got str ('{text}' is not JSON, a .json/.csv file, or name=value pairs)"
+    )))
+}
+
+/// Parses `a=1,b=[4,5,6],c=[0;1]`.
+pub fn parse_compact(text: &str) -> Result<IndexMap<String, Value>> {
+    let mut out = IndexMap::new();
+    for pair in split_top_level(text) {
+        let pair = pair.trim();
+        if pair.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Error::Value(format!(
+                "input_variables: '{pair}' is not name=value"
+            )));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::Value(format!("input_variables: empty name in '{pair}'")));
+        }
+        let value = value.trim();
+        let parsed = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            Some(inner) => Value::List(
+                inner
+                    .split([',', ';'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(parse_scalar)
+                    .collect(),
+            ),
+            None => parse_scalar(value),
+        };
+        out.insert(name.to_string(), parsed);
+    }
+    Ok(out)
+}
+
+/// Splits at commas outside brackets.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// A scalar from text: integer, else float, else the string itself.
+pub fn parse_scalar(text: &str) -> Value {
+    let t = text.trim();
+    if let Some(i) = crate::config::parse_int::<i64>(t) {
+        return Value::Int(i);
+    }
+    let plain = t.replace('_', "");
+    if !t.starts_with('_') && !t.ends_with('_') {
+        if let Ok(f) = plain.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(t.to_string())
+}
+
+/// Reads a CSV file as a table: header = variable names, cells typed like
+/// [`parse_scalar`], an empty cell is `None`.
+pub fn read_csv(path: &Path) -> Result<Vec<Case>> {
+    let err = |e: csv::Error| Error::Value(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(err)?;
+    let headers: Vec<String> = reader.headers().map_err(err)?.iter().map(|h| h.trim().to_string()).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(err)?;
+        let row: Case = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, cell)| {
+                let v = if cell.trim().is_empty() { Value::Null } else { parse_scalar(cell) };
+                (h.clone(), v)
+            })
+            .collect();
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names(cases: &[Case]) -> Vec<String> {
+        cases.iter().map(|c| Value::Map(c.clone()).py_str()).collect()
+    }
+
+    fn grid(j: serde_json::Value) -> Result<Vec<Case>> {
+        from_json(&j, "t")?.cases()
+    }
+
+    #[test]
+    fn grid_rules_of_the_spec() {
+        assert_eq!(
+            names(&grid(json!({"x": [1, 2], "y": [3, 4]})).unwrap()),
+            ["{'x': 1, 'y': 3}", "{'x': 1, 'y': 4}", "{'x': 2, 'y': 3}", "{'x': 2, 'y': 4}"]
+        );
+        assert_eq!(names(&grid(json!({"x": 1, "y": 2})).unwrap()), ["{'x': 1, 'y': 2}"]);
+        assert_eq!(
+            names(&grid(json!({"x": [1, 2], "y": "a b"})).unwrap()),
+            ["{'x': 1, 'y': 'a b'}", "{'x': 2, 'y': 'a b'}"]
+        );
+        assert!(grid(json!({"x": [], "y": 3})).unwrap().is_empty());
+        assert_eq!(
+            names(&grid(json!({"x": [[1, 2], [3]], "y": 3})).unwrap()),
+            ["{'x': [1, 2], 'y': 3}", "{'x': [3], 'y': 3}"]
+        );
+        assert_eq!(grid(json!({})).unwrap(), vec![Case::new()]);
+        let err = grid(json!({"x": [1, 1]})).unwrap_err().to_string();
+        assert!(err.contains("axis 'x' lists the value 1 twice"), "{err}");
+    }
+
+    #[test]
+    fn tables_keep_types_and_reject_duplicates() {
+        let cases = grid(json!([{"x": 1, "y": 0.5}, {"x": 2, "y": 1.5}])).unwrap();
+        assert_eq!(names(&cases), ["{'x': 1, 'y': 0.5}", "{'x': 2, 'y': 1.5}"]);
+        let err = grid(json!([{"x": 1}, {"x": 2}, {"x": 1}])).unwrap_err().to_string();
+        assert!(err.contains("duplicate rows (indices [0, 2])"), "{err}");
+        let err = grid(json!([{"x": 1}, {"y": 2}])).unwrap_err().to_string();
+        assert!(err.contains("row 1 has columns"), "{err}");
+        let err = grid(json!([1])).unwrap_err().to_string();
+        assert!(err.contains("row 0 of the input_variables list must be an object"), "{err}");
+    }
+
+    #[test]
+    fn compact_syntax() {
+        let m = parse_compact("a=1,b=[4,5,6],c=[0;1],d=x y,e=2.5").unwrap();
+        assert_eq!(
+            Value::Map(m).py_str(),
+            "{'a': 1, 'b': [4, 5, 6], 'c': [0, 1], 'd': 'x y', 'e': 2.5}"
+        );
+        assert!(parse_compact("a=1,b").is_err());
+    }
+
+    #[test]
+    fn text_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.csv"), "x,y\n1,a\n2.5,\n").unwrap();
+        std::fs::write(dir.path().join("v.json"), r#"{"x":[1,2]}"#).unwrap();
+        let t = from_text("d.csv", dir.path()).unwrap();
+        assert_eq!(names(&t.cases().unwrap()), ["{'x': 1, 'y': 'a'}", "{'x': 2.5, 'y': None}"]);
+        assert_eq!(from_text("v.json", dir.path()).unwrap().cases().unwrap().len(), 2);
+        assert!(matches!(from_text("nope.json", dir.path()), Err(Error::NotFound(_))));
+        let err = from_text("hello", dir.path()).unwrap_err().to_string();
+        assert!(err.starts_with("input_variables must be a dictionary or DataFrame, got str"));
+        assert_eq!(from_text("x=[1,2]", dir.path()).unwrap().cases().unwrap().len(), 2);
+    }
+}

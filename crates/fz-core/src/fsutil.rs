@@ -1,1 +1,124 @@
-//! Filesystem helpers shared by the layers: unique directory renames, atomic writes, path-safe names.
+//! Filesystem helpers shared by the layers: moving an existing output
+//! directory aside, writing files with a given mode, and copying files
+//! byte for byte with their permissions and times.
+//!
+//! Nothing here decides names of cases or what goes in them.
+
+use crate::error::{Error, Result};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// If `dir` exists, renames it to `<name>_<YYYY-MM-DD_HH-MM-SS>` (local
+/// time) in the same parent, adding `_1`, `_2`, … when that name is taken
+/// (two renames in one second never collide, nothing is ever deleted).
+/// Returns the new name, if a rename happened.
+pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>> {
+    if fs::symlink_metadata(dir).is_err() {
+        return Ok(None);
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let stamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S");
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    for n in 0..10_000u32 {
+        let candidate = if n == 0 {
+            parent.join(format!("{name}_{stamp}"))
+        } else {
+            parent.join(format!("{name}_{stamp}_{n}"))
+        };
+        // Reserve the name atomically: creating it fails if it exists, so two
+        // processes never pick the same one; rename then replaces the empty
+        // placeholder.
+        match fs::create_dir(&candidate) {
+            Ok(()) => {
+                return match fs::rename(dir, &candidate) {
+                    Ok(()) => Ok(Some(candidate)),
+                    Err(e) => {
+                        let _ = fs::remove_dir(&candidate);
+                        Err(Error::io(dir, e))
+                    }
+                };
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&candidate, e)),
+        }
+    }
+    Err(Error::Value(format!(
+        "could not find a free name to move {} aside",
+        dir.display()
+    )))
+}
+
+/// Writes `bytes` to `path` and sets its Unix permission bits to `mode`.
+pub fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    fs::write(path, bytes).map_err(|e| Error::io(path, e))?;
+    set_mode(path, mode)
+}
+
+/// Copies a file byte for byte, keeping permissions and modification time.
+pub fn copy_preserving(src: &Path, dst: &Path) -> Result<()> {
+    fs::copy(src, dst).map_err(|e| Error::io(dst, e))?;
+    if let Ok(meta) = fs::metadata(src) {
+        if let Ok(mtime) = meta.modified() {
+            if let Ok(f) = fs::File::options().write(true).open(dst) {
+                let _ = f.set_modified(mtime);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Unix permission bits of a file, if available.
+pub fn mode_of(meta: &fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+fn set_mode(path: &Path, mode: Option<u32>) -> Result<()> {
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn move_aside_never_collides() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("output");
+        let mut moved = Vec::new();
+        for i in 0..3 {
+            fs::create_dir(&out).unwrap();
+            fs::write(out.join("f"), format!("{i}")).unwrap();
+            moved.push(move_aside(&out).unwrap().unwrap());
+        }
+        assert!(!out.exists());
+        moved.sort();
+        moved.dedup();
+        assert_eq!(moved.len(), 3, "three distinct names: {moved:?}");
+        let mut contents: Vec<String> = moved
+            .iter()
+            .map(|d| fs::read_to_string(d.join("f")).unwrap())
+            .collect();
+        contents.sort();
+        assert_eq!(contents, ["0", "1", "2"], "nothing lost");
+        assert_eq!(move_aside(&out).unwrap(), None);
+    }
+}

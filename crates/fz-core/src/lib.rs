@@ -13,6 +13,8 @@ pub mod error;
 pub mod format;
 pub mod fsutil;
 pub mod model;
+pub mod naming;
+pub mod log;
 pub mod ops;
 pub mod template;
 pub mod value;

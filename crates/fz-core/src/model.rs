@@ -1,1 +1,481 @@
-//! Model resolution (inline JSON, `.json` file, alias) and validation; every key alias is resolved here, once.
+//! Model resolution and validation.
+//!
+//! A model says how to read templates (prefixes, delimiters, comment marker,
+//! interpreter) and outputs. Upstream accepts several spellings for each key
+//! and honoured them in some places only; here every alias list is resolved
+//! once, into [`Syntax`], and the rest of fz only ever reads that. This
+//! module must not read templates or touch case directories.
+
+use crate::error::{Error, Result};
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
+use std::path::{Path, PathBuf};
+
+/// Keys naming the variable prefix, highest precedence first.
+const VAR_PREFIX_KEYS: &[&str] = &["var_prefix", "varprefix", "var_char", "varchar"];
+/// Keys naming the formula prefix, highest precedence first.
+const FORMULA_PREFIX_KEYS: &[&str] = &[
+    "formula_prefix",
+    "formulaprefix",
+    "form_prefix",
+    "formprefix",
+    "formula_char",
+    "form_char",
+];
+/// Keys naming the comment marker, highest precedence first.
+const COMMENT_KEYS: &[&str] = &[
+    "commentline",
+    "comment_line",
+    "comment_char",
+    "commentchar",
+    "comment",
+];
+
+/// How templates are read: resolved from whichever key aliases a model used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Syntax {
+    /// Variable prefix `P` (default `$`).
+    pub var_prefix: String,
+    /// Formula prefix `F` (default `@`).
+    pub formula_prefix: String,
+    /// Comment marker `C` (default `#`).
+    pub comment: String,
+    /// Variable delimiters `L`,`R`; `None` means prefix-only variables.
+    pub var_delim: Option<(char, char)>,
+    /// Formula delimiters; `None` disables formulas.
+    pub formula_delim: Option<(char, char)>,
+    /// The legacy Funz variable prefix (`?x`), an alias of `var_prefix`
+    /// for the plain form. Enabled (`?`) when the variable prefix is `$`,
+    /// unless the model sets `legacy_prefix` to `""`.
+    pub legacy_prefix: Option<String>,
+}
+
+impl Default for Syntax {
+    fn default() -> Self {
+        Syntax {
+            var_prefix: "$".into(),
+            formula_prefix: "@".into(),
+            comment: "#".into(),
+            var_delim: Some(('(', ')')),
+            formula_delim: Some(('{', '}')),
+            legacy_prefix: Some("?".into()),
+        }
+    }
+}
+
+/// Per-model run timeout (`timeout` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelTimeout {
+    /// `null` or `0`: no timeout at all.
+    Unlimited,
+    /// A limit in seconds.
+    Seconds(u64),
+}
+
+/// A resolved, validated model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// The model as given (JSON object), for keys read by later layers.
+    pub raw: Map<String, Json>,
+    /// Template syntax, every alias resolved.
+    pub syntax: Syntax,
+    /// Interpreter name as written (`python`, `R`, …), if the model sets one.
+    pub interpreter: Option<String>,
+    /// Output extractors, name → spec, in model order.
+    pub output: IndexMap<String, String>,
+    /// Model identifier (`id`).
+    pub id: Option<String>,
+    /// Per-model timeout, if the model sets `timeout`.
+    pub timeout: Option<ModelTimeout>,
+    /// Non-fatal remarks found while validating (shown as warnings).
+    pub warnings: Vec<String>,
+}
+
+/// Where model aliases (`.fz/models/<name>.json`) are looked up.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The caller's working directory (project `.fz/` and relative files).
+    pub cwd: PathBuf,
+    /// The user's home directory (`~/.fz/`), if known.
+    pub home: Option<PathBuf>,
+}
+
+impl Lookup {
+    /// The current process directory and `$HOME`.
+    pub fn from_env() -> Result<Self> {
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        let home = std::env::var_os("HOME")
+            .or_else(|| std::env::var_os("USERPROFILE"))
+            .map(PathBuf::from);
+        Ok(Lookup { cwd, home })
+    }
+
+    /// Candidate files for `<kind>/<name>.json` (`kind` = `models`,
+    /// `calculators`): project first, then home.
+    pub fn alias_candidates(&self, kind: &str, name: &str) -> Vec<PathBuf> {
+        let mut out = vec![self.cwd.join(".fz").join(kind).join(format!("{name}.json"))];
+        if let Some(home) = &self.home {
+            out.push(home.join(".fz").join(kind).join(format!("{name}.json")));
+        }
+        out
+    }
+}
+
+/// Resolves a model given as text: inline JSON, a `.json` file, or an alias
+/// in `.fz/models/` (project, then home). The error names everything tried.
+pub fn resolve_model_str(text: &str, lookup: &Lookup) -> Result<Model> {
+    let trimmed = text.trim();
+    let mut tried = Vec::new();
+    if trimmed.starts_with('{') {
+        match serde_json::from_str::<Json>(trimmed) {
+            Ok(json) => return model_from_json(json, "inline model"),
+            Err(e) => tried.push(format!("invalid inline JSON ({e})")),
+        }
+    }
+    if trimmed.ends_with(".json") {
+        let path = lookup.cwd.join(trimmed);
+        if path.is_file() {
+            let json = read_json_file(&path)?;
+            return model_from_json(json, &path.display().to_string());
+        }
+        tried.push(format!("file {} not found", path.display()));
+    }
+    if is_alias_name(trimmed) {
+        for candidate in lookup.alias_candidates("models", trimmed) {
+            if !candidate.is_file() {
+                continue;
+            }
+            // An alias file that does not parse is skipped, as upstream does,
+            // but it is named in the error if nothing else is found.
+            match read_json_file(&candidate) {
+                Ok(json) => return model_from_json(json, &candidate.display().to_string()),
+                Err(e) => tried.push(e.to_string()),
+            }
+        }
+        let places: Vec<String> = lookup
+            .alias_candidates("models", trimmed)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        tried.push(format!("no alias file {}", places.join(" or ")));
+    }
+    if tried.is_empty() {
+        tried.push("not inline JSON, not a .json file and not an alias name".into());
+    }
+    Err(Error::Model(format!(
+        "model '{text}' not found: {}",
+        tried.join("; ")
+    )))
+}
+
+/// Whether `text` can name an alias file (no path separators, not empty).
+fn is_alias_name(text: &str) -> bool {
+    !text.is_empty() && !text.contains(['/', '\\', '\0']) && text != "." && text != ".."
+}
+
+/// Reads and parses a JSON file, naming the file in errors.
+pub fn read_json_file(path: &Path) -> Result<Json> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Model(format!("{}: invalid JSON: {e}", path.display())))
+}
+
+/// Validates a model given as JSON and resolves its syntax. `origin` names
+/// where it came from, for messages.
+pub fn model_from_json(json: Json, origin: &str) -> Result<Model> {
+    match json {
+        Json::Object(map) => Model::from_map(map).map_err(|e| match e {
+            Error::Model(m) => Error::Model(format!("{origin}: {m}")),
+            Error::Type(m) => Error::Type(format!("{origin}: {m}")),
+            other => other,
+        }),
+        Json::Null => Err(Error::Type(
+            "Model cannot be None. Please provide a model definition dictionary or alias string."
+                .into(),
+        )),
+        other => Err(Error::Type(format!(
+            "{origin}: model must be a JSON object, got {}",
+            json_type(&other)
+        ))),
+    }
+}
+
+/// Python-ish type name of a JSON value, for messages.
+pub fn json_type(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "NoneType",
+        Json::Bool(_) => "bool",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "int",
+        Json::Number(_) => "float",
+        Json::String(_) => "str",
+        Json::Array(_) => "list",
+        Json::Object(_) => "dict",
+    }
+}
+
+/// The first key of `keys` present in `map` (present wins, even if null).
+fn first_present<'a>(map: &'a Map<String, Json>, keys: &[&'a str]) -> Option<(&'a str, &'a Json)> {
+    keys.iter()
+        .find_map(|k| map.get(*k).map(|v| (*k, v)))
+}
+
+/// A string-valued key; `null` counts as absent.
+fn string_key(map: &Map<String, Json>, keys: &[&str]) -> Result<Option<String>> {
+    match first_present(map, keys) {
+        None | Some((_, Json::Null)) => Ok(None),
+        Some((_, Json::String(s))) => Ok(Some(s.clone())),
+        Some((k, other)) => Err(Error::Type(format!(
+            "Model '{k}' must be a string, got {}",
+            json_type(other)
+        ))),
+    }
+}
+
+/// A delimiter pair: `""` → none, 2 characters → the pair.
+fn delim_key(map: &Map<String, Json>, keys: &[&str], default: Option<(char, char)>) -> Result<Option<(char, char)>> {
+    let Some(text) = string_key(map, keys)? else {
+        return Ok(default);
+    };
+    let key = first_present(map, keys).map_or("delim", |(k, _)| k);
+    let chars: Vec<char> = text.chars().collect();
+    match chars.as_slice() {
+        [] => Ok(None),
+        [l, r] => Ok(Some((*l, *r))),
+        _ => Err(Error::Model(format!(
+            "Model '{key}' must be empty or exactly 2 characters, got {} characters: '{text}'",
+            chars.len()
+        ))),
+    }
+}
+
+impl Model {
+    /// Validates a model map and resolves every key alias.
+    pub fn from_map(map: Map<String, Json>) -> Result<Model> {
+        let mut warnings = Vec::new();
+        let var_prefix = string_key(&map, VAR_PREFIX_KEYS)?.unwrap_or_else(|| "$".into());
+        let formula_prefix =
+            string_key(&map, FORMULA_PREFIX_KEYS)?.unwrap_or_else(|| "@".into());
+        let comment = string_key(&map, COMMENT_KEYS)?.unwrap_or_else(|| "#".into());
+        for (what, value) in [
+            ("variable prefix", &var_prefix),
+            ("formula prefix", &formula_prefix),
+            ("comment marker", &comment),
+        ] {
+            if value.is_empty() {
+                return Err(Error::Model(format!("Model {what} must not be empty")));
+            }
+        }
+        let both = delim_key(&map, &["delim"], None)?;
+        let has_delim = matches!(map.get("delim"), Some(d) if !d.is_null());
+        let var_delim = delim_key(
+            &map,
+            &["var_delim"],
+            if has_delim { both } else { Some(('(', ')')) },
+        )?;
+        let formula_delim = delim_key(
+            &map,
+            &["formula_delim"],
+            if has_delim { both } else { Some(('{', '}')) },
+        )?;
+        let legacy_prefix = match map.get("legacy_prefix") {
+            None | Some(Json::Null) => (var_prefix == "$").then(|| "?".to_string()),
+            Some(Json::String(s)) if s.is_empty() => None,
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(Error::Type(format!(
+                    "Model 'legacy_prefix' must be a string, got {}",
+                    json_type(other)
+                )))
+            }
+        };
+
+        let interpreter = string_key(&map, &["interpreter"])?;
+        if let Some(name) = &interpreter {
+            if !matches!(name.to_ascii_lowercase().as_str(), "python" | "r") {
+                warnings.push(format!(
+                    "Model 'interpreter' is '{name}'. Supported interpreters: python, r, R"
+                ));
+            }
+        }
+
+        let mut output = IndexMap::new();
+        match map.get("output") {
+            None | Some(Json::Null) => {}
+            Some(Json::Object(outputs)) => {
+                for (name, spec) in outputs {
+                    match spec {
+                        Json::String(s) => {
+                            output.insert(name.clone(), s.clone());
+                        }
+                        other => {
+                            return Err(Error::Type(format!(
+                                "Model output values must be strings (shell command, optionally prefixed with 'bash://', or a 'python://', 'jq://', 'yq://' or 'xpath://' expression) or callables, got {} for key '{name}'",
+                                json_type(other)
+                            )))
+                        }
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(Error::Type(format!(
+                    "Model 'output' must be a dictionary, got {}",
+                    json_type(other)
+                )))
+            }
+        }
+
+        let id = match map.get("id") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(other) => Some(crate::Value::from(other).py_str()),
+        };
+
+        let timeout = match map.get("timeout") {
+            None => None,
+            Some(Json::Null) => Some(ModelTimeout::Unlimited),
+            Some(Json::Number(n)) => match n.as_u64() {
+                Some(0) => Some(ModelTimeout::Unlimited),
+                Some(s) => Some(ModelTimeout::Seconds(s)),
+                None => {
+                    return Err(Error::Model(format!(
+                        "Model 'timeout' must be a non-negative integer number of seconds, got {n}"
+                    )))
+                }
+            },
+            Some(other) => {
+                return Err(Error::Type(format!(
+                    "Model 'timeout' must be an integer (seconds) or null, got {}",
+                    json_type(other)
+                )))
+            }
+        };
+
+        Ok(Model {
+            syntax: Syntax {
+                var_prefix,
+                formula_prefix,
+                comment,
+                var_delim,
+                formula_delim,
+                legacy_prefix,
+            },
+            interpreter,
+            output,
+            id,
+            timeout,
+            warnings,
+            raw: map,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn model(j: Json) -> Result<Model> {
+        model_from_json(j, "test")
+    }
+
+    #[test]
+    fn defaults_without_delim_differ_for_variables_and_formulas() {
+        let m = model(json!({})).unwrap();
+        assert_eq!(m.syntax.var_delim, Some(('(', ')')));
+        assert_eq!(m.syntax.formula_delim, Some(('{', '}')));
+        assert_eq!(m.syntax.var_prefix, "$");
+        assert_eq!(m.syntax.legacy_prefix.as_deref(), Some("?"));
+    }
+
+    #[test]
+    fn first_present_alias_wins() {
+        let m = model(json!({"var_prefix": "$", "varprefix": "!"})).unwrap();
+        assert_eq!(m.syntax.var_prefix, "$");
+        let m = model(json!({"varchar": "V", "form_char": "F", "comment": "*"})).unwrap();
+        assert_eq!(m.syntax.var_prefix, "V");
+        assert_eq!(m.syntax.formula_prefix, "F");
+        assert_eq!(m.syntax.comment, "*");
+        assert_eq!(m.syntax.legacy_prefix, None, "legacy ?x only with the $ prefix");
+    }
+
+    #[test]
+    fn delim_sets_both_and_specific_keys_override() {
+        let m = model(json!({"delim": "{}"})).unwrap();
+        assert_eq!(m.syntax.var_delim, Some(('{', '}')));
+        assert_eq!(m.syntax.formula_delim, Some(('{', '}')));
+        let m = model(json!({"delim": "{}", "var_delim": "()"})).unwrap();
+        assert_eq!(m.syntax.var_delim, Some(('(', ')')));
+        assert_eq!(m.syntax.formula_delim, Some(('{', '}')));
+        let m = model(json!({"delim": ""})).unwrap();
+        assert_eq!(m.syntax.var_delim, None);
+        assert_eq!(m.syntax.formula_delim, None);
+    }
+
+    #[test]
+    fn validation_errors_name_the_key() {
+        let cases = [
+            (json!({"delim": 3}), "Model 'delim' must be a string, got int"),
+            (
+                json!({"delim": "abc"}),
+                "Model 'delim' must be empty or exactly 2 characters, got 3 characters: 'abc'",
+            ),
+            (json!({"formula_delim": "{"}), "Model 'formula_delim' must be empty or exactly 2 characters"),
+            (json!({"varprefix": 1}), "Model 'varprefix' must be a string, got int"),
+            (json!({"output": []}), "Model 'output' must be a dictionary, got list"),
+            (json!({"output": {"k": 1}}), "got int for key 'k'"),
+            (json!({"interpreter": 2}), "Model 'interpreter' must be a string"),
+            (json!({"timeout": "x"}), "Model 'timeout' must be an integer"),
+            (json!({"varprefix": ""}), "variable prefix must not be empty"),
+            (json!([1]), "model must be a JSON object, got list"),
+        ];
+        for (j, want) in cases {
+            let err = model(j.clone()).unwrap_err().to_string();
+            assert!(err.contains(want), "{j}: {err}");
+        }
+    }
+
+    #[test]
+    fn interpreter_warning_and_timeout() {
+        let m = model(json!({"interpreter": "js", "timeout": 0})).unwrap();
+        assert_eq!(m.warnings.len(), 1);
+        assert!(m.warnings[0].contains("'js'"));
+        assert_eq!(m.timeout, Some(ModelTimeout::Unlimited));
+        let m = model(json!({"timeout": 30, "interpreter": "R"})).unwrap();
+        assert!(m.warnings.is_empty());
+        assert_eq!(m.timeout, Some(ModelTimeout::Seconds(30)));
+    }
+
+    #[test]
+    fn resolution_order_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let lookup = Lookup {
+            cwd: dir.path().to_path_buf(),
+            home: Some(home.path().to_path_buf()),
+        };
+        std::fs::create_dir_all(dir.path().join(".fz/models")).unwrap();
+        std::fs::create_dir_all(home.path().join(".fz/models")).unwrap();
+        std::fs::write(dir.path().join(".fz/models/a.json"), r#"{"id":"project"}"#).unwrap();
+        std::fs::write(home.path().join(".fz/models/a.json"), r#"{"id":"home"}"#).unwrap();
+        std::fs::write(dir.path().join(".fz/models/b.json"), "{bad").unwrap();
+        std::fs::write(home.path().join(".fz/models/b.json"), r#"{"id":"homeb"}"#).unwrap();
+        std::fs::write(dir.path().join("m.json"), r#"{"id":"file"}"#).unwrap();
+
+        assert_eq!(resolve_model_str("a", &lookup).unwrap().id.as_deref(), Some("project"));
+        assert_eq!(resolve_model_str("b", &lookup).unwrap().id.as_deref(), Some("homeb"));
+        assert_eq!(resolve_model_str("m.json", &lookup).unwrap().id.as_deref(), Some("file"));
+        assert_eq!(
+            resolve_model_str(r#" {"id":"inline"}"#, &lookup).unwrap().id.as_deref(),
+            Some("inline")
+        );
+        let err = resolve_model_str("nosuch", &lookup).unwrap_err().to_string();
+        assert!(err.starts_with("model 'nosuch' not found: no alias file"), "{err}");
+        assert!(err.contains(".fz/models/nosuch.json"), "{err}");
+        let err = resolve_model_str("{bad", &lookup).unwrap_err().to_string();
+        assert!(err.contains("invalid inline JSON"), "{err}");
+        let err = resolve_model_str("x.json", &lookup).unwrap_err().to_string();
+        assert!(err.contains("x.json not found"), "{err}");
+        let err = resolve_model_str("../etc/passwd", &lookup).unwrap_err().to_string();
+        assert!(!err.contains("alias file"), "a path is never an alias: {err}");
+    }
+}

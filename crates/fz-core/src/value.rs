@@ -88,6 +88,56 @@ impl Value {
         }
     }
 
+    /// Python `json.dumps(value, sort_keys=sort_keys)`: `", "`/`": "`
+    /// separators, non-ASCII escaped, `NaN`/`Infinity` for non-finite floats.
+    pub fn py_json(&self, sort_keys: bool) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out, sort_keys);
+        out
+    }
+
+    fn write_json(&self, out: &mut String, sort_keys: bool) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) if f.is_nan() => out.push_str("NaN"),
+            Value::Float(f) if f.is_infinite() => {
+                out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
+            }
+            Value::Float(f) => out.push_str(&py_float_repr(*f)),
+            Value::Str(s) => write_json_str(s, out),
+            Value::List(items) | Value::Tuple(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_json(out, sort_keys);
+                }
+                out.push(']');
+            }
+            Value::Map(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                if sort_keys {
+                    entries.sort_by(|a, b| a.0.cmp(b.0));
+                }
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_json_str(k, out);
+                    out.push_str(": ");
+                    v.write_json(out, sort_keys);
+                }
+                out.push('}');
+            }
+        }
+    }
+
     /// The value as a number, if it is one (bools count, as in Python).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
@@ -159,6 +209,31 @@ impl From<serde_json::Value> for Value {
     fn from(json: serde_json::Value) -> Self {
         Value::from(&json)
     }
+}
+
+/// A JSON string literal with every non-ASCII character escaped, as
+/// Python's `json.dumps` does by default.
+fn write_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn write_items(items: &[Value], out: &mut String) {
@@ -296,6 +371,18 @@ mod tests {
         for (v, want) in cases {
             assert_eq!(v.py_str(), want);
         }
+    }
+
+    #[test]
+    fn py_json_matches_python_dumps() {
+        let mut map = IndexMap::new();
+        map.insert("y".to_string(), Value::Float(3.5));
+        map.insert("x".to_string(), Value::Int(1));
+        map.insert("s".to_string(), Value::Str("é\"\n".into()));
+        let v = Value::Map(map);
+        assert_eq!(v.py_json(true), r#"{"s": "\u00e9\"\n", "x": 1, "y": 3.5}"#);
+        assert_eq!(Value::Float(f64::NAN).py_json(false), "NaN");
+        assert_eq!(Value::Str("😀".into()).py_json(false), r#""\ud83d\ude00""#);
     }
 
     #[test]

@@ -4,3 +4,4 @@
 pub mod interp;
 pub mod literal;
 pub mod numfmt;
+pub mod parse;
