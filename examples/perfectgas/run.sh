@@ -33,6 +33,7 @@ fzc input.txt -m perfectgas -v "$grid" -o compiled
 
 echo
 echo "== running PerfectGazPressure.sh in every case directory"
+shopt -s nullglob
 ncases=0
 printf '%-34s %14s\n' "case" "pressure (Pa)"
 for case_dir in compiled/*/; do
