@@ -99,7 +99,10 @@ time_fzc() {
             return 1
         fi
         t1=$(now)
-        count=$(find out -mindepth 1 -maxdepth 1 -type d | wc -l)
+        count=0
+        if [[ -d out ]]; then
+            count=$(find out -mindepth 1 -maxdepth 1 -type d | wc -l)
+        fi
         if [[ $count -ne $ncases ]]; then
             echo "bench: $label fzc produced $count case directories, expected $ncases" >&2
             return 1
@@ -133,8 +136,8 @@ fi
 
 echo
 echo "fzc compile benchmark: $ncases cases, ~1 KB template, 3 formulas"
-printf '  ours (best of %d):          %s s\n' "$runs" "${ours:-n/a}"
-printf '  funz-fz 1.2 (best of %d):   %s s\n' "$upstream_runs" "${upstream:-n/a}"
+printf '  ours (best of %d):          %s\n' "$runs" "${ours:+$ours s}${ours:-n/a}"
+printf '  funz-fz 1.2 (best of %d):   %s\n' "$upstream_runs" "${upstream:+$upstream s}${upstream:-n/a}"
 if [[ -n $ours && -n $upstream ]]; then
     awk -v o="$ours" -v u="$upstream" 'BEGIN {
         if (o > 0) printf "  speed-up: %.1fx (funz-fz time / our time)\n", u / o
