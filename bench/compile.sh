@@ -136,8 +136,9 @@ fi
 
 echo
 echo "fzc compile benchmark: $ncases cases, ~1 KB template, 3 formulas"
-printf '  ours (best of %d):          %s\n' "$runs" "${ours:+$ours s}${ours:-n/a}"
-printf '  funz-fz 1.2 (best of %d):   %s\n' "$upstream_runs" "${upstream:+$upstream s}${upstream:-n/a}"
+secs() { if [[ -n $1 ]]; then echo "$1 s"; else echo "n/a"; fi; }
+printf '  ours (best of %d):          %s\n' "$runs" "$(secs "$ours")"
+printf '  funz-fz 1.2 (best of %d):   %s\n' "$upstream_runs" "$(secs "$upstream")"
 if [[ -n $ours && -n $upstream ]]; then
     awk -v o="$ours" -v u="$upstream" 'BEGIN {
         if (o > 0) printf "  speed-up: %.1fx (funz-fz time / our time)\n", u / o
