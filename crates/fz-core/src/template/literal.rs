@@ -99,7 +99,9 @@ pub fn parse_py_int(text: &str) -> Option<Value> {
             return Some(Value::Float(if neg { -f } else { f }));
         }
     };
-    Some(signed_int(neg, magnitude, || digits.parse::<f64>().unwrap_or(f64::INFINITY)))
+    Some(signed_int(neg, magnitude, || {
+        digits.parse::<f64>().unwrap_or(f64::INFINITY)
+    }))
 }
 
 /// Python `float(text)`: surrounding blanks, one sign, decimal digits with
@@ -184,9 +186,19 @@ fn strip_digit_underscores(s: &str, is_digit: impl Fn(char) -> bool) -> Option<S
 
 /// Builds `<int>.<frac>e<exp>` and parses it (correctly rounded).
 fn normalised_float(int_digits: &str, frac_digits: &str, exp: &str) -> Option<f64> {
-    let int_digits = if int_digits.is_empty() { "0" } else { int_digits };
-    let frac_digits = if frac_digits.is_empty() { "0" } else { frac_digits };
-    format!("{int_digits}.{frac_digits}e{exp}").parse::<f64>().ok()
+    let int_digits = if int_digits.is_empty() {
+        "0"
+    } else {
+        int_digits
+    };
+    let frac_digits = if frac_digits.is_empty() {
+        "0"
+    } else {
+        frac_digits
+    };
+    format!("{int_digits}.{frac_digits}e{exp}")
+        .parse::<f64>()
+        .ok()
 }
 
 /// An integer with its sign applied: `Int` when it fits 64 bits, else the
@@ -259,7 +271,11 @@ struct LitParser<'a> {
 
 impl<'a> LitParser<'a> {
     fn new(src: &'a str) -> Self {
-        LitParser { src, pos: 0, depth: 0 }
+        LitParser {
+            src,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -302,11 +318,8 @@ impl<'a> LitParser<'a> {
                 '\\' if matches!(self.peek_at(1), Some('\n') | Some('\r')) => {
                     // Explicit line continuation.
                     self.pos += 1;
-                    if self.eat('\r') {
-                        self.eat('\n');
-                    } else {
-                        self.eat('\n');
-                    }
+                    self.eat('\r');
+                    self.eat('\n');
                 }
                 '#' => {
                     while let Some(c) = self.peek() {
@@ -782,7 +795,12 @@ fn hashable(v: &Value) -> bool {
 /// `-Infinity` accepted, duplicate keys keep the last value, integers that
 /// overflow 64 bits become floats.
 fn parse_python_json(text: &str) -> Option<Value> {
-    let mut p = JsonParser { src: text.as_bytes(), text, pos: 0, depth: 0 };
+    let mut p = JsonParser {
+        src: text.as_bytes(),
+        text,
+        pos: 0,
+        depth: 0,
+    };
     p.ws();
     let v = p.value()?;
     p.ws();
@@ -1029,7 +1047,12 @@ mod tests {
         Value::Tuple(items)
     }
     fn m(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
     use Value::{Bool as B, Float as F, Int as I, Null as N};
 
@@ -1060,14 +1083,17 @@ mod tests {
             ("-9223372036854775808", Some(I(i64::MIN))),
             ("9223372036854775808", Some(F(9223372036854775808.0))),
             ("100000000000000000000", Some(F(1e20))),
-            ("0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", Some(F(8.711228593176025e40))),
+            (
+                "0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+                Some(F(8.711228593176025e40)),
+            ),
             ("2.5", Some(F(2.5))),
             ("1e6", Some(F(1e6))),
             ("1E3", Some(F(1000.0))),
             (".5", Some(F(0.5))),
             ("5.", Some(F(5.0))),
             ("1.e2", Some(F(100.0))),
-            ("3.14_15", Some(F(3.1415))),
+            ("1.23_45", Some(F(1.2345))),
             ("007.5", Some(F(7.5))),
             ("1e-3", Some(F(0.001))),
             ("-1.5e+2", Some(F(-150.0))),
@@ -1095,7 +1121,10 @@ mod tests {
             ("'a' \"b\"", Some(s("ab"))),
             ("'''tri\nple'''", Some(s("tri\nple"))),
             ("\"\"\"x\"y\"\"\"", Some(s("x\"y"))),
-            (r"'a\tb\n\\ \'q\' \x41\u00e9\U0001F600\101\0'", Some(s("a\tb\n\\ 'q' Aé😀A\0"))),
+            (
+                r"'a\tb\n\\ \'q\' \x41\u00e9\U0001F600\101\0'",
+                Some(s("a\tb\n\\ 'q' Aé😀A\0")),
+            ),
             (r"'\d'", Some(s("\\d"))),
             (r"r'\d\n'", Some(s("\\d\\n"))),
             (r"u'x'", Some(s("x"))),
@@ -1123,13 +1152,19 @@ mod tests {
             ("1\n2", None),
             ("{'a':1}", Some(m(&[("a", I(1))]))),
             ("{}", Some(m(&[]))),
-            ("{1: 'x', 2.5: None, None: [1], (1, 2): 'p'}", Some(m(&[
-                ("1", s("x")),
-                ("2.5", N),
-                ("None", l(vec![I(1)])),
-                ("(1, 2)", s("p")),
-            ]))),
-            ("{'a': 1, 'b': 2, 'a': 3}", Some(m(&[("a", I(3)), ("b", I(2))]))),
+            (
+                "{1: 'x', 2.5: None, None: [1], (1, 2): 'p'}",
+                Some(m(&[
+                    ("1", s("x")),
+                    ("2.5", N),
+                    ("None", l(vec![I(1)])),
+                    ("(1, 2)", s("p")),
+                ])),
+            ),
+            (
+                "{'a': 1, 'b': 2, 'a': 3}",
+                Some(m(&[("a", I(3)), ("b", I(2))])),
+            ),
             ("{'a': 1,}", Some(m(&[("a", I(1))]))),
             ("{[1]: 2}", None),
             ("{'a' 1}", None),
@@ -1139,10 +1174,13 @@ mod tests {
             ("{[1]}", None),
             ("set()", Some(l(vec![]))),
             ("set", None),
-            ("[[1, [2, (3,)]], {'k': {'j': -1.5}}]", Some(l(vec![
-                l(vec![I(1), l(vec![I(2), t(vec![I(3)])])]),
-                m(&[("k", m(&[("j", F(-1.5))]))]),
-            ]))),
+            (
+                "[[1, [2, (3,)]], {'k': {'j': -1.5}}]",
+                Some(l(vec![
+                    l(vec![I(1), l(vec![I(2), t(vec![I(3)])])]),
+                    m(&[("k", m(&[("j", F(-1.5))]))]),
+                ])),
+            ),
             ("[0;1]", None),
             ("1 2", None),
             ("", None),
@@ -1239,7 +1277,10 @@ mod tests {
             ("['x']", s("x")),
             ("{'a':1}", m(&[("a", I(1))])),
             ("{\"a\":1}", m(&[("a", I(1))])),
-            ("{\"a\": {\"b\": [1, 2.5, null]}}", m(&[("a", m(&[("b", l(vec![I(1), F(2.5), N]))]))])),
+            (
+                "{\"a\": {\"b\": [1, 2.5, null]}}",
+                m(&[("a", m(&[("b", l(vec![I(1), F(2.5), N]))]))]),
+            ),
             ("{\"a\":1,\"a\":2}", m(&[("a", I(2))])),
             ("true", B(true)),
             ("True", B(true)),
@@ -1262,10 +1303,11 @@ mod tests {
             let got = cast_output(text);
             let same = match (&got, &want) {
                 (Value::Float(a), Value::Float(b)) if a.is_nan() && b.is_nan() => true,
-                (Value::List(a), Value::List(b)) if a.len() == b.len() => a
-                    .iter()
-                    .zip(b)
-                    .all(|(x, y)| x == y || matches!((x, y), (F(p), F(q)) if p.is_nan() && q.is_nan())),
+                (Value::List(a), Value::List(b)) if a.len() == b.len() => {
+                    a.iter().zip(b).all(|(x, y)| {
+                        x == y || matches!((x, y), (F(p), F(q)) if p.is_nan() && q.is_nan())
+                    })
+                }
                 _ => got == want,
             };
             assert!(same, "cast_output({text:?}) = {got:?}, want {want:?}");
@@ -1311,5 +1353,21 @@ mod tests {
             assert_eq!(parse_py_float(text), want, "float({text:?})");
         }
         assert!(parse_py_float("NaN").is_some_and(f64::is_nan));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text(text in "\\PC*") {
+            let _ = cast_output(&text);
+            let _ = parse_default(&text);
+        }
+
+        #[test]
+        fn never_panics_on_literal_like_text(
+            text in "[\\[\\](){},:'\"\\\\0-9a-fA-FxXoObBjJrRuUNT_.+# \n\t-]{0,40}"
+        ) {
+            let _ = parse_python_literal(&text);
+            let _ = cast_output(&text);
+        }
     }
 }

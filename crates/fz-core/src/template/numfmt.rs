@@ -424,7 +424,7 @@ mod tests {
             ("0.0E0", -0.0001, Some("-1.0E-4")),
             ("0.0E0", f64::NAN, None), // upstream raises ValueError
             ("0.0E0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0.0E0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0.0E0", 5e-324, None),   // upstream raises ZeroDivisionError
             ("0.0E0", 99.995, Some("1.0E2")),
             ("0.00E00", 0.0, Some("0.00E00")),
             ("0.00E00", -0.0, Some("0.00E00")),
@@ -442,7 +442,7 @@ mod tests {
             ("0.00E00", -0.0001, Some("-1.00E-04")),
             ("0.00E00", f64::NAN, None), // upstream raises ValueError
             ("0.00E00", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0.00E00", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0.00E00", 5e-324, None),   // upstream raises ZeroDivisionError
             ("0.00E00", 99.995, Some("1.00E02")),
             ("0.###E0", 0.0, Some("0E0")),
             ("0.###E0", -0.0, Some("0E0")),
@@ -460,7 +460,7 @@ mod tests {
             ("0.###E0", -0.0001, Some("-1E-4")),
             ("0.###E0", f64::NAN, None), // upstream raises ValueError
             ("0.###E0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0.###E0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0.###E0", 5e-324, None),   // upstream raises ZeroDivisionError
             ("0.###E0", 99.995, Some("1E2")),
             ("##0.##E0", 0.0, Some("0E0")),
             ("##0.##E0", -0.0, Some("0E0")),
@@ -478,7 +478,7 @@ mod tests {
             ("##0.##E0", -0.0001, Some("-1E-4")),
             ("##0.##E0", f64::NAN, None), // upstream raises ValueError
             ("##0.##E0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("##0.##E0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("##0.##E0", 5e-324, None),   // upstream raises ZeroDivisionError
             ("##0.##E0", 99.995, Some("1E2")),
             ("E0", 0.0, Some("0E0")),
             ("E0", -0.0, Some("0E0")),
@@ -494,9 +494,9 @@ mod tests {
             ("E0", 9.9999, Some("1E1")),
             ("E0", 0.000123, Some("1E-4")),
             ("E0", -0.0001, Some("-1E-4")),
-            ("E0", f64::NAN, None), // upstream raises ValueError
+            ("E0", f64::NAN, None),          // upstream raises ValueError
             ("E0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("E0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("E0", 5e-324, None),            // upstream raises ZeroDivisionError
             ("E0", 99.995, Some("1E2")),
             ("0E0", 0.0, Some("0E0")),
             ("0E0", -0.0, Some("0E0")),
@@ -512,9 +512,9 @@ mod tests {
             ("0E0", 9.9999, Some("1E1")),
             ("0E0", 0.000123, Some("1E-4")),
             ("0E0", -0.0001, Some("-1E-4")),
-            ("0E0", f64::NAN, None), // upstream raises ValueError
+            ("0E0", f64::NAN, None),          // upstream raises ValueError
             ("0E0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0E0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0E0", 5e-324, None),            // upstream raises ZeroDivisionError
             ("0E0", 99.995, Some("1E2")),
             (".0E00", 0.0, Some("0.0E00")),
             (".0E00", -0.0, Some("0.0E00")),
@@ -532,7 +532,7 @@ mod tests {
             (".0E00", -0.0001, Some("-1.0E-04")),
             (".0E00", f64::NAN, None), // upstream raises ValueError
             (".0E00", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            (".0E00", 5e-324, None), // upstream raises ZeroDivisionError
+            (".0E00", 5e-324, None),   // upstream raises ZeroDivisionError
             (".0E00", 99.995, Some("1.0E02")),
             ("0.0e0", 0.0, Some("0.0E0")),
             ("0.0e0", -0.0, Some("0.0E0")),
@@ -550,7 +550,7 @@ mod tests {
             ("0.0e0", -0.0001, Some("-1.0E-4")),
             ("0.0e0", f64::NAN, None), // upstream raises ValueError
             ("0.0e0", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0.0e0", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0.0e0", 5e-324, None),   // upstream raises ZeroDivisionError
             ("0.0e0", 99.995, Some("1.0E2")),
             ("0.0E##", 0.0, Some("0.0E00")),
             ("0.0E##", -0.0, Some("0.0E00")),
@@ -568,7 +568,7 @@ mod tests {
             ("0.0E##", -0.0001, Some("-1.0E-04")),
             ("0.0E##", f64::NAN, None), // upstream raises ValueError
             ("0.0E##", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("0.0E##", 5e-324, None), // upstream raises ZeroDivisionError
+            ("0.0E##", 5e-324, None),   // upstream raises ZeroDivisionError
             ("0.0E##", 99.995, Some("1.0E02")),
             ("#,##0.00", 0.0, Some("0.00")),
             ("#,##0.00", -0.0, Some("0.00")),
@@ -656,7 +656,7 @@ mod tests {
             ("", 9.9999, None),
             ("", 0.000123, None),
             ("", -0.0001, None),
-            ("", f64::NAN, None), // upstream: None; caller prints str()
+            ("", f64::NAN, None),          // upstream: None; caller prints str()
             ("", f64::NEG_INFINITY, None), // upstream: None; caller prints str()
             ("", 5e-324, None),
             ("", 99.995, None),
@@ -764,9 +764,9 @@ mod tests {
             ("#E#", 9.9999, Some("1E1")),
             ("#E#", 0.000123, Some("1E-4")),
             ("#E#", -0.0001, Some("-1E-4")),
-            ("#E#", f64::NAN, None), // upstream raises ValueError
+            ("#E#", f64::NAN, None),          // upstream raises ValueError
             ("#E#", f64::NEG_INFINITY, None), // upstream raises OverflowError
-            ("#E#", 5e-324, None), // upstream raises ZeroDivisionError
+            ("#E#", 5e-324, None),            // upstream raises ZeroDivisionError
             ("#E#", 99.995, Some("1E2")),
             ("0.0000000000", 0.0, Some("0.0000000000")),
             ("0.0000000000", -0.0, Some("0.0000000000")),
@@ -778,7 +778,11 @@ mod tests {
             ("0.0000000000", 0.125, Some("0.1250000000")),
             ("0.0000000000", 1234.5, Some("1234.5000000000")),
             ("0.0000000000", 1e-07, Some("0.0000001000")),
-            ("0.0000000000", 1e+22, Some("10000000000000000000000.0000000000")),
+            (
+                "0.0000000000",
+                1e+22,
+                Some("10000000000000000000000.0000000000"),
+            ),
             ("0.0000000000", 9.9999, Some("9.9999000000")),
             ("0.0000000000", 0.000123, Some("0.0001230000")),
             ("0.0000000000", -0.0001, Some("-0.0001000000")),
@@ -804,5 +808,12 @@ mod tests {
         assert!(out.starts_with("0.1000000000000000055511151231257827"));
         let sci = format!("0.{}E0", "#".repeat(3000));
         assert_eq!(format_number(&sci, 2.0).as_deref(), Some("2E0"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(spec in "[0#.eE,% x-]{0,12}", bits in proptest::num::u64::ANY) {
+            let _ = format_number(&spec, f64::from_bits(bits));
+        }
     }
 }
