@@ -1,4 +1,149 @@
-//! The `fz` binary (and its multicall names fzi, fzc, fzo, fzr, fzd, fzl).
-fn main() {
-    println!("fz {}", fz_core::VERSION);
+//! The `fz` binary. One executable serves every program: invoked as `fz`
+//! it takes a subcommand; invoked as `fzi`, `fzc`, `fzo`, `fzr`, `fzd` or
+//! `fzl` (a link or copy with that name) it runs that command directly.
+//!
+//! This crate parses arguments, calls the library and prints; stdout gets
+//! the data only, everything else goes to stderr.
+
+mod args;
+mod commands;
+mod resolve;
+
+use args::{CompileArgs, FzArgs, FzCommand, InputArgs};
+use clap::{CommandFactory, Parser};
+use std::process::ExitCode;
+
+/// What went wrong, and so which exit code to use.
+pub enum Failure {
+    /// Bad command line: exit 2.
+    Usage(String),
+    /// The library refused the input: exit 1.
+    Error(String),
+}
+
+impl From<fz_core::Error> for Failure {
+    fn from(e: fz_core::Error) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+/// The program a name stands for (`fzi` → `input`, …).
+fn command_of(program: &str) -> Option<&'static str> {
+    Some(match program {
+        "fzi" => "input",
+        "fzc" => "compile",
+        "fzo" => "output",
+        "fzr" => "run",
+        "fzd" => "design",
+        "fzl" => "list",
+        _ => return None,
+    })
+}
+
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "fz".into())
+}
+
+fn main() -> ExitCode {
+    let program = program_name();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--version") {
+        let shown = if command_of(&program).is_some() {
+            program.as_str()
+        } else {
+            "fz"
+        };
+        println!("{shown} {}", fz_core::VERSION);
+        return ExitCode::SUCCESS;
+    }
+    let shown = if command_of(&program).is_some() {
+        program.clone()
+    } else {
+        "fz".to_string()
+    };
+    match run(&program, args) {
+        Ok(code) => code,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("{shown}: error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(msg)) => {
+            eprintln!("{shown}: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Parses `args` as `T` under the program name `name`; help goes to stdout
+/// (exit 0), errors become one usage line.
+fn parse<T: Parser>(name: &str, args: Vec<String>) -> Result<Result<T, ExitCode>, Failure> {
+    let cmd = T::command()
+        .name(name.to_string())
+        .bin_name(name.to_string());
+    let argv = std::iter::once(name.to_string()).chain(args);
+    match cmd.try_get_matches_from(argv) {
+        Ok(m) => T::from_arg_matches(&m)
+            .map(Ok)
+            .map_err(|e| Failure::Usage(first_line(&e.to_string()))),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                Ok(Err(ExitCode::SUCCESS))
+            }
+            _ => Err(Failure::Usage(first_line(&e.to_string()))),
+        },
+    }
+}
+
+/// The first line of a clap error, without its `error: ` prefix.
+fn first_line(msg: &str) -> String {
+    let line = msg.lines().next().unwrap_or("invalid arguments");
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
+fn run(program: &str, args: Vec<String>) -> Result<ExitCode, Failure> {
+    match command_of(program) {
+        Some("input") => match parse::<InputArgs>(program, args)? {
+            Ok(a) => commands::input(&a),
+            Err(code) => Ok(code),
+        },
+        Some("compile") => match parse::<CompileArgs>(program, args)? {
+            Ok(a) => commands::compile(&a),
+            Err(code) => Ok(code),
+        },
+        Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
+        None => run_fz(args),
+    }
+}
+
+fn run_fz(args: Vec<String>) -> Result<ExitCode, Failure> {
+    let parsed = match parse::<FzArgs>("fz", args)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    match parsed.command {
+        None => {
+            let _ = FzArgs::command().print_help();
+            println!();
+            Ok(ExitCode::from(1))
+        }
+        Some(FzCommand::Input(a)) => commands::input(&a),
+        Some(FzCommand::Compile(a)) => commands::compile(&a),
+        Some(FzCommand::Output(_)) => Err(Failure::Usage("not implemented yet: output".into())),
+        Some(FzCommand::Run(_)) => Err(Failure::Usage("not implemented yet: run".into())),
+        Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
+        Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
+        Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),
+        Some(FzCommand::Uninstall(_)) => {
+            Err(Failure::Usage("not implemented yet: uninstall".into()))
+        }
+    }
 }

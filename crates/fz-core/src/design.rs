@@ -123,7 +123,12 @@ pub fn table_cases(rows: &[Case]) -> Result<Vec<Case>> {
             .join("\u{0}");
         by_key.entry(key).or_default().push(i);
     }
-    let mut dups: Vec<usize> = by_key.values().filter(|v| v.len() > 1).flatten().copied().collect();
+    let mut dups: Vec<usize> = by_key
+        .values()
+        .filter(|v| v.len() > 1)
+        .flatten()
+        .copied()
+        .collect();
     if !dups.is_empty() {
         dups.sort_unstable();
         return Err(Error::Value(format!(
@@ -148,9 +153,9 @@ pub fn from_json(json: &serde_json::Value, origin: &str) -> Result<Design> {
                     Value::Map(m) => rows.push(m),
                     other => {
                         return Err(Error::Type(format!(
-                            "{origin}: row {i} of the input_variables list must be an object, got {}",
-                            other.type_name()
-                        )))
+                        "{origin}: row {i} of the input_variables list must be an object, got {}",
+                        other.type_name()
+                    )))
                     }
                 }
             }
@@ -186,8 +191,12 @@ pub fn from_text(text: &str, cwd: &Path) -> Result<Design> {
         if lower.ends_with(".csv") {
             return read_csv(&path).map(Design::Table);
         }
-        let json = crate::model::read_json_file(&path)
-            .map_err(|e| Error::Value(e.to_string().replace("invalid JSON", "invalid JSON in input_variables")))?;
+        let json = crate::model::read_json_file(&path).map_err(|e| {
+            Error::Value(
+                e.to_string()
+                    .replace("invalid JSON", "invalid JSON in input_variables"),
+            )
+        })?;
         return from_json(&json, &path.display().to_string());
     }
     if trimmed.contains('=') {
@@ -213,7 +222,9 @@ pub fn parse_compact(text: &str) -> Result<IndexMap<String, Value>> {
         };
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Value(format!("input_variables: empty name in '{pair}'")));
+            return Err(Error::Value(format!(
+                "input_variables: empty name in '{pair}'"
+            )));
         }
         let value = value.trim();
         let parsed = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
@@ -272,7 +283,12 @@ pub fn parse_scalar(text: &str) -> Value {
 pub fn read_csv(path: &Path) -> Result<Vec<Case>> {
     let err = |e: csv::Error| Error::Value(format!("{}: {e}", path.display()));
     let mut reader = csv::Reader::from_path(path).map_err(err)?;
-    let headers: Vec<String> = reader.headers().map_err(err)?.iter().map(|h| h.trim().to_string()).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(err)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(err)?;
@@ -280,7 +296,11 @@ pub fn read_csv(path: &Path) -> Result<Vec<Case>> {
             .iter()
             .zip(record.iter())
             .map(|(h, cell)| {
-                let v = if cell.trim().is_empty() { Value::Null } else { parse_scalar(cell) };
+                let v = if cell.trim().is_empty() {
+                    Value::Null
+                } else {
+                    parse_scalar(cell)
+                };
                 (h.clone(), v)
             })
             .collect();
@@ -295,7 +315,10 @@ mod tests {
     use serde_json::json;
 
     fn names(cases: &[Case]) -> Vec<String> {
-        cases.iter().map(|c| Value::Map(c.clone()).py_str()).collect()
+        cases
+            .iter()
+            .map(|c| Value::Map(c.clone()).py_str())
+            .collect()
     }
 
     fn grid(j: serde_json::Value) -> Result<Vec<Case>> {
@@ -306,9 +329,17 @@ mod tests {
     fn grid_rules_of_the_spec() {
         assert_eq!(
             names(&grid(json!({"x": [1, 2], "y": [3, 4]})).unwrap()),
-            ["{'x': 1, 'y': 3}", "{'x': 1, 'y': 4}", "{'x': 2, 'y': 3}", "{'x': 2, 'y': 4}"]
+            [
+                "{'x': 1, 'y': 3}",
+                "{'x': 1, 'y': 4}",
+                "{'x': 2, 'y': 3}",
+                "{'x': 2, 'y': 4}"
+            ]
         );
-        assert_eq!(names(&grid(json!({"x": 1, "y": 2})).unwrap()), ["{'x': 1, 'y': 2}"]);
+        assert_eq!(
+            names(&grid(json!({"x": 1, "y": 2})).unwrap()),
+            ["{'x': 1, 'y': 2}"]
+        );
         assert_eq!(
             names(&grid(json!({"x": [1, 2], "y": "a b"})).unwrap()),
             ["{'x': 1, 'y': 'a b'}", "{'x': 2, 'y': 'a b'}"]
@@ -327,12 +358,17 @@ mod tests {
     fn tables_keep_types_and_reject_duplicates() {
         let cases = grid(json!([{"x": 1, "y": 0.5}, {"x": 2, "y": 1.5}])).unwrap();
         assert_eq!(names(&cases), ["{'x': 1, 'y': 0.5}", "{'x': 2, 'y': 1.5}"]);
-        let err = grid(json!([{"x": 1}, {"x": 2}, {"x": 1}])).unwrap_err().to_string();
+        let err = grid(json!([{"x": 1}, {"x": 2}, {"x": 1}]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("duplicate rows (indices [0, 2])"), "{err}");
         let err = grid(json!([{"x": 1}, {"y": 2}])).unwrap_err().to_string();
         assert!(err.contains("row 1 has columns"), "{err}");
         let err = grid(json!([1])).unwrap_err().to_string();
-        assert!(err.contains("row 0 of the input_variables list must be an object"), "{err}");
+        assert!(
+            err.contains("row 0 of the input_variables list must be an object"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -351,11 +387,31 @@ mod tests {
         std::fs::write(dir.path().join("d.csv"), "x,y\n1,a\n2.5,\n").unwrap();
         std::fs::write(dir.path().join("v.json"), r#"{"x":[1,2]}"#).unwrap();
         let t = from_text("d.csv", dir.path()).unwrap();
-        assert_eq!(names(&t.cases().unwrap()), ["{'x': 1, 'y': 'a'}", "{'x': 2.5, 'y': None}"]);
-        assert_eq!(from_text("v.json", dir.path()).unwrap().cases().unwrap().len(), 2);
-        assert!(matches!(from_text("nope.json", dir.path()), Err(Error::NotFound(_))));
+        assert_eq!(
+            names(&t.cases().unwrap()),
+            ["{'x': 1, 'y': 'a'}", "{'x': 2.5, 'y': None}"]
+        );
+        assert_eq!(
+            from_text("v.json", dir.path())
+                .unwrap()
+                .cases()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(matches!(
+            from_text("nope.json", dir.path()),
+            Err(Error::NotFound(_))
+        ));
         let err = from_text("hello", dir.path()).unwrap_err().to_string();
         assert!(err.starts_with("input_variables must be a dictionary or DataFrame, got str"));
-        assert_eq!(from_text("x=[1,2]", dir.path()).unwrap().cases().unwrap().len(), 2);
+        assert_eq!(
+            from_text("x=[1,2]", dir.path())
+                .unwrap()
+                .cases()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

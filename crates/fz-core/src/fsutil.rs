@@ -53,8 +53,28 @@ pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>> {
 
 /// Writes `bytes` to `path` and sets its Unix permission bits to `mode`.
 pub fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    fs::write(path, bytes).map_err(|e| Error::io(path, e))?;
-    set_mode(path, mode)
+    use std::io::Write;
+    let mut options = fs::File::options();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    // The umask may have removed bits at creation; restore them only then
+    // (one fstat instead of a chmod per file).
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        if meta.permissions().mode() & 0o7777 != mode {
+            file.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io(path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Copies a file byte for byte, keeping permissions and modification time.
@@ -82,17 +102,6 @@ pub fn mode_of(meta: &fs::Metadata) -> Option<u32> {
         let _ = meta;
         None
     }
-}
-
-fn set_mode(path: &Path, mode: Option<u32>) -> Result<()> {
-    #[cfg(unix)]
-    if let Some(mode) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io(path, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
 }
 
 #[cfg(test)]

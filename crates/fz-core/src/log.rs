@@ -23,6 +23,14 @@ pub fn warn(msg: &str) {
     }
 }
 
+/// A warning the user should see at the default level (formula failures,
+/// defaults used): shown unless QUIET.
+pub fn notice(msg: &str) {
+    if enabled(LogLevel::Error) {
+        eprintln!("⚠️  {msg}");
+    }
+}
+
 /// An info line, indented by four spaces.
 pub fn info(msg: &str) {
     if enabled(LogLevel::Info) {

@@ -215,8 +215,7 @@ pub fn json_type(v: &Json) -> &'static str {
 
 /// The first key of `keys` present in `map` (present wins, even if null).
 fn first_present<'a>(map: &'a Map<String, Json>, keys: &[&'a str]) -> Option<(&'a str, &'a Json)> {
-    keys.iter()
-        .find_map(|k| map.get(*k).map(|v| (*k, v)))
+    keys.iter().find_map(|k| map.get(*k).map(|v| (*k, v)))
 }
 
 /// A string-valued key; `null` counts as absent.
@@ -232,7 +231,11 @@ fn string_key(map: &Map<String, Json>, keys: &[&str]) -> Result<Option<String>> 
 }
 
 /// A delimiter pair: `""` → none, 2 characters → the pair.
-fn delim_key(map: &Map<String, Json>, keys: &[&str], default: Option<(char, char)>) -> Result<Option<(char, char)>> {
+fn delim_key(
+    map: &Map<String, Json>,
+    keys: &[&str],
+    default: Option<(char, char)>,
+) -> Result<Option<(char, char)>> {
     let Some(text) = string_key(map, keys)? else {
         return Ok(default);
     };
@@ -253,8 +256,7 @@ impl Model {
     pub fn from_map(map: Map<String, Json>) -> Result<Model> {
         let mut warnings = Vec::new();
         let var_prefix = string_key(&map, VAR_PREFIX_KEYS)?.unwrap_or_else(|| "$".into());
-        let formula_prefix =
-            string_key(&map, FORMULA_PREFIX_KEYS)?.unwrap_or_else(|| "@".into());
+        let formula_prefix = string_key(&map, FORMULA_PREFIX_KEYS)?.unwrap_or_else(|| "@".into());
         let comment = string_key(&map, COMMENT_KEYS)?.unwrap_or_else(|| "#".into());
         for (what, value) in [
             ("variable prefix", &var_prefix),
@@ -369,6 +371,71 @@ impl Model {
     }
 }
 
+/// Model keys set from the command line (`--varprefix`, `--delim`, …).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--varprefix`.
+    pub var_prefix: Option<String>,
+    /// `--formulaprefix`.
+    pub formula_prefix: Option<String>,
+    /// `--delim` (both delimiter pairs).
+    pub delim: Option<String>,
+    /// `--commentline`.
+    pub comment: Option<String>,
+    /// `--interpreter`.
+    pub interpreter: Option<String>,
+    /// `--output-cmd NAME=COMMAND`, added to / replacing `output`.
+    pub outputs: Vec<(String, String)>,
+}
+
+impl Overrides {
+    /// Whether nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        self.var_prefix.is_none()
+            && self.formula_prefix.is_none()
+            && self.delim.is_none()
+            && self.comment.is_none()
+            && self.interpreter.is_none()
+            && self.outputs.is_empty()
+    }
+}
+
+impl Model {
+    /// The model with command-line overrides applied. An override replaces
+    /// every alias of its key (so `--varprefix` wins over a model's
+    /// `var_prefix`), and `--delim` replaces `var_delim`/`formula_delim`.
+    pub fn with_overrides(&self, o: &Overrides) -> Result<Model> {
+        if o.is_empty() {
+            return Ok(self.clone());
+        }
+        let mut raw = self.raw.clone();
+        let mut set = |keys: &[&str], key: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                for k in keys {
+                    raw.remove(*k);
+                }
+                raw.insert(key.to_string(), Json::String(v.clone()));
+            }
+        };
+        set(VAR_PREFIX_KEYS, "varprefix", &o.var_prefix);
+        set(FORMULA_PREFIX_KEYS, "formulaprefix", &o.formula_prefix);
+        set(&["delim", "var_delim", "formula_delim"], "delim", &o.delim);
+        set(COMMENT_KEYS, "commentline", &o.comment);
+        set(&["interpreter"], "interpreter", &o.interpreter);
+        if !o.outputs.is_empty() {
+            let mut outputs = match raw.remove("output") {
+                Some(Json::Object(m)) => m,
+                _ => Map::new(),
+            };
+            for (name, cmd) in &o.outputs {
+                outputs.insert(name.clone(), Json::String(cmd.clone()));
+            }
+            raw.insert("output".into(), Json::Object(outputs));
+        }
+        Model::from_map(raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,7 +462,10 @@ mod tests {
         assert_eq!(m.syntax.var_prefix, "V");
         assert_eq!(m.syntax.formula_prefix, "F");
         assert_eq!(m.syntax.comment, "*");
-        assert_eq!(m.syntax.legacy_prefix, None, "legacy ?x only with the $ prefix");
+        assert_eq!(
+            m.syntax.legacy_prefix, None,
+            "legacy ?x only with the $ prefix"
+        );
     }
 
     #[test]
@@ -414,18 +484,39 @@ mod tests {
     #[test]
     fn validation_errors_name_the_key() {
         let cases = [
-            (json!({"delim": 3}), "Model 'delim' must be a string, got int"),
+            (
+                json!({"delim": 3}),
+                "Model 'delim' must be a string, got int",
+            ),
             (
                 json!({"delim": "abc"}),
                 "Model 'delim' must be empty or exactly 2 characters, got 3 characters: 'abc'",
             ),
-            (json!({"formula_delim": "{"}), "Model 'formula_delim' must be empty or exactly 2 characters"),
-            (json!({"varprefix": 1}), "Model 'varprefix' must be a string, got int"),
-            (json!({"output": []}), "Model 'output' must be a dictionary, got list"),
+            (
+                json!({"formula_delim": "{"}),
+                "Model 'formula_delim' must be empty or exactly 2 characters",
+            ),
+            (
+                json!({"varprefix": 1}),
+                "Model 'varprefix' must be a string, got int",
+            ),
+            (
+                json!({"output": []}),
+                "Model 'output' must be a dictionary, got list",
+            ),
             (json!({"output": {"k": 1}}), "got int for key 'k'"),
-            (json!({"interpreter": 2}), "Model 'interpreter' must be a string"),
-            (json!({"timeout": "x"}), "Model 'timeout' must be an integer"),
-            (json!({"varprefix": ""}), "variable prefix must not be empty"),
+            (
+                json!({"interpreter": 2}),
+                "Model 'interpreter' must be a string",
+            ),
+            (
+                json!({"timeout": "x"}),
+                "Model 'timeout' must be an integer",
+            ),
+            (
+                json!({"varprefix": ""}),
+                "variable prefix must not be empty",
+            ),
             (json!([1]), "model must be a JSON object, got list"),
         ];
         for (j, want) in cases {
@@ -446,6 +537,26 @@ mod tests {
     }
 
     #[test]
+    fn overrides_replace_every_alias() {
+        let m = model(json!({"var_prefix": "%", "var_delim": "()", "output": {"a": "x"}})).unwrap();
+        let o = Overrides {
+            var_prefix: Some("$".into()),
+            delim: Some("{}".into()),
+            outputs: vec![("b".into(), "echo 1".into())],
+            ..Default::default()
+        };
+        let m = m.with_overrides(&o).unwrap();
+        assert_eq!(m.syntax.var_prefix, "$");
+        assert_eq!(m.syntax.var_delim, Some(('{', '}')));
+        assert_eq!(m.output.keys().collect::<Vec<_>>(), ["a", "b"]);
+        let bad = Overrides {
+            delim: Some("{".into()),
+            ..Default::default()
+        };
+        assert!(m.with_overrides(&bad).is_err());
+    }
+
+    #[test]
     fn resolution_order_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
@@ -461,21 +572,45 @@ mod tests {
         std::fs::write(home.path().join(".fz/models/b.json"), r#"{"id":"homeb"}"#).unwrap();
         std::fs::write(dir.path().join("m.json"), r#"{"id":"file"}"#).unwrap();
 
-        assert_eq!(resolve_model_str("a", &lookup).unwrap().id.as_deref(), Some("project"));
-        assert_eq!(resolve_model_str("b", &lookup).unwrap().id.as_deref(), Some("homeb"));
-        assert_eq!(resolve_model_str("m.json", &lookup).unwrap().id.as_deref(), Some("file"));
         assert_eq!(
-            resolve_model_str(r#" {"id":"inline"}"#, &lookup).unwrap().id.as_deref(),
+            resolve_model_str("a", &lookup).unwrap().id.as_deref(),
+            Some("project")
+        );
+        assert_eq!(
+            resolve_model_str("b", &lookup).unwrap().id.as_deref(),
+            Some("homeb")
+        );
+        assert_eq!(
+            resolve_model_str("m.json", &lookup).unwrap().id.as_deref(),
+            Some("file")
+        );
+        assert_eq!(
+            resolve_model_str(r#" {"id":"inline"}"#, &lookup)
+                .unwrap()
+                .id
+                .as_deref(),
             Some("inline")
         );
-        let err = resolve_model_str("nosuch", &lookup).unwrap_err().to_string();
-        assert!(err.starts_with("model 'nosuch' not found: no alias file"), "{err}");
+        let err = resolve_model_str("nosuch", &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("model 'nosuch' not found: no alias file"),
+            "{err}"
+        );
         assert!(err.contains(".fz/models/nosuch.json"), "{err}");
         let err = resolve_model_str("{bad", &lookup).unwrap_err().to_string();
         assert!(err.contains("invalid inline JSON"), "{err}");
-        let err = resolve_model_str("x.json", &lookup).unwrap_err().to_string();
+        let err = resolve_model_str("x.json", &lookup)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.json not found"), "{err}");
-        let err = resolve_model_str("../etc/passwd", &lookup).unwrap_err().to_string();
-        assert!(!err.contains("alias file"), "a path is never an alias: {err}");
+        let err = resolve_model_str("../etc/passwd", &lookup)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("alias file"),
+            "a path is never an alias: {err}"
+        );
     }
 }

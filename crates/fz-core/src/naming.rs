@@ -3,11 +3,13 @@
 //!
 //! Path names are made safe here, once: a value can never create a
 //! subdirectory, escape the output directory or exceed the 255-byte name
-//! limit. Escaping (documented in docs/compatibility.md): `%`, `/`, `\`,
-//! `,`, `=`, NUL and control characters are written `%XX`; a name longer
-//! than 255 bytes is cut and suffixed with `~` and 12 hex digits of its
-//! SHA-1, and the `cases.csv` manifest is then written so the values stay
-//! recoverable. This module must not create directories.
+//! limit, while ordinary values keep upstream's names exactly. Escaping
+//! (documented in docs/compatibility.md): `/`, NUL and control characters
+//! are written `%XX`, and so is a `%` that is followed by two hex digits
+//! (so decoding is exact and `50%` stays `50%`); a name longer than 255
+//! bytes is cut and suffixed with `~` and 12 hex digits of its SHA-1, and
+//! the `cases.csv` manifest is then written so the values stay recoverable.
+//! This module must not create directories.
 
 use crate::config::CaseNaming;
 use crate::design::Case;
@@ -25,11 +27,14 @@ pub const MANIFEST: &str = "cases.csv";
 /// Escapes a key or value for use inside a `k=v,…` directory name.
 pub fn escape_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let hex_follows = bytes.len() > i + 2
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit();
         match c {
-            '%' | '/' | '\\' | ',' | '=' => {
-                let _ = write!(out, "%{:02X}", c as u32);
-            }
+            '/' => out.push_str("%2F"),
+            '%' if hex_follows => out.push_str("%25"),
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "%{:02X}", c as u32);
             }
@@ -39,14 +44,18 @@ pub fn escape_component(text: &str) -> String {
     out
 }
 
-/// Reverses [`escape_component`] (unknown `%` sequences are kept as is).
+/// Reverses [`escape_component`].
 pub fn unescape_component(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            if let Some(b) = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = text
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -93,7 +102,10 @@ pub fn path_name(case: &Case) -> (String, bool) {
 /// The `case_<12 hex>` name: SHA-1 of the case as Python's
 /// `json.dumps(case, sort_keys=True)`, as upstream 1.2 names it.
 pub fn hash_name(case: &Case) -> String {
-    format!("case_{}", sha1_12(&crate::Value::Map(case.clone()).py_json(true)))
+    format!(
+        "case_{}",
+        sha1_12(&crate::Value::Map(case.clone()).py_json(true))
+    )
 }
 
 /// The `case_<i>` name, zero-padded to the width of `total - 1`.
@@ -133,7 +145,8 @@ pub fn case_names(cases: &[Case], naming: CaseNaming) -> (Vec<String>, bool) {
 /// Writes `cases.csv`: header `case,<vars…>`, one row per case.
 pub fn write_manifest(dir: &Path, names: &[String], cases: &[Case]) -> Result<()> {
     let path = dir.join(MANIFEST);
-    let mut w = csv::Writer::from_path(&path).map_err(|e| Error::Value(format!("{}: {e}", path.display())))?;
+    let mut w = csv::Writer::from_path(&path)
+        .map_err(|e| Error::Value(format!("{}: {e}", path.display())))?;
     let mut header = vec!["case".to_string()];
     if let Some(first) = cases.first() {
         header.extend(first.keys().cloned());
@@ -154,14 +167,23 @@ mod tests {
     use crate::Value;
 
     fn case(pairs: &[(&str, Value)]) -> Case {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
     fn path_names_like_python_str() {
         let cases = [
-            (case(&[("a", Value::Int(1)), ("b", Value::Float(2.0))]), "a=1,b=2.0"),
-            (case(&[("a", Value::Float(1e-7)), ("b", Value::Bool(true))]), "a=1e-07,b=True"),
+            (
+                case(&[("a", Value::Int(1)), ("b", Value::Float(2.0))]),
+                "a=1,b=2.0",
+            ),
+            (
+                case(&[("a", Value::Float(1e-7)), ("b", Value::Bool(true))]),
+                "a=1e-07,b=True",
+            ),
             (case(&[("a", Value::Float(1e16))]), "a=1e+16"),
             (case(&[("b", Value::Str("x y".into()))]), "b=x y"),
         ];
@@ -176,6 +198,9 @@ mod tests {
             "../../etc",
             "s/t",
             "a,b=c",
+            "%2F",
+            "50%",
+            "%+1",
             "nul\0x",
             "tab\tnl\n",
             "100%",
@@ -184,23 +209,36 @@ mod tests {
         ];
         for v in hostile {
             let (name, _) = path_name(&case(&[("k", Value::Str(v.into()))]));
-            assert!(!name.contains('/') && !name.contains('\0') && !name.contains('\n'), "{name:?}");
+            assert!(
+                !name.contains('/') && !name.contains('\0') && !name.contains('\n'),
+                "{name:?}"
+            );
             assert_ne!(name, "..");
             let value = name.strip_prefix("k=").unwrap();
             assert_eq!(unescape_component(value), v);
         }
         assert_eq!(path_name(&case(&[("../k", Value::Int(1))])).0, "..%2Fk=1");
+        assert_eq!(
+            path_name(&case(&[("k", Value::Str("50% a,b".into()))])).0,
+            "k=50% a,b"
+        );
     }
 
     #[test]
     fn long_names_are_cut_with_a_hash() {
-        let long: Case = (0..40).map(|i| (format!("variable_{i}"), Value::Float(0.1 + i as f64))).collect();
+        let long: Case = (0..40)
+            .map(|i| (format!("variable_{i}"), Value::Float(0.1 + i as f64)))
+            .collect();
         let (name, shortened) = path_name(&long);
         assert!(shortened);
         assert!(name.len() <= MAX_NAME_BYTES);
         let mut other = long.clone();
         other.insert("variable_39".into(), Value::Int(0));
-        assert_ne!(path_name(&other).0, name, "different cases, different names");
+        assert_ne!(
+            path_name(&other).0,
+            name,
+            "different cases, different names"
+        );
         let (names, manifest) = case_names(&[long], CaseNaming::Path);
         assert!(manifest);
         assert_eq!(names[0], name);

@@ -175,11 +175,9 @@ impl Value {
             Value::List(items) | Value::Tuple(items) => {
                 J::Array(items.iter().map(Value::to_json).collect())
             }
-            Value::Map(map) => J::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }

@@ -94,9 +94,18 @@ mod tests {
     fn md5_and_render() {
         assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
         let lines = [
-            HashLine { md5: md5_hex(b"b"), path: "sub/deep.txt".into() },
-            HashLine { md5: md5_hex(b"a"), path: "main.txt".into() },
-            HashLine { md5: md5_hex(b"c"), path: "bin.dat".into() },
+            HashLine {
+                md5: md5_hex(b"b"),
+                path: "sub/deep.txt".into(),
+            },
+            HashLine {
+                md5: md5_hex(b"a"),
+                path: "main.txt".into(),
+            },
+            HashLine {
+                md5: md5_hex(b"c"),
+                path: "bin.dat".into(),
+            },
         ];
         let text = render(&[], &lines);
         let paths: Vec<&str> = text.lines().map(|l| &l[34..]).collect();
@@ -107,8 +116,14 @@ mod tests {
 
     #[test]
     fn static_lines_come_first() {
-        let s = [HashLine { md5: md5_hex(b"s"), path: "/abs/w.csv".into() }];
-        let f = [HashLine { md5: md5_hex(b"a"), path: "a.txt".into() }];
+        let s = [HashLine {
+            md5: md5_hex(b"s"),
+            path: "/abs/w.csv".into(),
+        }];
+        let f = [HashLine {
+            md5: md5_hex(b"a"),
+            path: "a.txt".into(),
+        }];
         let text = render(&s, &f);
         assert!(text.starts_with(&format!("{}  /abs/w.csv\n", md5_hex(b"s"))));
     }

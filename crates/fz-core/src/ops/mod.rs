@@ -1,2 +1,5 @@
 //! The user-facing operations (`fzi`, `fzc`, …) composed from the layers.
 //! Thin: argument checks and orchestration only.
+
+pub mod compile;
+pub mod input;

@@ -51,7 +51,12 @@ pub struct Rendered<'t> {
 
 /// The text a variable reference becomes: its value, else its default,
 /// else itself.
-fn var_text<'a>(t: &'a Template, v: &VarRef, vars: &CaseVars, defaulted: &mut Vec<(String, String)>) -> std::borrow::Cow<'a, str> {
+fn var_text<'a>(
+    t: &'a Template,
+    v: &VarRef,
+    vars: &CaseVars,
+    defaulted: &mut Vec<(String, String)>,
+) -> std::borrow::Cow<'a, str> {
     if let Some(value) = vars.get(&v.name) {
         return value.py_str().into();
     }
@@ -64,7 +69,12 @@ fn var_text<'a>(t: &'a Template, v: &VarRef, vars: &CaseVars, defaulted: &mut Ve
     t.text(&v.raw).into()
 }
 
-fn render_pieces(t: &Template, pieces: &[Piece], vars: &CaseVars, defaulted: &mut Vec<(String, String)>) -> String {
+fn render_pieces(
+    t: &Template,
+    pieces: &[Piece],
+    vars: &CaseVars,
+    defaulted: &mut Vec<(String, String)>,
+) -> String {
     let mut out = String::new();
     for p in pieces {
         match p {
@@ -87,7 +97,12 @@ pub fn dedent(lines: Vec<(usize, String)>) -> Vec<(usize, String)> {
     lines
         .into_iter()
         .map(|(n, l)| {
-            let cut: usize = l.chars().take(indent).take_while(|c| c.is_whitespace()).map(char::len_utf8).sum();
+            let cut: usize = l
+                .chars()
+                .take(indent)
+                .take_while(|c| c.is_whitespace())
+                .map(char::len_utf8)
+                .sum();
             (n, l[cut..].to_string())
         })
         .collect()
@@ -103,7 +118,9 @@ pub fn render<'t>(t: &'t Template, vars: &CaseVars) -> Rendered<'t> {
             Segment::Piece(Piece::Text(r)) => parts.push(Part::Text(r.clone())),
             Segment::Piece(Piece::Var(v)) => {
                 if vars.contains_key(&v.name) || v.default.is_some() {
-                    parts.push(Part::Owned(var_text(t, v, vars, &mut defaulted).into_owned()));
+                    parts.push(Part::Owned(
+                        var_text(t, v, vars, &mut defaulted).into_owned(),
+                    ));
                 } else {
                     parts.push(Part::Text(v.raw.clone()));
                 }
@@ -211,7 +228,10 @@ mod tests {
     use crate::template::parse::parse;
 
     fn vars(pairs: &[(&str, Value)]) -> CaseVars {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     fn syn(delim: &str) -> Syntax {
@@ -275,7 +295,10 @@ mod tests {
             (
                 "p=$x q=${x} r=$y",
                 "{}",
-                vars(&[("x", Value::Str("C:\\new".into())), ("y", Value::Str("x\\g<0>".into()))]),
+                vars(&[
+                    ("x", Value::Str("C:\\new".into())),
+                    ("y", Value::Str("x\\g<0>".into())),
+                ]),
                 "p=C:\\new q=C:\\new r=x\\g<0>",
             ),
             // Legacy `?x`.
@@ -288,7 +311,11 @@ mod tests {
             ("#@ y = $x + $z", "{}", x1.clone(), "#@ y = 1 + $z"),
         ];
         for (src, delim, v, want) in cases {
-            assert_eq!(subst(src, &syn(delim), &v), want, "template {src:?} delim {delim:?}");
+            assert_eq!(
+                subst(src, &syn(delim), &v),
+                want,
+                "template {src:?} delim {delim:?}"
+            );
         }
     }
 
@@ -349,8 +376,14 @@ mod tests {
             ],
         };
         let (text, warnings) = r.finish("in.txt", Some(&outcome));
-        assert!(text.ends_with("T=293.15\nP=4.00\nbad=@{undefined_fn(2)}\n"), "{text}");
-        assert!(text.starts_with("#@ import math\n"), "context lines are kept");
+        assert!(
+            text.ends_with("T=293.15\nP=4.00\nbad=@{undefined_fn(2)}\n"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("#@ import math\n"),
+            "context lines are kept"
+        );
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].starts_with("in.txt:6: formula 'undefined_fn(2)' failed: NameError"));
     }
@@ -364,7 +397,11 @@ mod tests {
 
     #[test]
     fn dedent_counts_characters() {
-        let d = dedent(vec![(1, "  a".into()), (2, "".into()), (3, "\t\tb".into())]);
+        let d = dedent(vec![
+            (1, "  a".into()),
+            (2, "".into()),
+            (3, "\t\t\tb".into()),
+        ]);
         assert_eq!(d, vec![(1, "a".into()), (2, "".into()), (3, "\tb".into())]);
     }
 }

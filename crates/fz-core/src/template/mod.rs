@@ -1,7 +1,10 @@
 //! Input templates: parsing variables, formulas and context lines,
 //! compiling them per case, and evaluating formulas in interpreter workers.
 
+pub mod compile;
+pub mod input;
 pub mod interp;
 pub mod literal;
 pub mod numfmt;
 pub mod parse;
+pub mod static_objects;

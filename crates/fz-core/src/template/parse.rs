@@ -228,7 +228,8 @@ impl Scanner<'_> {
         let lead = text.len() - trimmed.len();
         let marker_len = self.syntax.comment.len() + self.syntax.formula_prefix.len();
         if !(trimmed.starts_with(self.syntax.comment.as_str())
-            && trimmed[self.syntax.comment.len()..].starts_with(self.syntax.formula_prefix.as_str()))
+            && trimmed[self.syntax.comment.len()..]
+                .starts_with(self.syntax.formula_prefix.as_str()))
         {
             return None;
         }
@@ -274,7 +275,13 @@ impl Scanner<'_> {
 
     /// Scans ordinary text from `start`, stopping at the end of the line
     /// unless a formula runs past it; returns where it stopped.
-    fn scan_segments(&self, start: usize, line_end: usize, line_no: usize, out: &mut Vec<Segment>) -> usize {
+    fn scan_segments(
+        &self,
+        start: usize,
+        line_end: usize,
+        line_no: usize,
+        out: &mut Vec<Segment>,
+    ) -> usize {
         let mut text_start = start;
         let mut i = start;
         let mut end = line_end;
@@ -304,7 +311,9 @@ impl Scanner<'_> {
             if i > end {
                 // A formula or variable ran over the line end: finish that
                 // line too, so context-line detection starts on a line start.
-                end = self.src[i..].find('\n').map_or(self.src.len(), |k| i + k + 1);
+                end = self.src[i..]
+                    .find('\n')
+                    .map_or(self.src.len(), |k| i + k + 1);
             }
         }
         self.flush(out, text_start, i);
@@ -345,7 +354,7 @@ impl Scanner<'_> {
             });
         }
         let default_text = after_name.strip_prefix('~')?;
-        let close = default_text.find(|c| c == r || c == '\n')?;
+        let close = default_text.find([r, '\n'])?;
         if !default_text[close..].starts_with(r) {
             return None;
         }
@@ -544,7 +553,11 @@ mod tests {
         let t = parse("e=$(v~7;comment;[0,1]) w=${w~x}".into(), &syntax("$", "()"));
         let refs = t.var_refs();
         assert_eq!(refs[0].default.as_deref(), Some("7"));
-        assert_eq!(refs.len(), 1, "${{w~x}} is not a variable with () delimiters");
+        assert_eq!(
+            refs.len(),
+            1,
+            "${{w~x}} is not a variable with () delimiters"
+        );
     }
 
     #[test]
@@ -622,6 +635,9 @@ mod tests {
             }
         }
         assert_eq!(rebuilt, src);
-        assert_eq!(t.context[0].line, 5, "line numbers count multi-line formulas");
+        assert_eq!(
+            t.context[0].line, 5,
+            "line numbers count multi-line formulas"
+        );
     }
 }

@@ -1,0 +1,139 @@
+//! Command-line arguments of every fz program, as upstream spells them
+//! (aliases included). Parsing only: no resolution, no I/O.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Options shared by fzi, fzc, fzo and fzr: the model and its inline keys.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModelArgs {
+    /// Model: inline JSON, a .json file, or an alias in .fz/models/.
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+    /// Variable prefix (sets the model's `varprefix`).
+    #[arg(long)]
+    pub varprefix: Option<String>,
+    /// Formula prefix (sets `formulaprefix`).
+    #[arg(long)]
+    pub formulaprefix: Option<String>,
+    /// Delimiters of variables and formulas, two characters or "" (sets `delim`).
+    #[arg(long)]
+    pub delim: Option<String>,
+    /// Comment marker (sets `commentline`).
+    #[arg(long)]
+    pub commentline: Option<String>,
+    /// Formula interpreter: python or R (sets `interpreter`).
+    #[arg(long)]
+    pub interpreter: Option<String>,
+    /// Output extractor NAME=COMMAND (repeatable; adds to the model's `output`).
+    #[arg(long = "output-cmd", value_name = "NAME=COMMAND")]
+    pub output_cmd: Vec<String>,
+}
+
+/// The input path, positional or `--input_path`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputPathArgs {
+    /// Input file or directory.
+    #[arg(value_name = "INPUT_PATH")]
+    pub input_path_pos: Option<String>,
+    /// Input file or directory (alternative to the positional argument).
+    #[arg(long = "input_path", short = 'i', value_name = "INPUT_PATH")]
+    pub input_path: Option<String>,
+}
+
+/// `fzi` / `fz input`: list the variables and formulas of an input.
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Scan an input file or directory for variables, formulas and static objects")]
+pub struct InputArgs {
+    #[command(flatten)]
+    pub input: InputPathArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "csv", "html", "markdown", "table"])]
+    pub format: String,
+    /// Files identical in every case, never templated (repeatable, or a JSON list).
+    #[arg(long = "input_static", value_name = "PATH")]
+    pub input_static: Vec<String>,
+}
+
+/// `fzc` / `fz compile`: compile an input for every case.
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Compile an input into one directory per case")]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub input: InputPathArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Variable values: JSON (object = grid, list of objects = one case per
+    /// row), a .json or .csv file, or a=1,b=[4,5,6].
+    #[arg(
+        long = "input_variables",
+        visible_alias = "variables",
+        short = 'v',
+        value_name = "VARIABLES"
+    )]
+    pub input_variables: Option<String>,
+    /// Output directory (an existing one is renamed with a timestamp).
+    #[arg(
+        long = "output_dir",
+        visible_alias = "output",
+        short = 'o',
+        default_value = "output"
+    )]
+    pub output_dir: String,
+    /// Case directory naming.
+    #[arg(long = "case_naming", value_parser = ["path", "hash", "index"])]
+    pub case_naming: Option<String>,
+    /// Files identical in every case, never templated (repeatable, or a JSON list).
+    #[arg(long = "input_static", value_name = "PATH")]
+    pub input_static: Vec<String>,
+}
+
+/// `fz`: all commands as subcommands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "fz",
+    about = "Parametric studies for simulation codes",
+    disable_version_flag = true
+)]
+pub struct FzArgs {
+    /// Print the version.
+    #[arg(long = "version", short = 'V', action = clap::ArgAction::SetTrue)]
+    pub version: bool,
+    #[command(subcommand)]
+    pub command: Option<FzCommand>,
+}
+
+/// Subcommands of `fz`.
+#[derive(Debug, Subcommand)]
+pub enum FzCommand {
+    /// Scan an input (same as fzi).
+    Input(InputArgs),
+    /// Compile an input (same as fzc).
+    Compile(CompileArgs),
+    /// Parse output directories (same as fzo).
+    #[command(disable_help_flag = true)]
+    Output(Pending),
+    /// Run a parametric study (same as fzr).
+    #[command(disable_help_flag = true)]
+    Run(Pending),
+    /// Adaptive design of experiments (same as fzd).
+    #[command(disable_help_flag = true)]
+    Design(Pending),
+    /// List models and calculators (same as fzl).
+    #[command(disable_help_flag = true)]
+    List(Pending),
+    /// Install a model or algorithm.
+    #[command(disable_help_flag = true)]
+    Install(Pending),
+    /// Uninstall a model or algorithm.
+    #[command(disable_help_flag = true)]
+    Uninstall(Pending),
+}
+
+/// Arguments of a command that is not built yet (accepted, then refused).
+#[derive(Debug, Args, Clone)]
+pub struct Pending {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}

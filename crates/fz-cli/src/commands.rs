@@ -1,0 +1,67 @@
+//! The commands: each resolves its arguments, calls the library once and
+//! prints the result on stdout.
+
+use crate::args::{CompileArgs, InputArgs};
+use crate::resolve;
+use crate::Failure;
+use fz_core::design;
+use fz_core::format::{render_map, Format};
+use fz_core::model::Lookup;
+use fz_core::ops::compile::{fzc, CompileOptions};
+use fz_core::ops::input::fzi;
+use std::process::ExitCode;
+
+/// `fzi`: prints the variables, formulas and static objects of an input.
+pub fn input(a: &InputArgs) -> Result<ExitCode, Failure> {
+    let format: Format = a
+        .format
+        .parse()
+        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let path = resolve::input_path(&a.input)?;
+    let lookup = Lookup::from_env()?;
+    let model = resolve::model(&a.model, &lookup)?;
+    let statics = resolve::input_static(&a.input_static)?;
+    let input = resolve::absolute(&path, &lookup.cwd);
+    let map = fzi(&input, &model, &statics, &lookup.cwd)?;
+    println!("{}", render_map(&map, format));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fzc`: compiles the input for every case into the output directory.
+pub fn compile(a: &CompileArgs) -> Result<ExitCode, Failure> {
+    let path = resolve::input_path(&a.input)?;
+    let lookup = Lookup::from_env()?;
+    let model = resolve::model(&a.model, &lookup)?;
+    let statics = resolve::input_static(&a.input_static)?;
+    let design = match &a.input_variables {
+        Some(text) => Some(design::from_text(text, &lookup.cwd)?),
+        None => None,
+    };
+    let options = CompileOptions {
+        case_naming: a
+            .case_naming
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Failure::Usage)?,
+        input_static: statics,
+    };
+    let input = resolve::absolute(&path, &lookup.cwd);
+    let output = resolve::absolute(&a.output_dir, &lookup.cwd);
+    match fzc(
+        &input,
+        design.as_ref(),
+        &model,
+        &output,
+        &options,
+        &lookup.cwd,
+    ) {
+        Ok(_) => {}
+        Err(fz_core::Error::Value(m)) if m.starts_with("input_variables is required") => {
+            return Err(Failure::Usage(format!("--{m}")));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    println!("Compiled input saved to {}", a.output_dir);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,77 @@
+//! Helpers shared by the CLI integration tests: run the real binary under
+//! its multicall names, in a scratch directory.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// A scratch directory with the `fz` binary linked under every program name.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub bin: PathBuf,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join(".bin");
+        std::fs::create_dir(&bin).expect("bin dir");
+        let fz = assert_cmd::cargo::cargo_bin("fz");
+        for name in ["fz", "fzi", "fzc", "fzo", "fzr", "fzd", "fzl"] {
+            std::os::unix::fs::symlink(&fz, bin.join(name)).expect("symlink");
+        }
+        Sandbox { dir, bin }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A command for program `name` (fz, fzi, fzc, …) run in the sandbox,
+    /// with a clean fz environment and HOME inside the sandbox.
+    pub fn cmd(&self, name: &str) -> Command {
+        let mut c = Command::new(self.bin.join(name));
+        c.current_dir(self.path());
+        c.env("HOME", self.path().join("home"));
+        for var in [
+            "FZ_LOG_LEVEL",
+            "FZ_INTERPRETER",
+            "FZ_PYTHON",
+            "FZ_RSCRIPT",
+            "FZ_CASE_NAMING",
+        ] {
+            c.env_remove(var);
+        }
+        c
+    }
+
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let p = self.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, content).expect("write");
+        p
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Sorted entries of a directory (names).
+    pub fn ls(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.path().join(rel))
+            .unwrap_or_else(|e| panic!("ls {rel}: {e}"))
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}

@@ -1,0 +1,553 @@
+//! `fzc`: compile an input into one directory per case.
+//!
+//! Each case is written into a hidden staging directory inside the output
+//! directory and renamed into place only when complete, so a listing of
+//! the output directory shows complete cases only, whatever happens to the
+//! process. Formulas of a case cost one round trip to one interpreter
+//! worker, started only if some template has formulas.
+
+use super::input::{interpreter_for, scan};
+use crate::cache::hashfile::{self, HashLine, HASH_FILE};
+use crate::config::{CaseNaming, Config};
+use crate::design::{Case, Design};
+use crate::error::{Error, Result};
+use crate::fsutil::{copy_preserving, move_aside, write_with_mode};
+use crate::log;
+use crate::model::Model;
+use crate::naming::{case_names, write_manifest};
+use crate::template::compile::render;
+use crate::template::input::{FileContent, InputSet};
+use crate::template::interp::{CaseRequest, InterpreterKind, Worker};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Options of a compile beyond the input, design, model and output.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// Case directory naming; `None` → `FZ_CASE_NAMING` (default path).
+    pub case_naming: Option<CaseNaming>,
+    /// Files identical in every case: hashed once, symlinked (relative
+    /// entries) into each case, never templated.
+    pub input_static: Vec<String>,
+}
+
+/// What a compile produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileReport {
+    /// The output directory (absolute).
+    pub output_dir: PathBuf,
+    /// Where an existing output directory was moved, if it existed.
+    pub moved_aside: Option<PathBuf>,
+    /// Case directories, in case order (the output directory itself for a
+    /// design without variables).
+    pub case_dirs: Vec<PathBuf>,
+}
+
+/// A resolved `input_static` entry.
+#[derive(Debug, Clone)]
+pub struct StaticEntry {
+    /// Name in the case directory (basename) or, for absolute entries, the
+    /// absolute path (never placed in the case).
+    pub name: String,
+    /// Absolute source path.
+    pub source: PathBuf,
+    /// Whether the entry was given as an absolute path.
+    pub is_absolute: bool,
+    /// MD5 of its content.
+    pub md5: String,
+}
+
+/// Resolves and hashes `input_static` entries once (relative to `cwd`).
+/// Missing or duplicate entries are skipped with a warning.
+pub fn resolve_static(entries: &[String], cwd: &Path) -> Result<Vec<StaticEntry>> {
+    let mut out: Vec<StaticEntry> = Vec::new();
+    for entry in entries {
+        let given = Path::new(entry);
+        let is_absolute = given.is_absolute();
+        let source = if is_absolute {
+            given.to_path_buf()
+        } else {
+            cwd.join(given)
+        };
+        let source = fs::canonicalize(&source).unwrap_or(source);
+        let name = if is_absolute {
+            source.display().to_string()
+        } else {
+            source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        if !source.is_file() {
+            log::warn(&format!(
+                "input_static entry '{entry}' not found (resolved to {}), skipping",
+                source.display()
+            ));
+            continue;
+        }
+        if out.iter().any(|e| e.name == name) {
+            log::warn(&format!(
+                "input_static entry '{entry}' has the same name '{name}' as another entry, skipping"
+            ));
+            continue;
+        }
+        let md5 = hashfile::md5_file(&source)?;
+        out.push(StaticEntry {
+            name,
+            source,
+            is_absolute,
+            md5,
+        });
+    }
+    Ok(out)
+}
+
+/// Compiles `input_path` for every case of `design` into `output_dir`
+/// (both absolute). An existing output directory is moved aside first.
+pub fn fzc(
+    input_path: &Path,
+    design: Option<&Design>,
+    model: &Model,
+    output_dir: &Path,
+    options: &CompileOptions,
+    cwd: &Path,
+) -> Result<CompileReport> {
+    let config = Config::from_env();
+    for w in &model.warnings {
+        log::warn(w);
+    }
+    let scan = scan(input_path, model, &options.input_static, cwd)?;
+    let keys = scan.keys();
+    let empty = Design::Grid(Default::default());
+    let design = match design {
+        Some(d) => d,
+        None if !keys.is_empty() => {
+            return Err(Error::Value(format!(
+                "input_variables is required: input files declare variable(s) {}",
+                keys.iter().cloned().collect::<Vec<_>>().join(", ")
+            )))
+        }
+        None => &empty,
+    };
+    let unknown: Vec<String> = design
+        .names()
+        .into_iter()
+        .filter(|n| !keys.contains(n))
+        .collect();
+    if !unknown.is_empty() {
+        let mut unknown = unknown;
+        unknown.sort();
+        log::warn(&format!(
+            "Warning: The following input variables are not found in input files: {}",
+            unknown.join(", ")
+        ));
+    }
+    let cases = design.cases()?;
+    let statics = resolve_static(&options.input_static, cwd)?;
+    warn_static_candidates(&scan.input, config.static_candidate_min_size);
+
+    let moved_aside = move_aside(output_dir)?;
+    if let Some(to) = &moved_aside {
+        log::info(&format!(
+            "Existing directory renamed: {} → {}",
+            output_dir.display(),
+            to.display()
+        ));
+    }
+    fs::create_dir_all(output_dir).map_err(|e| Error::io(output_dir, e))?;
+
+    let naming = options.case_naming.unwrap_or(config.case_naming);
+    let (names, manifest) = case_names(&cases, naming);
+    if manifest {
+        write_manifest(output_dir, &names, &cases)?;
+    }
+
+    let diagnostics = Diagnostics::default();
+    let case_dirs = compile_all(
+        &scan.input,
+        model,
+        &config,
+        &statics,
+        &cases,
+        &names,
+        output_dir,
+        &diagnostics,
+    )?;
+    diagnostics.report();
+    Ok(CompileReport {
+        output_dir: output_dir.to_path_buf(),
+        moved_aside,
+        case_dirs,
+    })
+}
+
+/// Compiles every case. When formulas need an interpreter, evaluation
+/// (one worker round trip per case) runs on its own thread while this one
+/// writes the previous cases: creating files is latency-bound and the two
+/// overlap. Stops at the first error; cases already written stay complete.
+#[allow(clippy::too_many_arguments)]
+fn compile_all(
+    input: &InputSet,
+    model: &Model,
+    config: &Config,
+    statics: &[StaticEntry],
+    cases: &[Case],
+    names: &[String],
+    output_dir: &Path,
+    diagnostics: &Diagnostics,
+) -> Result<Vec<PathBuf>> {
+    let mut evaluator = Evaluator::new(input, model, config, diagnostics);
+    let mut writer = CaseWriter::new(input, statics);
+    let mut dirs = Vec::with_capacity(cases.len());
+    if !evaluator.uses_interpreter() || cases.len() < 2 {
+        for (i, case) in cases.iter().enumerate() {
+            let compiled = evaluator.evaluate(case)?;
+            dirs.push(writer.write(compiled, &names[i], i, output_dir)?);
+        }
+        return Ok(dirs);
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<CompiledFile>>>(64);
+        let producer = scope.spawn(move || {
+            for case in cases {
+                let compiled = evaluator.evaluate(case);
+                let stop = compiled.is_err();
+                if tx.send(compiled).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for (i, compiled) in rx.iter().enumerate() {
+            match compiled.and_then(|c| writer.write(c, &names[i], i, output_dir)) {
+                Ok(dir) => dirs.push(dir),
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        // Dropping the receiver ends the producer at its next send.
+        drop(rx);
+        if producer.join().is_err() && outcome.is_ok() {
+            outcome = Err(Error::Value("internal: the formula thread panicked".into()));
+        }
+        outcome
+    })?;
+    Ok(dirs)
+}
+
+/// Messages shared by the compile threads, so each is shown once.
+#[derive(Default)]
+pub struct Diagnostics {
+    inner: Mutex<DiagnosticsState>,
+}
+
+#[derive(Default)]
+struct DiagnosticsState {
+    defaults_warned: HashSet<String>,
+    formula_errors: BTreeMap<(String, usize), usize>,
+}
+
+impl Diagnostics {
+    fn state(&self) -> std::sync::MutexGuard<'_, DiagnosticsState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes that `var` was replaced by its default (shown once).
+    pub fn default_used(&self, var: &str, default: &str) {
+        if self.state().defaults_warned.insert(var.to_string()) {
+            log::notice(&format!(
+                "Variable '{var}' not found in input_variables, using default value: '{default}'"
+            ));
+        }
+    }
+
+    /// Notes a formula or context failure; shown once per (file, line).
+    pub fn formula_error(&self, file: &str, warning: &str) {
+        let line = warning
+            .strip_prefix(file)
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let mut state = self.state();
+        let count = state
+            .formula_errors
+            .entry((file.to_string(), line))
+            .or_insert(0);
+        if *count == 0 {
+            log::notice(warning);
+        }
+        *count += 1;
+    }
+
+    /// Logs how many cases had each failing formula, beyond the first.
+    pub fn report(&self) {
+        for ((file, line), n) in &self.state().formula_errors {
+            if *n > 1 {
+                log::notice(&format!("{file}:{line}: the formula failed in {n} cases"));
+            }
+        }
+    }
+}
+
+/// Warns once per file about big files without variables, which
+/// `input_static` would hash and link once instead of copying per case.
+fn warn_static_candidates(input: &InputSet, min_size: u64) {
+    if min_size == 0 {
+        return;
+    }
+    for f in &input.files {
+        let plain = match &f.content {
+            FileContent::Template(t) => t.is_plain(),
+            FileContent::Binary => true,
+        };
+        let size = fs::metadata(&f.abs).map(|m| m.len()).unwrap_or(0);
+        if plain && size >= min_size {
+            log::warn(&format!(
+                "'{}' ({:.1} MB) has no variables and is copied and hashed for every case. Consider passing it via input_static instead, so it is linked and hashed once.",
+                f.rel,
+                size as f64 / 1_048_576.0
+            ));
+        }
+    }
+}
+
+/// A compiled input file of one case.
+#[derive(Debug)]
+pub enum CompiledFile {
+    /// Text to write (a template after substitution).
+    Text {
+        /// Index of the file in the input set.
+        index: usize,
+        /// The compiled text.
+        text: String,
+    },
+    /// A binary file, copied from its source.
+    Binary {
+        /// Index of the file in the input set.
+        index: usize,
+    },
+}
+
+/// Renders cases and evaluates their formulas with one interpreter worker,
+/// started on first need.
+pub struct Evaluator<'a> {
+    input: &'a InputSet,
+    interpreter: Option<InterpreterKind>,
+    needs_worker: bool,
+    worker: Option<Worker>,
+    diagnostics: &'a Diagnostics,
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator for `input` with `model`'s interpreter.
+    pub fn new(
+        input: &'a InputSet,
+        model: &Model,
+        config: &Config,
+        diagnostics: &'a Diagnostics,
+    ) -> Self {
+        let needs_worker = input
+            .templates()
+            .any(|(_, t)| t.formulas().next().is_some());
+        let interpreter = if needs_worker {
+            interpreter_for(model, config)
+        } else {
+            None
+        };
+        Evaluator {
+            input,
+            interpreter,
+            needs_worker,
+            worker: None,
+            diagnostics,
+        }
+    }
+
+    /// Whether this compile needs (and can use) a formula interpreter.
+    pub fn uses_interpreter(&self) -> bool {
+        self.needs_worker && self.interpreter.is_some()
+    }
+
+    /// The compiled files of one case, in input order.
+    pub fn evaluate(&mut self, case: &Case) -> Result<Vec<CompiledFile>> {
+        let templates: Vec<(usize, &str, &crate::template::parse::Template)> = self
+            .input
+            .files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match &f.content {
+                FileContent::Template(t) => Some((i, f.rel.as_str(), t)),
+                FileContent::Binary => None,
+            })
+            .collect();
+        let rendered: Vec<_> = templates.iter().map(|(_, _, t)| render(t, case)).collect();
+        for r in &rendered {
+            for (var, default) in &r.defaulted {
+                self.diagnostics.default_used(var, default);
+            }
+        }
+        let has_formulas = rendered.iter().any(|r| r.needs_interpreter());
+        let outcomes = match (has_formulas, self.interpreter) {
+            (true, Some(kind)) => {
+                let requests: Vec<_> = rendered
+                    .iter()
+                    .zip(&templates)
+                    .map(|(r, (_, rel, _))| r.request(rel))
+                    .collect();
+                let worker = match &mut self.worker {
+                    Some(w) => w,
+                    None => self.worker.insert(Worker::start(kind)?),
+                };
+                Some(worker.evaluate(&CaseRequest {
+                    vars: case,
+                    files: &requests,
+                })?)
+            }
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(self.input.files.len());
+        let mut texts = rendered.into_iter().zip(templates).enumerate();
+        for (index, file) in self.input.files.iter().enumerate() {
+            match &file.content {
+                FileContent::Template(_) => {
+                    let Some((k, (r, _))) = texts.next() else {
+                        return Err(Error::Value("internal: template count mismatch".into()));
+                    };
+                    let (text, warnings) =
+                        r.finish(&file.rel, outcomes.as_ref().and_then(|o| o.get(k)));
+                    for w in warnings {
+                        self.diagnostics.formula_error(&file.rel, &w);
+                    }
+                    out.push(CompiledFile::Text { index, text });
+                }
+                FileContent::Binary => out.push(CompiledFile::Binary { index }),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Writes compiled cases into their directories, complete or not at all.
+pub struct CaseWriter<'a> {
+    input: &'a InputSet,
+    statics: &'a [StaticEntry],
+    binary_md5: HashMap<usize, String>,
+}
+
+impl<'a> CaseWriter<'a> {
+    /// A writer for cases of `input`, linking `statics` into each.
+    pub fn new(input: &'a InputSet, statics: &'a [StaticEntry]) -> Self {
+        CaseWriter {
+            input,
+            statics,
+            binary_md5: HashMap::new(),
+        }
+    }
+
+    /// Writes case `index` into `output_dir/name` (or `output_dir` itself
+    /// when `name` is empty) through a staging directory renamed into place.
+    pub fn write(
+        &mut self,
+        files: Vec<CompiledFile>,
+        name: &str,
+        index: usize,
+        output_dir: &Path,
+    ) -> Result<PathBuf> {
+        let final_dir = output_dir.join(name);
+        if name.is_empty() {
+            self.write_files(files, output_dir)?;
+            return Ok(final_dir);
+        }
+        let staging = output_dir.join(format!(".fz-staging-{index}"));
+        if let Err(e) = fs::create_dir(&staging) {
+            // A leftover from an interrupted compile into this directory.
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(Error::io(&staging, e));
+            }
+            fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+            fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        }
+        let written = self.write_files(files, &staging).and_then(|()| {
+            if final_dir.exists() {
+                return Err(Error::Value(format!(
+                    "case directory {} already exists (two cases with the same name)",
+                    final_dir.display()
+                )));
+            }
+            fs::rename(&staging, &final_dir).map_err(|e| Error::io(&final_dir, e))
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        Ok(final_dir)
+    }
+
+    fn write_files(&mut self, files: Vec<CompiledFile>, dir: &Path) -> Result<()> {
+        let mut lines = Vec::with_capacity(files.len());
+        for compiled in files {
+            let index = match &compiled {
+                CompiledFile::Text { index, .. } | CompiledFile::Binary { index } => *index,
+            };
+            let Some(file) = self.input.files.get(index) else {
+                return Err(Error::Value("internal: file index out of range".into()));
+            };
+            let dst = dir.join(&file.rel);
+            if file.rel.contains('/') {
+                if let Some(parent) = dst.parent() {
+                    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+            }
+            let md5 = match compiled {
+                CompiledFile::Text { text, .. } => {
+                    write_with_mode(&dst, text.as_bytes(), file.mode)?;
+                    hashfile::md5_hex(text.as_bytes())
+                }
+                CompiledFile::Binary { .. } => {
+                    copy_preserving(&file.abs, &dst)?;
+                    match self.binary_md5.get(&index) {
+                        Some(m) => m.clone(),
+                        None => {
+                            let m = hashfile::md5_file(&file.abs)?;
+                            self.binary_md5.insert(index, m.clone());
+                            m
+                        }
+                    }
+                }
+            };
+            lines.push(HashLine {
+                md5,
+                path: file.rel.clone(),
+            });
+        }
+        let mut static_lines = Vec::with_capacity(self.statics.len());
+        for s in self.statics {
+            if !s.is_absolute {
+                link_static(&s.source, &dir.join(&s.name))?;
+            }
+            static_lines.push(HashLine {
+                md5: s.md5.clone(),
+                path: s.name.clone(),
+            });
+        }
+        let hash_path = dir.join(HASH_FILE);
+        fs::write(&hash_path, hashfile::render(&static_lines, &lines))
+            .map_err(|e| Error::io(&hash_path, e))
+    }
+}
+
+fn link_static(source: &Path, link: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(source, link).map_err(|e| Error::io(link, e))
+    }
+    #[cfg(not(unix))]
+    {
+        copy_preserving(source, link)
+    }
+}
