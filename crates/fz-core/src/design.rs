@@ -266,7 +266,7 @@ fn split_top_level(text: &str) -> Vec<&str> {
 /// A scalar from text: integer, else float, else the string itself.
 pub fn parse_scalar(text: &str) -> Value {
     let t = text.trim();
-    if let Some(i) = crate::config::parse_int::<i64>(t) {
+    if let Some(i) = crate::config::parse_int::<i128>(t) {
         return Value::Int(i);
     }
     let plain = t.replace('_', "");

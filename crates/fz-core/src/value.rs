@@ -20,8 +20,8 @@ pub enum Value {
     Null,
     /// Python `bool`.
     Bool(bool),
-    /// Python `int` (within 64 bits).
-    Int(i64),
+    /// Python `int` (within 128 bits; `10**20` stays exact).
+    Int(i128),
     /// Python `float`.
     Float(f64),
     /// Python `str`.
@@ -169,7 +169,7 @@ impl Value {
         match self {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
+            Value::Int(i) => serde_json::Number::from_i128(*i).map_or(J::Null, J::Number),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.clone()),
             Value::List(items) | Value::Tuple(items) => {
@@ -188,7 +188,7 @@ impl From<&serde_json::Value> for Value {
         match json {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => match n.as_i64() {
+            J::Number(n) => match n.as_i128() {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
@@ -351,6 +351,7 @@ mod tests {
         map.insert("a".to_string(), Value::Int(1));
         let cases = [
             (Value::Int(-7), "-7"),
+            (Value::Int(10i128.pow(20)), "100000000000000000000"),
             (Value::Bool(true), "True"),
             (Value::Bool(false), "False"),
             (Value::Null, "None"),

@@ -1287,7 +1287,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(N),
             any::<bool>().prop_map(B),
-            any::<i64>().prop_map(I),
+            any::<i128>().prop_map(I),
             any::<u64>().prop_map(|b| F(f64::from_bits(b))),
             "\\PC{0,8}".prop_map(Value::Str),
             "[0-9.,e+ \r\n-]{0,6}".prop_map(Value::Str),

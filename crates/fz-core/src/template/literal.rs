@@ -201,15 +201,19 @@ fn normalised_float(int_digits: &str, frac_digits: &str, exp: &str) -> Option<f6
         .ok()
 }
 
-/// An integer with its sign applied: `Int` when it fits 64 bits, else the
+/// An integer with its sign applied: `Int` when it fits 128 bits, else the
 /// float `fallback()` gives for the magnitude.
 fn signed_int(neg: bool, magnitude: u128, fallback: impl Fn() -> f64) -> Value {
-    let limit = if neg { 1u128 << 63 } else { (1u128 << 63) - 1 };
+    let limit = if neg {
+        1u128 << 127
+    } else {
+        (1u128 << 127) - 1
+    };
     if magnitude <= limit {
         let v = if neg {
-            (magnitude as i128).wrapping_neg() as i64
+            (magnitude as i128).wrapping_neg()
         } else {
-            magnitude as i64
+            magnitude as i128
         };
         Value::Int(v)
     } else {
@@ -1079,10 +1083,18 @@ mod tests {
             ("_1", None),
             ("0x", None),
             ("0b2", None),
-            ("9223372036854775807", Some(I(i64::MAX))),
-            ("-9223372036854775808", Some(I(i64::MIN))),
-            ("9223372036854775808", Some(F(9223372036854775808.0))),
-            ("100000000000000000000", Some(F(1e20))),
+            ("9223372036854775807", Some(I(i64::MAX as i128))),
+            ("-9223372036854775808", Some(I(i64::MIN as i128))),
+            ("9223372036854775808", Some(I(9223372036854775808))),
+            ("100000000000000000000", Some(I(100000000000000000000))),
+            (
+                "170141183460469231731687303715884105727",
+                Some(I(i128::MAX)),
+            ),
+            (
+                "170141183460469231731687303715884105728",
+                Some(F(1.7014118346046923e38)),
+            ),
             (
                 "0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
                 Some(F(8.711228593176025e40)),
@@ -1294,7 +1306,11 @@ mod tests {
             ("", N),
             ("-0", I(0)),
             ("1.", F(1.0)),
-            ("12345678901234567890123", F(1.2345678901234568e22)),
+            ("12345678901234567890123", I(12345678901234567890123)),
+            (
+                "1234567890123456789012345678901234567890",
+                F(1.2345678901234568e39),
+            ),
             ("+5", I(5)),
             ("1.5e", s("1.5e")),
             ("Infinity!", s("Infinity!")),
@@ -1327,7 +1343,7 @@ mod tests {
             ("-", None),
             ("1.0", None),
             ("0x10", None),
-            ("99999999999999999999", Some(F(1e20))),
+            ("99999999999999999999", Some(I(99999999999999999999))),
         ];
         for (text, want) in ints {
             assert_eq!(parse_py_int(text), want, "int({text:?})");

@@ -585,7 +585,7 @@ fn to_wire(v: &Value) -> Json {
     match v {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
+        Value::Int(i) => serde_json::Number::from_i128(*i).map_or(Json::Null, Json::Number),
         Value::Float(f) => match serde_json::Number::from_f64(*f) {
             Some(n) if f.is_finite() => Json::Number(n),
             _ => tagged("$f", Json::String(nonfinite_text(*f).to_string())),
@@ -621,7 +621,7 @@ fn from_wire(j: &Json) -> std::result::Result<Value, String> {
     Ok(match j {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
+        Json::Number(n) => match n.as_i128() {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
@@ -815,7 +815,7 @@ fn r_literal(v: &Value, out: &mut String) {
         Value::Null => out.push_str("NULL"),
         Value::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         Value::Int(i) => {
-            if *i > i64::from(i32::MIN) && *i <= i64::from(i32::MAX) {
+            if *i > i128::from(i32::MIN) && *i <= i128::from(i32::MAX) {
                 let _ = write!(out, "{i}L");
             } else {
                 r_double(*i as f64, out);
@@ -1166,7 +1166,7 @@ mod tests {
             (
                 "100000000000000000000".into(),
                 Some(1e20),
-                Value::Float(1e20)
+                Value::Int(100000000000000000000)
             )
         );
         assert_eq!(ok(9), ("2.5".into(), Some(2.5), Value::Str("2.5".into())));

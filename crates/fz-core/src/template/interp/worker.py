@@ -100,7 +100,7 @@ def encode(v, depth=0):
         return str(v)
     if isinstance(v, int):
         i = int(v)
-        if -(2**63) <= i < 2**63:
+        if -(2**127) <= i < 2**127:
             return i
         return float_json(float(i))
     if isinstance(v, float):
