@@ -2,10 +2,20 @@
 //!
 //! A [`Worker`] is a child interpreter process running an embedded worker
 //! script (`worker.py` or `worker.R`). The compile starts one lazily, when a
-//! template has formulas, and sends it one request per case: every template
-//! file of the case with its context program and its formulas (variables
+//! template has formulas, and sends it requests made of cases: for each case
+//! every template file with its context program and its formulas (variables
 //! already substituted). The worker answers with one reply per request, so a
-//! case costs one round trip whatever the number of files and formulas.
+//! request costs one round trip whatever the number of cases, files and
+//! formulas: [`Worker::evaluate`] sends one case, [`Worker::evaluate_many`] a
+//! batch, which is much cheaper per case when there are many (the round trip,
+//! not the evaluation, dominates the cost of a small case).
+//!
+//! The Python worker caches compiled code by source text (context programs,
+//! single context lines, formulas; at most 4096 entries of each kind, the
+//! cache being emptied when full), so a context shared by many cases is
+//! compiled once; the R worker caches parsed context programs the same way.
+//! Code that fails to compile is never cached, so errors, their messages and
+//! the line numbers they name are the same as without the cache.
 //!
 //! Every file is evaluated in a fresh environment: the case variables bound by
 //! bare name with their native values, then the context program, then the
@@ -22,6 +32,10 @@
 //! stderr, R sinks its output to stderr). The worker's stderr is drained by a
 //! thread that keeps its tail for error messages.
 //!
+//! * A request is a list of cases (`{"cases": [{"vars": …, "files": […]}, …]}`
+//!   in Python, `list(cases = list(list(vars = …, files = …), …))` in R); the
+//!   reply has one entry per case, in order (`{"cases": [{"files": […]}, …]}`),
+//!   an entry being `{"fatal": "…"}` when that case could not be handled.
 //! * Python requests are JSON. Values use three tagged forms so that nothing
 //!   is lost: `{"$f": "nan"}` for non-finite floats, `{"$t": [...]}` for
 //!   tuples and `{"$m": {...}}` for maps.
@@ -372,38 +386,93 @@ impl Worker {
     /// file, in order. A worker that died or answered nonsense gives an
     /// [`Error::Interpreter`] quoting the tail of its stderr; such a worker
     /// stays failed and every later call returns the same error.
+    ///
+    /// The same as [`Worker::evaluate_many`] with one case.
     pub fn evaluate(&mut self, req: &CaseRequest) -> Result<Vec<FileOutcome>> {
+        let mut outs = self.evaluate_many(std::slice::from_ref(req))?;
+        match outs.pop() {
+            Some(out) if outs.is_empty() => Ok(out),
+            _ => Err(Error::Interpreter(
+                "internal: one case asked, another number answered".to_string(),
+            )),
+        }
+    }
+
+    /// Evaluates a batch of cases in ONE round trip: returns, for each case
+    /// in order, what [`Worker::evaluate`] would return for it alone (one
+    /// outcome per file; every file of every case in a fresh environment,
+    /// the same fallback rules and warnings). Cases without files need no
+    /// evaluation and get an empty vector.
+    ///
+    /// Errors: a worker that died or answered nonsense fails the whole call
+    /// (and stays failed, as with [`Worker::evaluate`]), so a case that kills
+    /// the interpreter loses the results of its whole batch. A case the
+    /// worker could not handle (a request it could not read or a reply it
+    /// could not encode) fails the call with an [`Error::Interpreter`]
+    /// naming the case's index in the batch; the worker stays usable.
+    pub fn evaluate_many(&mut self, reqs: &[CaseRequest]) -> Result<Vec<Vec<FileOutcome>>> {
         if let Some(failure) = &self.failure {
             return Err(Error::Interpreter(failure.clone()));
         }
-        if req.files.is_empty() {
-            return Ok(Vec::new());
+        let sent: Vec<usize> = (0..reqs.len())
+            .filter(|&i| !reqs[i].files.is_empty())
+            .collect();
+        let mut outcomes: Vec<Vec<FileOutcome>> = vec![Vec::new(); reqs.len()];
+        if sent.is_empty() {
+            return Ok(outcomes);
         }
         let mut line = match self.kind {
-            InterpreterKind::Python => python_request(req),
-            InterpreterKind::R => r_request(req),
+            InterpreterKind::Python => python_request(reqs, &sent),
+            InterpreterKind::R => r_request(reqs, &sent).into_bytes(),
         };
-        line.push('\n');
-        if let Err(e) = self.send(line.as_bytes()) {
+        line.push(b'\n');
+        if let Err(e) = self.send(&line) {
             return Err(self.fail(&format!("could not be sent a request ({e})")));
         }
+        drop(line);
         let reply = match self.read_reply() {
             Ok(reply) => reply,
             Err(failure) => return Err(self.fail_read("died", failure)),
         };
         if let Some(fatal) = reply.get("fatal") {
-            let text = fatal
-                .as_str()
-                .map_or_else(|| fatal.to_string(), str::to_string);
-            return Err(Error::Interpreter(format!(
-                "formula interpreter '{}' could not handle the request: {text}",
-                self.exe
-            )));
+            return Err(self.not_handled(fatal, None));
         }
-        match parse_files(&reply, req, self.kind) {
-            Ok(outcomes) => Ok(outcomes),
-            Err(why) => Err(self.kill_and_fail(&format!("sent an invalid reply ({why})"))),
+        let Some(cases) = reply.get("cases").and_then(Json::as_array) else {
+            return Err(self.kill_and_fail("sent an invalid reply (no cases)"));
+        };
+        if cases.len() != sent.len() {
+            let why = format!("{} cases for {} requested", cases.len(), sent.len());
+            return Err(self.kill_and_fail(&format!("sent an invalid reply ({why})")));
         }
+        for (case, &i) in cases.iter().zip(&sent) {
+            if let Some(fatal) = case.get("fatal") {
+                let at = (reqs.len() > 1).then_some(i);
+                return Err(self.not_handled(fatal, at));
+            }
+            match parse_files(case, &reqs[i], self.kind) {
+                Ok(files) => outcomes[i] = files,
+                Err(why) => {
+                    return Err(self.kill_and_fail(&format!("sent an invalid reply ({why})")))
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// The error for a request (or the case at `index` of a batch) that the
+    /// worker answered with `{"fatal": …}`.
+    fn not_handled(&self, fatal: &Json, index: Option<usize>) -> Error {
+        let text = fatal
+            .as_str()
+            .map_or_else(|| fatal.to_string(), str::to_string);
+        let what = match index {
+            Some(i) => format!("case {i} of the batch"),
+            None => "the request".to_string(),
+        };
+        Error::Interpreter(format!(
+            "formula interpreter '{}' could not handle {what}: {text}",
+            self.exe
+        ))
     }
 
     fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
@@ -559,51 +628,136 @@ fn truncate(s: &str, max: usize) -> String {
 // ---------------------------------------------------------------------------
 // Python requests (tagged JSON)
 
-fn python_request(req: &CaseRequest) -> String {
-    let vars: serde_json::Map<String, Json> = req
-        .vars
-        .iter()
-        .map(|(k, v)| (k.clone(), to_wire(v)))
-        .collect();
-    let files: Vec<Json> = req
-        .files
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "file": f.file,
-                "context": f.context,
-                "formulas": f.formulas,
-                "fallback": f.fallback_line_by_line,
-            })
-        })
-        .collect();
-    serde_json::json!({ "vars": vars, "files": files }).to_string()
+/// `{"cases":[{"vars":{…},"files":[…]}, …]}` for the cases at `sent`,
+/// written straight to bytes.
+fn python_request(reqs: &[CaseRequest], sent: &[usize]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256 * sent.len());
+    out.extend_from_slice(b"{\"cases\":[");
+    for (n, &i) in sent.iter().enumerate() {
+        let req = &reqs[i];
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"vars\":{");
+        for (k, (name, v)) in req.vars.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            json_string(name, &mut out);
+            out.push(b':');
+            write_wire(v, &mut out);
+        }
+        out.extend_from_slice(b"},\"files\":[");
+        for (k, f) in req.files.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"file\":");
+            json_string(&f.file, &mut out);
+            out.extend_from_slice(b",\"context\":");
+            json_lines(&f.context, &mut out);
+            out.extend_from_slice(b",\"formulas\":");
+            json_lines(&f.formulas, &mut out);
+            out.extend_from_slice(if f.fallback_line_by_line {
+                b",\"fallback\":true}"
+            } else {
+                b",\"fallback\":false}"
+            });
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
-/// Value → tagged JSON (see the module documentation).
-fn to_wire(v: &Value) -> Json {
+/// `[[line, "text"], …]`.
+fn json_lines(lines: &[(usize, String)], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (k, (line, text)) in lines.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        let _ = write!(out, "[{line},");
+        json_string(text, out);
+        out.push(b']');
+    }
+    out.push(b']');
+}
+
+/// A JSON string literal: UTF-8 kept as is, quotes, backslashes and
+/// control characters escaped.
+fn json_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Value → tagged JSON text (see the module documentation).
+fn write_wire(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => serde_json::Number::from_i128(*i).map_or(Json::Null, Json::Number),
-        Value::Float(f) => match serde_json::Number::from_f64(*f) {
-            Some(n) if f.is_finite() => Json::Number(n),
-            _ => tagged("$f", Json::String(nonfinite_text(*f).to_string())),
-        },
-        Value::Str(s) => Json::String(s.clone()),
-        Value::List(items) => Json::Array(items.iter().map(to_wire).collect()),
-        Value::Tuple(items) => tagged("$t", Json::Array(items.iter().map(to_wire).collect())),
-        Value::Map(map) => tagged(
-            "$m",
-            Json::Object(map.iter().map(|(k, v)| (k.clone(), to_wire(v))).collect()),
-        ),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        // `{:?}` always has a `.` or an exponent, so Python reads a float.
+        Value::Float(f) if f.is_finite() => {
+            let _ = write!(out, "{f:?}");
+        }
+        Value::Float(f) => {
+            let _ = write!(out, "{{\"$f\":\"{}\"}}", nonfinite_text(*f));
+        }
+        Value::Str(s) => json_string(s, out),
+        Value::List(items) => write_wire_items(items, out),
+        Value::Tuple(items) => {
+            out.extend_from_slice(b"{\"$t\":");
+            write_wire_items(items, out);
+            out.push(b'}');
+        }
+        Value::Map(map) => {
+            out.extend_from_slice(b"{\"$m\":{");
+            for (k, (key, item)) in map.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                json_string(key, out);
+                out.push(b':');
+                write_wire(item, out);
+            }
+            out.extend_from_slice(b"}}");
+        }
     }
 }
 
-fn tagged(tag: &str, payload: Json) -> Json {
-    let mut map = serde_json::Map::new();
-    map.insert(tag.to_string(), payload);
-    Json::Object(map)
+fn write_wire_items(items: &[Value], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        write_wire(item, out);
+    }
+    out.push(b']');
 }
 
 fn nonfinite_text(f: f64) -> &'static str {
@@ -704,16 +858,31 @@ fn py_float_of(v: &Value) -> Option<f64> {
 // ---------------------------------------------------------------------------
 // R requests (one line of R source)
 
-fn r_request(req: &CaseRequest) -> String {
-    let mut out = String::from("list(vars = list(names = ");
+/// `list(cases = list(<case>, …))` for the cases at `sent`.
+fn r_request(reqs: &[CaseRequest], sent: &[usize]) -> String {
+    let mut out = String::with_capacity(256 * sent.len());
+    out.push_str("list(cases = list(");
+    for (n, &i) in sent.iter().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        r_case(&reqs[i], &mut out);
+    }
+    out.push_str("))");
+    out
+}
+
+/// `list(vars = list(names = …, values = …), files = list(…))`.
+fn r_case(req: &CaseRequest, out: &mut String) {
+    out.push_str("list(vars = list(names = ");
     let names: Vec<&str> = req.vars.keys().map(String::as_str).collect();
-    r_chr_vector(&names, &mut out);
+    r_chr_vector(&names, out);
     out.push_str(", values = list(");
     for (i, v) in req.vars.values().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        r_literal(v, &mut out);
+        r_literal(v, out);
     }
     out.push_str(")), files = list(");
     for (i, f) in req.files.iter().enumerate() {
@@ -721,16 +890,16 @@ fn r_request(req: &CaseRequest) -> String {
             out.push_str(", ");
         }
         out.push_str("list(file = ");
-        r_string(&f.file, &mut out);
+        r_string(&f.file, out);
         out.push_str(", ctx_lines = ");
         let lines: Vec<usize> = f.context.iter().map(|(l, _)| *l).collect();
-        r_int_vector(&lines, &mut out);
+        r_int_vector(&lines, out);
         out.push_str(", ctx_code = ");
         let code: Vec<&str> = f.context.iter().map(|(_, c)| c.as_str()).collect();
-        r_chr_vector(&code, &mut out);
+        r_chr_vector(&code, out);
         out.push_str(", f_code = ");
         let formulas: Vec<&str> = f.formulas.iter().map(|(_, e)| e.as_str()).collect();
-        r_chr_vector(&formulas, &mut out);
+        r_chr_vector(&formulas, out);
         out.push_str(", fallback = ");
         out.push_str(if f.fallback_line_by_line {
             "TRUE"
@@ -740,7 +909,6 @@ fn r_request(req: &CaseRequest) -> String {
         out.push(')');
     }
     out.push_str("))");
-    out
 }
 
 fn r_chr_vector(items: &[&str], out: &mut String) {
@@ -1010,6 +1178,79 @@ mod tests {
                 FormulaOutcome::Err(e) => format!("ERR {e}"),
             })
             .collect()
+    }
+
+    /// The benchmark scenario: one 3-line context and 3 formulas per case,
+    /// the numbers in the formulas differing from case to case.
+    fn bench_cases(
+        kind: InterpreterKind,
+        n: usize,
+    ) -> Vec<(IndexMap<String, Value>, Vec<FileRequest>)> {
+        let ctx: &[&str] = match kind {
+            InterpreterKind::Python => &["R = 8.314", "def kelvin(t):", "    return t + 273.15"],
+            InterpreterKind::R => &["R <- 8.314", "kelvin <- function(t) {", "    t + 273.15 }"],
+        };
+        (0..n)
+            .map(|i| {
+                let t = 20 + i as i128;
+                let d = 1 + (i % 13) as i128;
+                let formulas = [
+                    format!("kelvin({t})"),
+                    format!("2 * R * kelvin({t}) / 0.00{d}"),
+                    format!("{t} / (2 + {d})"),
+                ];
+                let formulas: Vec<&str> = formulas.iter().map(String::as_str).collect();
+                let v = vars(&[("T", Value::Int(t)), ("d", Value::Int(d))]);
+                (v, vec![file("input.txt", ctx, &formulas, true)])
+            })
+            .collect()
+    }
+
+    /// Runs the benchmark scenario: `cargo test --release -p fz-core
+    /// bench_case_throughput -- --ignored --nocapture` (`FZ_BENCH_CASES`
+    /// sets the number of cases, 10000 by default).
+    #[test]
+    #[ignore = "benchmark"]
+    fn bench_case_throughput() {
+        let n: usize = std::env::var("FZ_BENCH_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10_000);
+        for kind in [InterpreterKind::Python, InterpreterKind::R] {
+            if Worker::start(kind).is_err() {
+                eprintln!("{kind}: not available");
+                continue;
+            }
+            let cases = bench_cases(kind, n);
+            let reqs: Vec<CaseRequest> = cases
+                .iter()
+                .map(|(vars, files)| CaseRequest { vars, files })
+                .collect();
+            let report = |what: &str, el: Duration| {
+                eprintln!(
+                    "{kind}: {n} cases, {what}: {el:.2?} = {:.1} us/case",
+                    el.as_secs_f64() * 1e6 / n as f64
+                );
+            };
+            let mut w = Worker::start(kind).expect("worker starts");
+            let start = Instant::now();
+            let sequential: Vec<Vec<FileOutcome>> = reqs
+                .iter()
+                .map(|r| w.evaluate(r).expect("evaluate"))
+                .collect();
+            report("one evaluate per case", start.elapsed());
+            assert!(sequential.iter().all(|o| o[0].warnings.is_empty()));
+            for batch in [64, 256, 1000] {
+                let mut w = Worker::start(kind).expect("worker starts");
+                let start = Instant::now();
+                let mut batched = Vec::with_capacity(n);
+                for chunk in reqs.chunks(batch) {
+                    batched.extend(w.evaluate_many(chunk).expect("evaluate_many"));
+                }
+                report(&format!("evaluate_many by {batch}"), start.elapsed());
+                assert!(batched == sequential, "batches of {batch} differ");
+            }
+        }
     }
 
     #[test]
@@ -1669,6 +1910,446 @@ mod tests {
         assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
     }
 
+    fn lines(first: usize, code: &[&str]) -> Vec<(usize, String)> {
+        code.iter()
+            .enumerate()
+            .map(|(i, c)| (first + i, c.to_string()))
+            .collect()
+    }
+
+    fn file_at(
+        name: &str,
+        context: Vec<(usize, String)>,
+        formulas: &[&str],
+        fallback: bool,
+    ) -> FileRequest {
+        let next = context.last().map_or(1, |(l, _)| l + 1);
+        FileRequest {
+            file: name.to_string(),
+            context,
+            formulas: lines(next, formulas),
+            fallback_line_by_line: fallback,
+        }
+    }
+
+    type Cases = Vec<(IndexMap<String, Value>, Vec<FileRequest>)>;
+
+    /// Evaluates `cases` one `evaluate` call each on a fresh worker, then as
+    /// one batch on another fresh worker, in batches of 3, and once more as
+    /// one batch on the first (warm) worker: all must agree. Returns the
+    /// outcomes.
+    fn assert_batches_match_sequential(
+        kind: InterpreterKind,
+        cases: &Cases,
+    ) -> Vec<Vec<FileOutcome>> {
+        let reqs: Vec<CaseRequest> = cases
+            .iter()
+            .map(|(vars, files)| CaseRequest { vars, files })
+            .collect();
+        let mut first = Worker::start(kind).expect("worker starts");
+        let sequential: Vec<Vec<FileOutcome>> = reqs
+            .iter()
+            .map(|r| first.evaluate(r).expect("evaluate"))
+            .collect();
+        let mut second = Worker::start(kind).expect("worker starts");
+        let batched = second.evaluate_many(&reqs).expect("evaluate_many");
+        assert_eq!(batched, sequential, "one batch on a fresh worker");
+        let mut by_three = Vec::new();
+        for chunk in reqs.chunks(3) {
+            by_three.extend(second.evaluate_many(chunk).expect("evaluate_many"));
+        }
+        assert_eq!(by_three, sequential, "batches of 3");
+        let warm = first.evaluate_many(&reqs).expect("evaluate_many");
+        assert_eq!(warm, sequential, "one batch on a warm worker");
+        assert!(first.evaluate_many(&[]).expect("empty batch").is_empty());
+        sequential
+    }
+
+    #[test]
+    fn python_batch_matches_sequential_evaluation() {
+        let kelvin = ["R = 8.314", "def kelvin(t):", "    return t + 273.15"];
+        let broken = ["a = 1", "b = undefined_name", "c = 3", "  d = 4"];
+        let failing_fn = ["def f():", "    return 1 / 0", "y = f()"];
+        let statics = ["PI = 3.14159", "assert False, 'nope'"];
+        let mut m = IndexMap::new();
+        m.insert(
+            "k".to_string(),
+            Value::Tuple(vec![Value::Int(1), Value::Null]),
+        );
+        let cases: Cases = vec![
+            (
+                vars(&[
+                    ("x", Value::Int(1)),
+                    ("xs", Value::List(vec![Value::Int(1)])),
+                ]),
+                vec![
+                    file_at(
+                        "a.txt",
+                        lines(1, &[&kelvin[..], &["xs.append(2)"]].concat()),
+                        &[
+                            "kelvin(x)",
+                            "xs",
+                            "undefined(1)",
+                            "1/0",
+                            "x y",
+                            "2 * R * kelvin(20) / 0.001",
+                        ],
+                        true,
+                    ),
+                    file_at("b.txt", vec![], &["xs", "R", "kelvin"], true),
+                ],
+            ),
+            (vars(&[("x", Value::Int(9))]), vec![]),
+            (
+                vars(&[("x", Value::Float(2.5))]),
+                vec![
+                    file_at(
+                        "a.txt",
+                        lines(10, &kelvin),
+                        &["kelvin(x)", "20 / (2 + 1)"],
+                        true,
+                    ),
+                    file_at(
+                        "in.txt",
+                        vec![
+                            (3, broken[0].into()),
+                            (4, broken[1].into()),
+                            (7, broken[2].into()),
+                            (9, broken[3].into()),
+                        ],
+                        &["a + c", "b"],
+                        true,
+                    ),
+                ],
+            ),
+            (
+                vars(&[("y", Value::Float(2.5))]),
+                vec![
+                    file_at("s.txt", lines(1, &statics), &["y", "PI"], false),
+                    file_at("t.txt", lines(5, &statics), &["PI", "y * 2"], false),
+                ],
+            ),
+            (
+                vars(&[("y", Value::Int(5))]),
+                vec![file_at("f.txt", lines(2, &failing_fn), &["y"], true)],
+            ),
+            (
+                vars(&[("y", Value::Int(6))]),
+                vec![
+                    file_at("f.txt", lines(2, &failing_fn), &["y"], true),
+                    file_at("g.txt", lines(4, &failing_fn), &["y", "f"], false),
+                ],
+            ),
+            (
+                vars(&[
+                    ("m", Value::Map(m)),
+                    ("nan", Value::Float(f64::NAN)),
+                    ("s", Value::Str("é\"\n".into())),
+                ]),
+                vec![file_at(
+                    "v.txt",
+                    lines(1, &["A = 1"]),
+                    &["m", "math.isnan(nan)", "s", "{1, 2}", "(1, [2])"],
+                    true,
+                )],
+            ),
+            (
+                vars(&[]),
+                vec![file_at(
+                    "w.txt",
+                    vec![],
+                    &["A", "kelvin(1)", "__builtins__ is None"],
+                    true,
+                )],
+            ),
+        ];
+        let out = assert_batches_match_sequential(InterpreterKind::Python, &cases);
+        // The outcomes are the ones expected, not merely equal.
+        assert_eq!(
+            texts(&out[0][0]),
+            [
+                "274.15",
+                "[1, 2]",
+                "ERR NameError: name 'undefined' is not defined",
+                "ERR ZeroDivisionError: division by zero",
+                "ERR SyntaxError: invalid syntax",
+                "4874498.2",
+            ]
+        );
+        assert_eq!(
+            texts(&out[0][1]),
+            [
+                "[1]",
+                "ERR NameError: name 'R' is not defined",
+                "ERR NameError: name 'kelvin' is not defined"
+            ]
+        );
+        assert!(out[1].is_empty());
+        assert_eq!(texts(&out[2][0]), ["275.65", "6.666666666666667"]);
+        assert_eq!(
+            out[2][1].warnings,
+            [
+                "Error executing full context: IndentationError: unexpected indent (in.txt, line 9)",
+                "Error executing context line 'b = undefined_name': NameError: name 'undefined_name' is not defined (in.txt, line 4)",
+                "Error executing context line '  d = 4': IndentationError: unexpected indent (in.txt, line 9)",
+            ]
+        );
+        assert_eq!(
+            out[3][0].warnings,
+            ["Error executing static objects: AssertionError: nope (s.txt, line 2)"]
+        );
+        assert_eq!(
+            out[3][1].warnings,
+            ["Error executing static objects: AssertionError: nope (t.txt, line 6)"]
+        );
+        assert_eq!(
+            texts(&out[3][1]),
+            ["ERR NameError: name 'PI' is not defined", "5.0"]
+        );
+        // A cached context still names the line of a runtime error.
+        for (o, line) in [(&out[4][0], 3), (&out[5][0], 3)] {
+            assert_eq!(
+                o.warnings[0],
+                format!("Error executing full context: ZeroDivisionError: division by zero (f.txt, line {line})")
+            );
+        }
+        assert_eq!(
+            out[5][1].warnings,
+            ["Error executing static objects: ZeroDivisionError: division by zero (g.txt, line 5)"]
+        );
+        assert_eq!(
+            texts(&out[5][1]),
+            ["6", "ERR NameError: name 'f' is not defined"]
+        );
+        assert_eq!(
+            texts(&out[6][0]),
+            [
+                "{'k': (1, None)}",
+                "ERR NameError: name 'math' is not defined",
+                "é\"\n",
+                "{1, 2}",
+                "(1, [2])"
+            ]
+        );
+        assert_eq!(
+            texts(&out[7][0]),
+            [
+                "ERR NameError: name 'A' is not defined",
+                "ERR NameError: name 'kelvin' is not defined",
+                "False"
+            ]
+        );
+    }
+
+    #[test]
+    fn python_batch_case_failures() {
+        let mut w = python();
+        let v = vars(&[("x", Value::Int(1))]);
+        let good = [file("a.txt", &["k = 2"], &["x * k"], true)];
+        let bad = [file("b.txt", &["raise KeyboardInterrupt"], &["x"], true)];
+        let reqs = [
+            CaseRequest {
+                vars: &v,
+                files: &good,
+            },
+            CaseRequest {
+                vars: &v,
+                files: &bad,
+            },
+            CaseRequest {
+                vars: &v,
+                files: &good,
+            },
+        ];
+        let err = w.evaluate_many(&reqs).expect_err("case 1 fails");
+        assert_eq!(
+            err.to_string(),
+            "formula interpreter 'python3' could not handle case 1 of the batch: KeyboardInterrupt"
+        );
+        let err = w.evaluate(&reqs[1]).expect_err("fails alone too");
+        assert_eq!(
+            err.to_string(),
+            "formula interpreter 'python3' could not handle the request: KeyboardInterrupt"
+        );
+        // The worker is still usable.
+        let out = w.evaluate_many(&[reqs[0], reqs[2]]).expect("evaluate_many");
+        assert_eq!(texts(&out[0][0]), ["2"]);
+        assert_eq!(texts(&out[1][0]), ["2"]);
+    }
+
+    #[test]
+    fn python_code_cache_stays_bounded() {
+        let mut w = python();
+        let cases: Cases = (0..5000)
+            .map(|i| {
+                let f = format!("x + {i}");
+                (
+                    vars(&[("x", Value::Int(1))]),
+                    vec![file("c.txt", &["y = 1"], &[&f], true)],
+                )
+            })
+            .collect();
+        let reqs: Vec<CaseRequest> = cases
+            .iter()
+            .map(|(vars, files)| CaseRequest { vars, files })
+            .collect();
+        let out = w.evaluate_many(&reqs).expect("evaluate_many");
+        assert_eq!(texts(&out[4999][0]), ["5000"]);
+        let probe = file(
+            "p.txt",
+            &[],
+            &[
+                "len(__import__('__main__')._eval_cache)",
+                "len(__import__('__main__')._exec_cache)",
+            ],
+            true,
+        );
+        let out = eval_one(&mut w, &vars(&[]), probe);
+        let sizes = texts(&out);
+        let eval_size: usize = sizes[0].parse().expect("a size");
+        assert!((1..=4096).contains(&eval_size), "{sizes:?}");
+        assert_eq!(sizes[1], "1");
+    }
+
+    #[test]
+    fn r_batch_matches_sequential_evaluation() {
+        if r_worker().is_none() {
+            return;
+        }
+        let kelvin = [
+            "R <- 8.314",
+            "kelvin <- function(t) {",
+            "    t + 273.15",
+            "}",
+        ];
+        let broken = ["a <- 1", "g <- function(", "c <- 3"];
+        let statics = ["PI <- 3.14159", "stop('nope')"];
+        let cases: Cases = vec![
+            (
+                vars(&[
+                    ("x", Value::Int(1)),
+                    ("xs", Value::List(vec![Value::Int(1)])),
+                ]),
+                vec![
+                    file_at(
+                        "a.R",
+                        lines(1, &[&kelvin[..], &["xs[2] <- 2", "G <<- 1"]].concat()),
+                        &[
+                            "kelvin(x)",
+                            "xs",
+                            "undefined(1)",
+                            "x y",
+                            "2 * R * kelvin(20) / 0.001",
+                        ],
+                        true,
+                    ),
+                    file_at("b.R", vec![], &["xs", "exists('R')", "exists('G')"], true),
+                ],
+            ),
+            (vars(&[]), vec![]),
+            (
+                vars(&[("x", Value::Float(2.5))]),
+                vec![
+                    file_at(
+                        "a.R",
+                        lines(10, &kelvin),
+                        &["kelvin(x)", "20 / (2 + 1)"],
+                        true,
+                    ),
+                    file_at(
+                        "in.R",
+                        vec![
+                            (2, broken[0].into()),
+                            (3, broken[1].into()),
+                            (5, broken[2].into()),
+                        ],
+                        &["a + c"],
+                        true,
+                    ),
+                ],
+            ),
+            (
+                vars(&[("y", Value::Float(2.5))]),
+                vec![
+                    file_at(
+                        "s.R",
+                        lines(1, &statics),
+                        &["y", "exists('PI', inherits = FALSE)"],
+                        false,
+                    ),
+                    file_at("t.R", lines(5, &statics), &["y * 2"], false),
+                ],
+            ),
+            (
+                vars(&[]),
+                vec![file_at(
+                    "w.R",
+                    vec![],
+                    &["exists('kelvin')", "exists('G')"],
+                    true,
+                )],
+            ),
+        ];
+        let out = assert_batches_match_sequential(InterpreterKind::R, &cases);
+        assert_eq!(
+            texts(&out[0][0]),
+            [
+                "274.15",
+                "[1.0, 2.0]",
+                "ERR Error in undefined(1) : could not find function \"undefined\"",
+                "ERR Error: unexpected symbol",
+                "4874498.2",
+            ]
+        );
+        assert_eq!(texts(&out[0][1]), ["1.0", "False", "False"]);
+        assert_eq!(texts(&out[2][0]), ["275.65", "6.666666666666667"]);
+        assert_eq!(
+            out[2][1].warnings,
+            [
+                "Error executing full context: Error: unexpected assignment (in.R, line 5)",
+                "Error executing context line 'g <- function(': Error: unexpected end of input (in.R, line 3)",
+            ]
+        );
+        assert_eq!(
+            out[3][0].warnings,
+            ["Error executing static objects: Error: nope (s.R, line 2)"]
+        );
+        assert_eq!(
+            out[3][1].warnings,
+            ["Error executing static objects: Error: nope (t.R, line 6)"]
+        );
+        assert_eq!(texts(&out[3][0]), ["2.5", "False"]);
+        assert_eq!(texts(&out[4][0]), ["False", "False"]);
+    }
+
+    #[test]
+    fn r_batch_case_failures() {
+        let Some(mut w) = r_worker() else { return };
+        let good_vars = vars(&[("x", Value::Int(1))]);
+        let bad_vars = vars(&[("", Value::Int(1))]);
+        let files = [file("a.R", &["k <- 2"], &["x * k"], true)];
+        let reqs = [
+            CaseRequest {
+                vars: &good_vars,
+                files: &files,
+            },
+            CaseRequest {
+                vars: &bad_vars,
+                files: &files,
+            },
+        ];
+        let err = w.evaluate_many(&reqs).expect_err("case 1 fails");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(
+                "formula interpreter 'Rscript' could not handle case 1 of the batch: Error"
+            ),
+            "{msg}"
+        );
+        let out = w.evaluate_many(&reqs[..1]).expect("still usable");
+        assert_eq!(texts(&out[0][0]), ["2.0"]);
+    }
+
     #[test]
     fn r_literals() {
         let mut out = String::new();
@@ -1704,10 +2385,24 @@ mod tests {
             Value::Tuple(vec![Value::Float(f64::INFINITY)]),
         );
         let v = Value::List(vec![Value::Map(m), Value::Int(-3), Value::Str("s".into())]);
-        let back = from_wire(&to_wire(&v)).expect("decodes");
-        assert_eq!(back, v);
-        let text = to_wire(&Value::Float(2.0)).to_string();
-        assert_eq!(text, "2.0");
+        let wire = |v: &Value| {
+            let mut out = Vec::new();
+            write_wire(v, &mut out);
+            String::from_utf8(out).expect("utf-8")
+        };
+        let json: Json = serde_json::from_str(&wire(&v)).expect("valid JSON");
+        assert_eq!(from_wire(&json).expect("decodes"), v);
+        assert_eq!(wire(&Value::Float(2.0)), "2.0");
+        assert_eq!(wire(&Value::Float(1e20)), "1e20");
+        assert_eq!(wire(&Value::Float(-1e-7)), "-1e-7");
+        assert_eq!(wire(&Value::Float(f64::NAN)), r#"{"$f":"nan"}"#);
+        let s = "q\"b\\s\n\r\t\u{1}\u{1f} é😀\u{7f}";
+        assert_eq!(
+            wire(&Value::Str(s.into())),
+            "\"q\\\"b\\\\s\\n\\r\\t\\u0001\\u001f é😀\u{7f}\""
+        );
+        let json: Json = serde_json::from_str(&wire(&Value::Str(s.into()))).expect("valid JSON");
+        assert_eq!(json.as_str(), Some(s));
         assert_eq!(parse_float_text("1e+300"), Some(1e300));
         assert_eq!(parse_float_text("293.14999999999998"), Some(293.15));
         assert!(parse_float_text("NaN").is_some_and(f64::is_nan));

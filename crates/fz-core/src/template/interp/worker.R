@@ -7,13 +7,17 @@
 # marker found in $FZ_WORKER_MARKER. R output of user code is sunk to stderr;
 # anything else reaching stdout is skipped by the parent (no marker).
 #
-# Request: list(vars = list(names = <chr>, values = <list>),
+# Request: list(cases = list(<case>, ...)), one case being
+#          list(vars = list(names = <chr>, values = <list>),
 #               files = list(list(file = <chr>, ctx_lines = <int>,
 #                                 ctx_code = <chr>, f_code = <chr>,
 #                                 fallback = <lgl>), ...))
-# Reply:   {"files": [{"warnings": [str], "results": [{"value": v} | {"err": str}]}]}
-#          or {"fatal": str}. Doubles travel as {"$f": "<%.17g>"}, named
-#          lists/vectors as {"$m": {...}}, NA as null.
+# Reply:   {"cases": [{"files": [{"warnings": [str], "results":
+#           [{"value": v} | {"err": str}]}]} | {"fatal": str}, ...]}
+#          one entry per case ({"fatal": str} when that case could not be
+#          handled), or {"fatal": str} when the request itself could not be.
+#          Doubles travel as {"$f": "<%.17g>"}, named lists/vectors as
+#          {"$m": {...}}, NA as null.
 local({
   marker <- Sys.getenv("FZ_WORKER_MARKER")
   Sys.unsetenv(c("FZ_WORKER_MARKER", "FZ_WORKER_SCRIPT"))
@@ -134,12 +138,37 @@ local({
     list(msg = text, line = NA_integer_)
   }
 
+  # Parsed context programs (and single context lines) by source text, so a
+  # context shared by many cases is parsed once; emptied when it grows past
+  # cache_max entries. Code that does not parse is never cached. Keys are
+  # symbol names: a UTF-8 key in a non-UTF-8 locale would be translated
+  # (possibly colliding with another), so such code is not cached.
+  cache_max <- 4096L
+  parse_cache <- new.env(hash = TRUE, parent = emptyenv())
+  cache_size <- 0L
+  utf8_locale <- isTRUE(l10n_info()[["UTF-8"]])
+
+  parse_code <- function(src) {
+    cacheable <- nzchar(src) && (utf8_locale || Encoding(src) != "UTF-8")
+    if (cacheable) {
+      hit <- parse_cache[[src]]
+      if (!is.null(hit)) return(hit)
+    }
+    exprs <- parse(text = src, srcfile = srcfilecopy("<fz>", src), keep.source = FALSE)
+    if (cacheable) {
+      if (cache_size >= cache_max) {
+        parse_cache <<- new.env(hash = TRUE, parent = emptyenv())
+        cache_size <<- 0L
+      }
+      assign(src, exprs, envir = parse_cache)
+      cache_size <<- cache_size + 1L
+    }
+    exprs
+  }
+
   # Runs src in env, top-level expression by expression; NULL or err_info().
   run_code <- function(src, env) {
-    exprs <- tryCatch(
-      parse(text = src, srcfile = srcfilecopy("<fz>", src), keep.source = FALSE),
-      error = function(e) e
-    )
+    exprs <- tryCatch(parse_code(src), error = function(e) e)
     if (inherits(exprs, "error")) return(err_info(exprs))
     refs <- attr(exprs, "srcref")
     for (i in seq_along(exprs)) {
@@ -176,8 +205,13 @@ local({
     paste0("{\"value\":", value_json(r[[1L]]), "}")
   }
 
+  clear_globalenv <- function() {
+    left <- ls(globalenv(), all.names = TRUE)
+    if (length(left) > 0L) rm(list = left, envir = globalenv())
+  }
+
   run_file <- function(vars, f) {
-    rm(list = ls(globalenv(), all.names = TRUE), envir = globalenv())
+    clear_globalenv()
     env <- new_env(vars)
     fname <- f$file
     lines <- f$ctx_lines
@@ -207,7 +241,7 @@ local({
           }
         } else {
           warns <- c(warns, paste0("Error executing static objects: ", failed$msg, where(failed$line)))
-          rm(list = ls(globalenv(), all.names = TRUE), envir = globalenv())
+          clear_globalenv()
           env <- new_env(vars)
         }
       }
@@ -219,10 +253,19 @@ local({
     )
   }
 
+  run_case <- function(case) {
+    files <- vapply(case$files, function(f) run_file(case$vars, f), "", USE.NAMES = FALSE)
+    paste0("{\"files\":[", paste(files, collapse = ","), "]}")
+  }
+
   handle <- function(line) {
     req <- eval(parse(text = line, keep.source = FALSE)[[1L]], baseenv())
-    files <- vapply(req$files, function(f) run_file(req$vars, f), "", USE.NAMES = FALSE)
-    paste0("{\"files\":[", paste(files, collapse = ","), "]}")
+    cases <- vapply(req$cases, function(case) {
+      tryCatch(run_case(case), error = function(e) {
+        paste0("{\"fatal\":", jstr(err_info(e)$msg), "}")
+      })
+    }, "", USE.NAMES = FALSE)
+    paste0("{\"cases\":[", paste(cases, collapse = ","), "]}")
   }
 
   send(paste0("{\"ready\":", jstr(paste("R", getRversion())), "}"))

@@ -10,12 +10,20 @@
 #   {"$f": "nan"}     a float JSON cannot hold (nan, inf, -inf)
 #   {"$t": [...]}     a tuple
 #   {"$m": {...}}     a dict (plain JSON objects never carry values)
-# Request: {"vars": {name: value}, "files": [{"file": str,
+# Request: {"cases": [case, ...]}, one case being
+#          {"vars": {name: value}, "files": [{"file": str,
 #           "context": [[line, code]], "formulas": [[line, expr]],
 #           "fallback": bool}]}
-# Reply:   {"files": [{"warnings": [str], "results": [
+# Reply:   {"cases": [{"files": [{"warnings": [str], "results": [
 #           {"text": str, "number": value|null, "value": value} | {"err": str}]}]}
-#          or {"fatal": str} when the request itself could not be handled.
+#           | {"fatal": str}, ...]}
+#          one entry per case ({"fatal": str} when that case could not be
+#          handled), or {"fatal": str} when the request itself could not be.
+#
+# Compiled code objects (context programs, single context lines, formulas)
+# are cached by source text, so a context shared by many cases is compiled
+# once; the cache is emptied whenever it grows past CACHE_MAX entries. Code
+# that does not compile is never cached: its SyntaxError is raised afresh.
 import sys
 
 # Keep the caller's directory from shadowing the standard modules the worker
@@ -145,25 +153,55 @@ def where(fname, lines, line):
     return " (%s)" % fname
 
 
-def fresh_namespace(vars_json):
-    ns = {"__builtins__": builtins}
-    ns.update(HELPERS)
-    ns.update({str(k): decode(v) for k, v in vars_json.items()})
+# Names every file starts with: the builtins and the helpers; copied for
+# each file, then the case variables are bound over it.
+BASE = {"__builtins__": builtins}
+BASE.update(HELPERS)
+CACHE_MAX = 4096
+_exec_cache = {}
+_eval_cache = {}
+_IMMUTABLE = (int, float, str, bool, type(None))
+
+
+def _compile(cache, src, filename, mode):
+    code = cache.get(src)
+    if code is None:
+        code = compile(src, filename, mode)
+        if len(cache) >= CACHE_MAX:
+            cache.clear()
+        cache[src] = code
+    return code
+
+
+def decode_vars(vars_json):
+    return {str(k): decode(v) for k, v in vars_json.items()}
+
+
+def shareable(values):
+    """Whether decoded variables can be bound in several namespaces: no
+    file can change what another sees."""
+    return all(type(v) in _IMMUTABLE for v in values.values())
+
+
+def fresh_namespace(values):
+    ns = BASE.copy()
+    ns.update(values)
     return ns
 
 
 def run(code, ns):
-    exec(compile(code, CTX_FILE, "exec"), ns)
+    exec(_compile(_exec_cache, code, CTX_FILE, "exec"), ns)
 
 
-def run_file(vars_json, f):
+def run_file(vars_json, values, f):
+    """values: the decoded variables, not seen by any namespace yet."""
     fname = str(f.get("file", ""))
-    ns = fresh_namespace(vars_json)
+    ns = fresh_namespace(values)
     warnings = []
     ctx = f.get("context") or []
-    lines = [int(l) for l, _ in ctx]
-    codes = [str(c) for _, c in ctx]
-    if codes:
+    if ctx:
+        lines = [int(l) for l, _ in ctx]
+        codes = [str(c) for _, c in ctx]
         try:
             run("\n".join(codes), ns)
         except (Exception, SystemExit) as e:
@@ -187,11 +225,11 @@ def run_file(vars_json, f):
                     "Error executing static objects: %s%s"
                     % (message(e), where(fname, lines, error_line(e)))
                 )
-                ns = fresh_namespace(vars_json)
+                ns = fresh_namespace(decode_vars(vars_json))
     results = []
     for _, expr in f.get("formulas") or []:
         try:
-            result = eval(str(expr), ns)
+            result = eval(_compile(_eval_cache, str(expr), "<string>", "eval"), ns)
             text = str(result)
         except (Exception, SystemExit) as e:
             results.append({"err": message(e)})
@@ -208,10 +246,30 @@ def run_file(vars_json, f):
     return {"warnings": warnings, "results": results}
 
 
+def run_case(case):
+    vars_json = case.get("vars") or {}
+    files = case.get("files") or []
+    values = decode_vars(vars_json)
+    share = shareable(values)
+    out = []
+    for i, f in enumerate(files):
+        if i > 0 and not share:
+            values = decode_vars(vars_json)
+        out.append(run_file(vars_json, values, f))
+    return {"files": out}
+
+
 def handle(line):
-    req = json.loads(line.decode("utf-8"))
-    vars_json = req.get("vars") or {}
-    return {"files": [run_file(vars_json, f) for f in req.get("files") or []]}
+    req = json.loads(line)
+    replies = []
+    for case in req.get("cases") or []:
+        try:
+            replies.append(run_case(case))
+        except BaseException as e:
+            # Whatever one case raises (even KeyboardInterrupt from user
+            # code), the worker goes on with the next.
+            replies.append({"fatal": message(e)})
+    return {"cases": replies}
 
 
 def main():
@@ -223,12 +281,28 @@ def main():
     os.close(null)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    dumps = json.JSONEncoder(
+        ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode
+
+    def encode_reply(obj):
+        try:
+            return dumps(obj)
+        except Exception as e:
+            cases = obj.get("cases") if isinstance(obj, dict) else None
+            if not isinstance(cases, list):
+                return dumps({"fatal": "cannot encode reply: " + message(e)})
+        # Only the cases that cannot be encoded fail.
+        parts = []
+        for case in cases:
+            try:
+                parts.append(dumps(case))
+            except Exception as e:
+                parts.append(dumps({"fatal": "cannot encode reply: " + message(e)}))
+        return '{"cases":[' + ",".join(parts) + "]}"
 
     def send(obj):
-        try:
-            data = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-        except Exception as e:
-            data = json.dumps({"fatal": "cannot encode reply: " + message(e)})
+        data = encode_reply(obj)
         out.write(marker + data.encode("utf-8", "replace") + b"\n")
         out.flush()
 
