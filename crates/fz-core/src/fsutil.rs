@@ -63,10 +63,10 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(
     }
     let mut file = options.open(path).map_err(|e| Error::io(path, e))?;
     file.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    // The umask may have removed bits at creation; restore them only then
-    // (one fstat instead of a chmod per file).
+    // The umask may have removed bits at creation; restore them only then.
+    // When the umask is known and spares every bit of `mode`, nothing to do.
     #[cfg(unix)]
-    if let Some(mode) = mode {
+    if let Some(mode) = mode.filter(|m| process_umask().is_none_or(|u| m & u != 0)) {
         use std::os::unix::fs::PermissionsExt;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         if meta.permissions().mode() & 0o7777 != mode {
@@ -75,6 +75,59 @@ pub fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(
         }
     }
     Ok(())
+}
+
+/// The process umask, read once from `/proc/self/status` (Linux); `None`
+/// where unknown. Read without changing it: `umask(2)` can only be read by
+/// setting it, which would race with other threads creating files.
+pub fn process_umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+        u32::from_str_radix(line.trim_start_matches("Umask:").trim(), 8).ok()
+    })
+}
+
+/// Renames `from` to `to`, failing if `to` exists (never replacing a
+/// directory, even an empty one).
+pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let c = |p: &Path| {
+            CString::new(p.as_os_str().as_bytes())
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        };
+        let (f, t) = (c(from)?, c(to)?);
+        // SAFETY: both pointers are valid NUL-terminated strings that live
+        // until the call returns; renameat2 does not keep them.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                f.as_ptr(),
+                libc::AT_FDCWD,
+                t.as_ptr(),
+                libc::RENAME_NOREPLACE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        // Filesystems without RENAME_NOREPLACE: fall back below.
+        if !matches!(err.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+            return Err(err);
+        }
+    }
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} already exists", to.display()),
+        ));
+    }
+    fs::rename(from, to)
 }
 
 /// Copies a file byte for byte, keeping permissions and modification time.
@@ -107,6 +160,35 @@ pub fn mode_of(meta: &fs::Metadata) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rename_noreplace_refuses_existing_targets() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        let err = rename_noreplace(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(a.exists(), "nothing moved");
+        fs::remove_dir(&b).unwrap();
+        rename_noreplace(&a, &b).unwrap();
+        assert!(b.exists() && !a.exists());
+    }
+
+    #[test]
+    fn modes_survive_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        for mode in [0o755, 0o644, 0o777, 0o600] {
+            let p = tmp.path().join(format!("f{mode:o}"));
+            write_with_mode(&p, b"x", Some(mode)).unwrap();
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+                mode
+            );
+        }
+        assert!(process_umask().is_some(), "Linux exposes the umask");
+    }
 
     #[test]
     fn move_aside_never_collides() {

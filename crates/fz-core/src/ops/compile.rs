@@ -11,7 +11,7 @@ use crate::cache::hashfile::{self, HashLine, HASH_FILE};
 use crate::config::{CaseNaming, Config};
 use crate::design::{Case, Design};
 use crate::error::{Error, Result};
-use crate::fsutil::{copy_preserving, move_aside, write_with_mode};
+use crate::fsutil::{copy_preserving, move_aside, rename_noreplace, write_with_mode};
 use crate::log;
 use crate::model::Model;
 use crate::naming::{case_names, write_manifest};
@@ -184,8 +184,8 @@ pub fn fzc(
 }
 
 /// Compiles every case. When formulas need an interpreter, evaluation
-/// (one worker round trip per case) runs on its own thread while this one
-/// writes the previous cases: creating files is latency-bound and the two
+/// (one worker round trip per batch of cases) runs on its own thread while
+/// this one writes the previous cases: creating files is latency-bound and the two
 /// overlap. Stops at the first error; cases already written stay complete.
 #[allow(clippy::too_many_arguments)]
 fn compile_all(
@@ -201,18 +201,21 @@ fn compile_all(
     let mut evaluator = Evaluator::new(input, model, config, diagnostics);
     let mut writer = CaseWriter::new(input, statics);
     let mut dirs = Vec::with_capacity(cases.len());
-    if !evaluator.uses_interpreter() || cases.len() < 2 {
-        for (i, case) in cases.iter().enumerate() {
-            let compiled = evaluator.evaluate(case)?;
-            dirs.push(writer.write(compiled, &names[i], i, output_dir)?);
+    let batch = evaluator.batch_size();
+    if !evaluator.uses_interpreter() || cases.len() <= batch {
+        for (k, chunk) in cases.chunks(batch).enumerate() {
+            for (j, files) in evaluator.evaluate_batch(chunk)?.into_iter().enumerate() {
+                let i = k * batch + j;
+                dirs.push(writer.write(files, &names[i], i, output_dir)?);
+            }
         }
         return Ok(dirs);
     }
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<CompiledFile>>>(64);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Vec<CompiledFile>>>>(4);
         let producer = scope.spawn(move || {
-            for case in cases {
-                let compiled = evaluator.evaluate(case);
+            for chunk in cases.chunks(batch) {
+                let compiled = evaluator.evaluate_batch(chunk);
                 let stop = compiled.is_err();
                 if tx.send(compiled).is_err() || stop {
                     return;
@@ -220,13 +223,24 @@ fn compile_all(
             }
         });
         let mut outcome = Ok(());
-        for (i, compiled) in rx.iter().enumerate() {
-            match compiled.and_then(|c| writer.write(c, &names[i], i, output_dir)) {
-                Ok(dir) => dirs.push(dir),
+        let mut i = 0;
+        'receive: for compiled in rx.iter() {
+            let compiled = match compiled {
+                Ok(c) => c,
                 Err(e) => {
                     outcome = Err(e);
                     break;
                 }
+            };
+            for files in compiled {
+                match writer.write(files, &names[i], i, output_dir) {
+                    Ok(dir) => dirs.push(dir),
+                    Err(e) => {
+                        outcome = Err(e);
+                        break 'receive;
+                    }
+                }
+                i += 1;
             }
         }
         // Dropping the receiver ends the producer at its next send.
@@ -373,8 +387,17 @@ impl<'a> Evaluator<'a> {
         self.needs_worker && self.interpreter.is_some()
     }
 
-    /// The compiled files of one case, in input order.
-    pub fn evaluate(&mut self, case: &Case) -> Result<Vec<CompiledFile>> {
+    /// Cases sent to the interpreter in one round trip.
+    pub fn batch_size(&self) -> usize {
+        match self.interpreter {
+            Some(InterpreterKind::R) => 64,
+            _ => 128,
+        }
+    }
+
+    /// The compiled files of each case (in input order), evaluating the
+    /// formulas of all `cases` in one interpreter round trip.
+    pub fn evaluate_batch(&mut self, cases: &[Case]) -> Result<Vec<Vec<CompiledFile>>> {
         let templates: Vec<(usize, &str, &crate::template::parse::Template)> = self
             .input
             .files
@@ -385,48 +408,66 @@ impl<'a> Evaluator<'a> {
                 FileContent::Binary => None,
             })
             .collect();
-        let rendered: Vec<_> = templates.iter().map(|(_, _, t)| render(t, case)).collect();
-        for r in &rendered {
+        let rendered: Vec<Vec<_>> = cases
+            .iter()
+            .map(|case| templates.iter().map(|(_, _, t)| render(t, case)).collect())
+            .collect();
+        for r in rendered.iter().flatten() {
             for (var, default) in &r.defaulted {
                 self.diagnostics.default_used(var, default);
             }
         }
-        let has_formulas = rendered.iter().any(|r| r.needs_interpreter());
-        let outcomes = match (has_formulas, self.interpreter) {
+        let has_formulas = rendered.iter().flatten().any(|r| r.needs_interpreter());
+        let mut outcomes = match (has_formulas, self.interpreter) {
             (true, Some(kind)) => {
-                let requests: Vec<_> = rendered
+                let requests: Vec<Vec<_>> = rendered
                     .iter()
-                    .zip(&templates)
-                    .map(|(r, (_, rel, _))| r.request(rel))
+                    .map(|files| {
+                        files
+                            .iter()
+                            .zip(&templates)
+                            .map(|(r, (_, rel, _))| r.request(rel))
+                            .collect()
+                    })
+                    .collect();
+                let batch: Vec<CaseRequest> = cases
+                    .iter()
+                    .zip(&requests)
+                    .map(|(case, files)| CaseRequest { vars: case, files })
                     .collect();
                 let worker = match &mut self.worker {
                     Some(w) => w,
                     None => self.worker.insert(Worker::start(kind)?),
                 };
-                Some(worker.evaluate(&CaseRequest {
-                    vars: case,
-                    files: &requests,
-                })?)
+                worker
+                    .evaluate_many(&batch)?
+                    .into_iter()
+                    .map(Some)
+                    .collect()
             }
-            _ => None,
+            _ => vec![None; cases.len()],
         };
-        let mut out = Vec::with_capacity(self.input.files.len());
-        let mut texts = rendered.into_iter().zip(templates).enumerate();
-        for (index, file) in self.input.files.iter().enumerate() {
-            match &file.content {
-                FileContent::Template(_) => {
-                    let Some((k, (r, _))) = texts.next() else {
-                        return Err(Error::Value("internal: template count mismatch".into()));
-                    };
-                    let (text, warnings) =
-                        r.finish(&file.rel, outcomes.as_ref().and_then(|o| o.get(k)));
-                    for w in warnings {
-                        self.diagnostics.formula_error(&file.rel, &w);
+        let mut out = Vec::with_capacity(cases.len());
+        for (files, outcome) in rendered.into_iter().zip(outcomes.iter_mut()) {
+            let mut compiled = Vec::with_capacity(self.input.files.len());
+            let mut texts = files.into_iter().enumerate();
+            for (index, file) in self.input.files.iter().enumerate() {
+                match &file.content {
+                    FileContent::Template(_) => {
+                        let Some((k, r)) = texts.next() else {
+                            return Err(Error::Value("internal: template count mismatch".into()));
+                        };
+                        let (text, warnings) =
+                            r.finish(&file.rel, outcome.as_ref().and_then(|o| o.get(k)));
+                        for w in warnings {
+                            self.diagnostics.formula_error(&file.rel, &w);
+                        }
+                        compiled.push(CompiledFile::Text { index, text });
                     }
-                    out.push(CompiledFile::Text { index, text });
+                    FileContent::Binary => compiled.push(CompiledFile::Binary { index }),
                 }
-                FileContent::Binary => out.push(CompiledFile::Binary { index }),
             }
+            out.push(compiled);
         }
         Ok(out)
     }
@@ -473,13 +514,16 @@ impl<'a> CaseWriter<'a> {
             fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
         }
         let written = self.write_files(files, &staging).and_then(|()| {
-            if final_dir.exists() {
-                return Err(Error::Value(format!(
-                    "case directory {} already exists (two cases with the same name)",
-                    final_dir.display()
-                )));
-            }
-            fs::rename(&staging, &final_dir).map_err(|e| Error::io(&final_dir, e))
+            rename_noreplace(&staging, &final_dir).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Value(format!(
+                        "case directory {} already exists (two cases with the same name)",
+                        final_dir.display()
+                    ))
+                } else {
+                    Error::io(&final_dir, e)
+                }
+            })
         });
         if let Err(e) = written {
             let _ = fs::remove_dir_all(&staging);
