@@ -445,3 +445,29 @@ fn unknown_variables_warn_on_stderr_at_warning_level() {
         .stdout("Compiled input saved to o\n")
         .stderr(predicate::str::contains("not found in input files: aa, zz"));
 }
+
+#[test]
+fn many_cases_with_formulas_cross_batch_boundaries() {
+    // More cases than one interpreter batch, so the threaded path and the
+    // batch boundaries are exercised; every case gets its own values.
+    let sb = Sandbox::new();
+    sb.write("in.txt", "#@ k = 3\nx=$x y=@{$x * k} s=@{str($x) + '!'}\n");
+    let xs: Vec<i64> = (0..300).collect();
+    let vars = serde_json::json!({ "x": xs });
+    sb.cmd("fzc")
+        .args(["in.txt", "-v", &vars.to_string(), "-o", "o"])
+        .assert()
+        .success();
+    let names = sb.ls("o");
+    assert_eq!(names.len(), 300);
+    assert!(
+        names.iter().all(|n| !n.starts_with(".fz-staging")),
+        "no staging dir left"
+    );
+    for x in [0, 127, 128, 129, 255, 256, 299] {
+        assert_eq!(
+            sb.read(&format!("o/x={x}/in.txt")),
+            format!("#@ k = 3\nx={x} y={} s={x}!\n", x * 3)
+        );
+    }
+}

@@ -21,6 +21,7 @@ use crate::template::interp::{CaseRequest, InterpreterKind, Worker};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Options of a compile beyond the input, design, model and output.
@@ -184,8 +185,8 @@ pub fn fzc(
 }
 
 /// Compiles every case. When formulas need an interpreter, evaluation
-/// (one worker round trip per batch of cases) runs on its own thread while
-/// this one writes the previous cases: creating files is latency-bound and the two
+/// (one worker round trip per batch of cases) runs on other threads, one
+/// interpreter process each, while this one writes finished cases: creating files is latency-bound and the two
 /// overlap. Stops at the first error; cases already written stay complete.
 #[allow(clippy::too_many_arguments)]
 fn compile_all(
@@ -211,20 +212,41 @@ fn compile_all(
         }
         return Ok(dirs);
     }
+    // Several interpreter workers evaluate batches in parallel (each thread
+    // has its own process); this thread writes whatever batch is ready.
+    let chunks: Vec<&[Case]> = cases.chunks(batch).collect();
+    let producers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(chunks.len());
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut slots: Vec<Option<PathBuf>> = vec![None; cases.len()];
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Vec<CompiledFile>>>>(4);
-        let producer = scope.spawn(move || {
-            for chunk in cases.chunks(batch) {
-                let compiled = evaluator.evaluate_batch(chunk);
-                let stop = compiled.is_err();
-                if tx.send(compiled).is_err() || stop {
-                    return;
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, Result<Vec<Vec<CompiledFile>>>)>(2 * producers);
+        let mut handles = Vec::with_capacity(producers);
+        for _ in 0..producers {
+            let tx = tx.clone();
+            let (next, stop, chunks) = (&next, &stop, &chunks);
+            handles.push(scope.spawn(move || {
+                let mut evaluator = Evaluator::new(input, model, config, diagnostics);
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= chunks.len() || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let compiled = evaluator.evaluate_batch(chunks[k]);
+                    let failed = compiled.is_err();
+                    if tx.send((k, compiled)).is_err() || failed {
+                        return;
+                    }
                 }
-            }
-        });
+            }));
+        }
+        drop(tx);
         let mut outcome = Ok(());
-        let mut i = 0;
-        'receive: for compiled in rx.iter() {
+        'receive: for (k, compiled) in rx.iter() {
             let compiled = match compiled {
                 Ok(c) => c,
                 Err(e) => {
@@ -232,24 +254,29 @@ fn compile_all(
                     break;
                 }
             };
-            for files in compiled {
+            for (j, files) in compiled.into_iter().enumerate() {
+                let i = k * batch + j;
                 match writer.write(files, &names[i], i, output_dir) {
-                    Ok(dir) => dirs.push(dir),
+                    Ok(dir) => slots[i] = Some(dir),
                     Err(e) => {
                         outcome = Err(e);
                         break 'receive;
                     }
                 }
-                i += 1;
             }
         }
-        // Dropping the receiver ends the producer at its next send.
+        // Producers stop at their next batch; dropping the receiver ends a
+        // blocked send.
+        stop.store(true, Ordering::Relaxed);
         drop(rx);
-        if producer.join().is_err() && outcome.is_ok() {
-            outcome = Err(Error::Value("internal: the formula thread panicked".into()));
+        for h in handles {
+            if h.join().is_err() && outcome.is_ok() {
+                outcome = Err(Error::Value("internal: a formula thread panicked".into()));
+            }
         }
         outcome
     })?;
+    dirs.extend(slots.into_iter().flatten());
     Ok(dirs)
 }
 
