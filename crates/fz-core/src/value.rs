@@ -209,9 +209,9 @@ impl From<serde_json::Value> for Value {
     }
 }
 
-/// A JSON string literal with every non-ASCII character escaped, as
-/// Python's `json.dumps` does by default.
-fn write_json_str(s: &str, out: &mut String) {
+/// Appends `s` as a JSON string literal with every non-ASCII character
+/// escaped, as Python's `json.dumps` does by default (`ensure_ascii`).
+pub fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

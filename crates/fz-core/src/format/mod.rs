@@ -14,7 +14,7 @@ pub mod table;
 pub use map::render_map;
 pub use table::{render_table, Table};
 
-use crate::value::{py_float_repr, Value};
+use crate::value::{py_float_repr, write_json_str, Value};
 use std::fmt;
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -161,30 +161,6 @@ fn newline_indent(level: usize, out: &mut String) {
     for _ in 0..level {
         out.push_str("  ");
     }
-}
-
-/// A JSON string with every non-ASCII character escaped (`ensure_ascii`).
-fn write_json_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// One CSV line (no terminator): fields holding `,`, `"`, CR or LF are
