@@ -471,3 +471,26 @@ fn many_cases_with_formulas_cross_batch_boundaries() {
         );
     }
 }
+
+#[test]
+fn unsupported_interpreter_leaves_formulas_and_says_so() {
+    let sb = Sandbox::new();
+    sb.write("js.txt", "a=@{1+1} x=$x\n");
+    sb.cmd("fzc")
+        .args(["js.txt", "-v", r#"{"x":2}"#, "-o", "o", "--interpreter", "javascript"])
+        .assert()
+        .success()
+        .stdout("Compiled input saved to o\n")
+        .stderr(predicate::str::contains("Interpreter 'javascript' not yet implemented"));
+    assert_eq!(sb.read("o/x=2/js.txt"), "a=@{1+1} x=2\n");
+    // FZ_INTERPRETER selects R when the model says nothing.
+    if std::process::Command::new("Rscript").arg("--version").output().is_ok() {
+        sb.write("r.txt", "v=@{sum(c(1, $x))}\n");
+        sb.cmd("fzc")
+            .args(["r.txt", "-v", r#"{"x":2}"#, "-o", "r"])
+            .env("FZ_INTERPRETER", "R")
+            .assert()
+            .success();
+        assert_eq!(sb.read("r/x=2/r.txt"), "v=3.0\n");
+    }
+}

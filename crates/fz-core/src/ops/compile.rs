@@ -6,7 +6,7 @@
 //! process. Formulas of a case cost one round trip to one interpreter
 //! worker, started only if some template has formulas.
 
-use super::input::{interpreter_for, scan};
+use super::input::{interpreter_for, report_model_warnings, scan};
 use crate::cache::hashfile::{self, HashLine, HASH_FILE};
 use crate::config::{CaseNaming, Config};
 use crate::design::{Case, Design};
@@ -116,18 +116,23 @@ pub fn fzc(
     cwd: &Path,
 ) -> Result<CompileReport> {
     let config = Config::from_env();
-    for w in &model.warnings {
-        log::warn(w);
-    }
+    report_model_warnings(model);
     let scan = scan(input_path, model, &options.input_static, cwd)?;
     let keys = scan.keys();
     let empty = Design::Grid(Default::default());
     let design = match design {
         Some(d) => d,
-        None if !keys.is_empty() => {
+        // Only variables make values necessary (upstream also counted
+        // formulas and static objects, so a template with just `@{1+1}`
+        // could not be compiled without an empty input_variables).
+        None if !scan.variables.is_empty() => {
             return Err(Error::Value(format!(
                 "input_variables is required: input files declare variable(s) {}",
-                keys.iter().cloned().collect::<Vec<_>>().join(", ")
+                scan.variables
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
         None => &empty,

@@ -113,6 +113,13 @@ pub fn scan(input_path: &Path, model: &Model, input_static: &[String], cwd: &Pat
     })
 }
 
+/// Shows the remarks found while validating a model (visible by default).
+pub fn report_model_warnings(model: &Model) {
+    for w in &model.warnings {
+        log::notice(w);
+    }
+}
+
 /// The interpreter a model asks for (model key, else the configured one);
 /// `None` (with a warning) for interpreters fz cannot run.
 pub fn interpreter_for(model: &Model, config: &Config) -> Option<InterpreterKind> {
@@ -122,7 +129,7 @@ pub fn interpreter_for(model: &Model, config: &Config) -> Option<InterpreterKind
         .unwrap_or_else(|| config.interpreter.clone());
     let kind = InterpreterKind::from_name(&name);
     if kind.is_none() {
-        log::warn(&format!(
+        log::notice(&format!(
             "Interpreter '{name}' not yet implemented, skipping formula evaluation"
         ));
     }
