@@ -477,14 +477,28 @@ fn unsupported_interpreter_leaves_formulas_and_says_so() {
     let sb = Sandbox::new();
     sb.write("js.txt", "a=@{1+1} x=$x\n");
     sb.cmd("fzc")
-        .args(["js.txt", "-v", r#"{"x":2}"#, "-o", "o", "--interpreter", "javascript"])
+        .args([
+            "js.txt",
+            "-v",
+            r#"{"x":2}"#,
+            "-o",
+            "o",
+            "--interpreter",
+            "javascript",
+        ])
         .assert()
         .success()
         .stdout("Compiled input saved to o\n")
-        .stderr(predicate::str::contains("Interpreter 'javascript' not yet implemented"));
+        .stderr(predicate::str::contains(
+            "Interpreter 'javascript' not yet implemented",
+        ));
     assert_eq!(sb.read("o/x=2/js.txt"), "a=@{1+1} x=2\n");
     // FZ_INTERPRETER selects R when the model says nothing.
-    if std::process::Command::new("Rscript").arg("--version").output().is_ok() {
+    if std::process::Command::new("Rscript")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
         sb.write("r.txt", "v=@{sum(c(1, $x))}\n");
         sb.cmd("fzc")
             .args(["r.txt", "-v", r#"{"x":2}"#, "-o", "r"])
@@ -493,4 +507,51 @@ fn unsupported_interpreter_leaves_formulas_and_says_so() {
             .success();
         assert_eq!(sb.read("r/x=2/r.txt"), "v=3.0\n");
     }
+}
+
+#[test]
+fn whole_file_example_of_the_spec() {
+    // templates.md §2.7: `${x*2}` is not a formula when the formula prefix
+    // is `@`; context lines stay; formulas see the context's functions.
+    let sb = Sandbox::new();
+    sb.write(
+        "in.txt",
+        "a=${x}\nb=${x*2}\nc=@{$x + 1}\n#@ def twice(v):\n#@     return 2*v\nd=@{twice($x)}\n",
+    );
+    sb.cmd("fzc")
+        .args(["in.txt", "-v", r#"{"x":3}"#, "-o", "o"])
+        .assert()
+        .success()
+        .stderr("");
+    assert_eq!(
+        sb.read("o/x=3/in.txt"),
+        "a=3\nb=${x*2}\nc=4\n#@ def twice(v):\n#@     return 2*v\nd=6\n"
+    );
+}
+
+#[test]
+fn a_raising_formula_is_reported_not_fatal() {
+    let sb = Sandbox::new();
+    sb.write("in.txt", "ok=@{$x + 1}\nbad=@{1 / ($x - $x)}\n");
+    let out = sb
+        .cmd("fzc")
+        .args(["in.txt", "-v", r#"{"x":[1,2,3]}"#, "-o", "o"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(sb.read("o/x=2/in.txt"), "ok=3\nbad=@{1 / (2 - 2)}\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("in.txt:2: formula '1 / (1 - 1)' failed: ZeroDivisionError"),
+        "{err}"
+    );
+    assert!(
+        err.contains("in.txt:2: the formula failed in 3 cases"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("ZeroDivisionError").count(),
+        1,
+        "shown once: {err}"
+    );
 }
