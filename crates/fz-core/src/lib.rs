@@ -7,6 +7,7 @@
 //! call (`fzi`, `fzc`) live in [`ops`].
 
 pub mod cache;
+pub mod calculators;
 pub mod config;
 pub mod design;
 pub mod error;

@@ -1,0 +1,114 @@
+//! Calculators: where a case runs. One module per URI scheme, all behind
+//! the [`Calculator`] trait, so the engine schedules cases without knowing
+//! how or where they run.
+//!
+//! A calculator runs one attempt of one case in a work directory prepared
+//! by the engine and reports what happened; it must not decide retries,
+//! parse outputs or touch other cases.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptStatus {
+    /// The command exited with status 0.
+    Done,
+    /// The command exited with a non-zero status or could not start.
+    Failed,
+    /// The time limit expired; the whole process tree was killed.
+    Timeout,
+    /// The run was cancelled (Ctrl+C); the process tree was killed.
+    Interrupted,
+}
+
+impl AttemptStatus {
+    /// The status word used in tables (`done`, `failed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptStatus::Done => "done",
+            AttemptStatus::Failed => "failed",
+            AttemptStatus::Timeout => "timeout",
+            AttemptStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What one attempt did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// How it ended.
+    pub status: AttemptStatus,
+    /// Exit code of the command, when it exited.
+    pub exit_code: Option<i32>,
+    /// The command as run (without input arguments), passwords redacted.
+    pub command: String,
+    /// The full command line as run (with input arguments).
+    pub command_line: String,
+    /// When the command started.
+    pub started: SystemTime,
+    /// When it ended.
+    pub ended: SystemTime,
+    /// Why it did not succeed (`None` when done).
+    pub error: Option<String>,
+}
+
+/// Cancellation shared by the engine and running attempts: 0 = run,
+/// 1 = finish running cases but start no new one, 2 = kill running cases.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicU8>);
+
+impl Cancel {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// No new case may start.
+    pub fn stop_new(&self) {
+        let _ = self
+            .0
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst);
+    }
+    /// Running cases must be killed now.
+    pub fn kill_running(&self) {
+        self.0.store(2, Ordering::SeqCst);
+    }
+    /// Whether new cases may still start.
+    pub fn may_start(&self) -> bool {
+        self.0.load(Ordering::SeqCst) == 0
+    }
+    /// Whether running cases must be killed.
+    pub fn must_kill(&self) -> bool {
+        self.0.load(Ordering::SeqCst) >= 2
+    }
+}
+
+/// What an attempt needs to run one case.
+#[derive(Debug)]
+pub struct RunRequest<'a> {
+    /// The case's work directory (holds the compiled input files).
+    pub work_dir: &'a Path,
+    /// The input files, relative to `work_dir`, as listed in `.fz_hash`.
+    pub input_files: &'a [String],
+    /// Directory the user ran fz from (relative paths in commands refer to
+    /// it).
+    pub launch_dir: &'a Path,
+    /// Time limit of this attempt (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// Cancellation of the whole run.
+    pub cancel: &'a Cancel,
+}
+
+/// Something that can run one attempt of one case.
+pub trait Calculator: Send + Sync {
+    /// The URI as the user wrote it, passwords redacted (for tables/logs).
+    fn display_uri(&self) -> &str;
+    /// A per-URI time limit (`?timeout=N`), which wins over every other.
+    fn uri_timeout(&self) -> Option<Duration> {
+        None
+    }
+    /// Runs one attempt; never panics, reports every failure in the result.
+    fn run(&self, request: &RunRequest) -> Attempt;
+}
