@@ -10,6 +10,7 @@ pub mod cache;
 pub mod calculators;
 pub mod config;
 pub mod design;
+pub mod engine;
 pub mod error;
 pub mod format;
 pub mod fsutil;

@@ -1,0 +1,364 @@
+//! The run engine: schedules cases onto calculator slots, retries failed
+//! attempts on the next calculator, and reports each finished case.
+//!
+//! One slot per calculator entry (the same URI listed three times gives
+//! three slots); a free slot takes the next pending case in case order.
+//! Worker threads never change the process directory and share only the
+//! slot pool and the case counter. This module does not know how a case
+//! runs (calculators do) nor what a finished case becomes on disk (the
+//! caller's `finish` does).
+
+use crate::calculators::{Attempt, AttemptStatus, Calculator, Cancel, RunRequest};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// Settings of one run, read when the run starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineSettings {
+    /// Upper bound on concurrent cases (`FZ_MAX_WORKERS`); `None`: one per
+    /// calculator slot.
+    pub max_workers: Option<usize>,
+    /// Attempts per case (`FZ_MAX_RETRIES`, default 5).
+    pub max_attempts: usize,
+    /// Time limit of an attempt when the calculator URI sets none.
+    pub timeout: Option<Duration>,
+}
+
+/// One case to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Position of the case in the design.
+    pub index: usize,
+    /// Its work directory (compiled inputs).
+    pub work_dir: PathBuf,
+    /// Its input files (relative to `work_dir`).
+    pub input_files: Vec<String>,
+}
+
+/// One attempt and the calculator slot it ran on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotAttempt {
+    /// Index of the calculator in the list.
+    pub slot: usize,
+    /// What happened.
+    pub attempt: Attempt,
+}
+
+/// Every attempt of a case, in order; the last one decides.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CaseAttempts {
+    /// The attempts, in order.
+    pub attempts: Vec<SlotAttempt>,
+}
+
+impl CaseAttempts {
+    /// The last attempt, if any ran.
+    pub fn last(&self) -> Option<&SlotAttempt> {
+        self.attempts.last()
+    }
+}
+
+/// A pool of calculator slots, each used by one case at a time.
+struct Slots {
+    busy: Mutex<Vec<bool>>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn new(n: usize) -> Self {
+        Slots {
+            busy: Mutex::new(vec![false; n]),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<bool>> {
+        self.busy.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The lowest free slot, waiting for one.
+    fn acquire_any(&self) -> usize {
+        let mut busy = self.lock();
+        loop {
+            if let Some(i) = busy.iter().position(|b| !b) {
+                busy[i] = true;
+                return i;
+            }
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Slot `i`, waiting until it is free.
+    fn acquire(&self, i: usize) {
+        let mut busy = self.lock();
+        while busy[i] {
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        busy[i] = true;
+    }
+
+    fn release(&self, i: usize) {
+        self.lock()[i] = false;
+        self.freed.notify_all();
+    }
+}
+
+/// Runs `jobs` on `calculators` (every one a slot). Each case is tried on
+/// its first free slot, then on the next calculators in list order, up to
+/// `max_attempts` attempts, until one is done. `finish` is called on the
+/// worker thread as soon as a case ends (for the per-case files and the
+/// move into place); the cases that ended are returned by index.
+/// Cases not started when `cancel` stops new starts are left out.
+pub fn run_jobs<F>(
+    jobs: &[Job],
+    calculators: &[Box<dyn Calculator>],
+    settings: &EngineSettings,
+    launch_dir: &Path,
+    cancel: &Cancel,
+    finish: F,
+) -> Vec<(usize, CaseAttempts)>
+where
+    F: Fn(&Job, &CaseAttempts) + Sync,
+{
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let slots = Slots::new(calculators.len().max(1));
+    let workers = calculators
+        .len()
+        .max(1)
+        .min(jobs.len())
+        .min(settings.max_workers.unwrap_or(usize::MAX).max(1));
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, CaseAttempts)>> = Mutex::new(Vec::with_capacity(jobs.len()));
+    let work = || loop {
+        if !cancel.may_start() {
+            return;
+        }
+        let k = next.fetch_add(1, Ordering::SeqCst);
+        let Some(job) = jobs.get(k) else {
+            return;
+        };
+        let attempts = run_case(job, calculators, &slots, settings, launch_dir, cancel);
+        finish(job, &attempts);
+        done.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((job.index, attempts));
+    };
+    if workers == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(work);
+            }
+        });
+    }
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done
+}
+
+/// The attempts of one case: first free slot, then the next calculators in
+/// list order (wrapping), until done, out of attempts, or killed.
+fn run_case(
+    job: &Job,
+    calculators: &[Box<dyn Calculator>],
+    slots: &Slots,
+    settings: &EngineSettings,
+    launch_dir: &Path,
+    cancel: &Cancel,
+) -> CaseAttempts {
+    let mut result = CaseAttempts::default();
+    if calculators.is_empty() || settings.max_attempts == 0 {
+        return result;
+    }
+    let n = calculators.len();
+    let first = slots.acquire_any();
+    for k in 0..settings.max_attempts {
+        let slot = (first + k) % n;
+        if k > 0 {
+            if cancel.must_kill() {
+                break;
+            }
+            slots.acquire(slot);
+        }
+        let calc = &calculators[slot];
+        let request = RunRequest {
+            work_dir: &job.work_dir,
+            input_files: &job.input_files,
+            launch_dir,
+            timeout: calc.uri_timeout().or(settings.timeout),
+            cancel,
+        };
+        let attempt = calc.run(&request);
+        slots.release(slot);
+        let status = attempt.status;
+        result.attempts.push(SlotAttempt { slot, attempt });
+        if matches!(status, AttemptStatus::Done | AttemptStatus::Interrupted) {
+            break;
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::SystemTime;
+
+    /// A calculator whose outcome is decided by a closure, to test the
+    /// scheduling rules alone (real processes are tested in sh.rs and in
+    /// the CLI tests).
+    struct Scripted<F: Fn(&RunRequest) -> AttemptStatus + Send + Sync> {
+        name: String,
+        outcome: F,
+        running: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    impl<F: Fn(&RunRequest) -> AttemptStatus + Send + Sync> Calculator for Scripted<F> {
+        fn display_uri(&self) -> &str {
+            &self.name
+        }
+        fn run(&self, r: &RunRequest) -> Attempt {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            let status = (self.outcome)(r);
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            Attempt {
+                status,
+                exit_code: Some(if status == AttemptStatus::Done { 0 } else { 1 }),
+                command: self.name.clone(),
+                command_line: self.name.clone(),
+                started: SystemTime::now(),
+                ended: SystemTime::now(),
+                error: (status != AttemptStatus::Done).then(|| "boom".to_string()),
+            }
+        }
+    }
+
+    fn calc<F: Fn(&RunRequest) -> AttemptStatus + Send + Sync + 'static>(
+        name: &str,
+        f: F,
+    ) -> Box<dyn Calculator> {
+        Box::new(Scripted {
+            name: name.into(),
+            outcome: f,
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })
+    }
+
+    fn jobs(n: usize) -> Vec<Job> {
+        (0..n)
+            .map(|i| Job {
+                index: i,
+                work_dir: PathBuf::from(format!("/nonexistent/{i}")),
+                input_files: vec![],
+            })
+            .collect()
+    }
+
+    fn settings(max_attempts: usize) -> EngineSettings {
+        EngineSettings {
+            max_workers: None,
+            max_attempts,
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn retries_move_to_the_next_calculator() {
+        let calcs = vec![
+            calc("may_fail", |_| AttemptStatus::Failed),
+            calc("backup", |_| AttemptStatus::Failed),
+        ];
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(4),
+            Path::new("/"),
+            &Cancel::new(),
+            |_, _| {},
+        );
+        let order: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
+        assert_eq!(order, [0, 1, 0, 1], "the seed's retry behaviour");
+        let calcs = vec![
+            calc("may_fail", |_| AttemptStatus::Failed),
+            calc("backup", |_| AttemptStatus::Done),
+        ];
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &Cancel::new(),
+            |_, _| {},
+        );
+        assert_eq!(out[0].1.attempts.len(), 2);
+        assert_eq!(
+            out[0].1.last().map(|a| a.attempt.status),
+            Some(AttemptStatus::Done)
+        );
+    }
+
+    #[test]
+    fn zero_attempts_runs_nothing() {
+        let calcs = vec![calc("a", |_| AttemptStatus::Done)];
+        let out = run_jobs(
+            &jobs(2),
+            &calcs,
+            &settings(0),
+            Path::new("/"),
+            &Cancel::new(),
+            |_, _| {},
+        );
+        assert!(out.iter().all(|(_, a)| a.attempts.is_empty()));
+    }
+
+    #[test]
+    fn every_case_finishes_once_in_order() {
+        let calcs: Vec<Box<dyn Calculator>> =
+            (0..3).map(|_| calc("c", |_| AttemptStatus::Done)).collect();
+        let finished = Mutex::new(Vec::new());
+        let out = run_jobs(
+            &jobs(10),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &Cancel::new(),
+            |j, _| finished.lock().unwrap().push(j.index),
+        );
+        assert_eq!(
+            out.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+        let mut f = finished.into_inner().unwrap();
+        f.sort();
+        assert_eq!(f, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn stopping_new_starts_leaves_cases_out() {
+        let cancel = Cancel::new();
+        let c2 = cancel.clone();
+        let calcs = vec![calc("a", move |_| {
+            c2.stop_new();
+            AttemptStatus::Done
+        })];
+        let out = run_jobs(
+            &jobs(5),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &cancel,
+            |_, _| {},
+        );
+        assert_eq!(out.len(), 1, "the running case finishes, no new one starts");
+    }
+}
