@@ -105,19 +105,32 @@ pub fn resolve_static(entries: &[String], cwd: &Path) -> Result<Vec<StaticEntry>
     Ok(out)
 }
 
-/// Compiles `input_path` for every case of `design` into `output_dir`
-/// (both absolute). An existing output directory is moved aside first.
-pub fn fzc(
+/// An input checked against its design, ready to compile: shared by
+/// `fzc` and `fzr`.
+pub struct Prepared {
+    /// What the input declares.
+    pub scan: super::input::Scan,
+    /// The design's variable names, in order.
+    pub variables: Vec<String>,
+    /// The cases, in order.
+    pub cases: Vec<Case>,
+    /// Resolved `input_static` entries.
+    pub statics: Vec<StaticEntry>,
+}
+
+/// Scans the input, checks the design against it (values required when
+/// variables are declared; unknown names warned about), generates the
+/// cases and resolves `input_static`. Creates nothing.
+pub fn prepare(
     input_path: &Path,
     design: Option<&Design>,
     model: &Model,
-    output_dir: &Path,
-    options: &CompileOptions,
+    input_static: &[String],
+    config: &Config,
     cwd: &Path,
-) -> Result<CompileReport> {
-    let config = Config::from_env();
+) -> Result<Prepared> {
     report_model_warnings(model);
-    let scan = scan(input_path, model, &options.input_static, cwd)?;
+    let scan = scan(input_path, model, input_static, cwd)?;
     let keys = scan.keys();
     let empty = Design::Grid(Default::default());
     let design = match design {
@@ -137,46 +150,76 @@ pub fn fzc(
         }
         None => &empty,
     };
-    let unknown: Vec<String> = design
-        .names()
-        .into_iter()
-        .filter(|n| !keys.contains(n))
-        .collect();
+    let variables = design.names();
+    let mut unknown: Vec<&String> = variables.iter().filter(|n| !keys.contains(*n)).collect();
     if !unknown.is_empty() {
-        let mut unknown = unknown;
         unknown.sort();
         log::warn(&format!(
             "Warning: The following input variables are not found in input files: {}",
-            unknown.join(", ")
+            unknown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let cases = design.cases()?;
-    let statics = resolve_static(&options.input_static, cwd)?;
+    let statics = resolve_static(input_static, cwd)?;
     warn_static_candidates(&scan.input, config.static_candidate_min_size);
+    Ok(Prepared {
+        scan,
+        variables,
+        cases,
+        statics,
+    })
+}
 
-    let moved_aside = move_aside(output_dir)?;
+/// Moves an existing `dir` aside (logging where) and creates it afresh.
+pub fn fresh_output_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    let moved_aside = move_aside(dir)?;
     if let Some(to) = &moved_aside {
         log::info(&format!(
             "Existing directory renamed: {} → {}",
-            output_dir.display(),
+            dir.display(),
             to.display()
         ));
     }
-    fs::create_dir_all(output_dir).map_err(|e| Error::io(output_dir, e))?;
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(moved_aside)
+}
 
+/// Compiles `input_path` for every case of `design` into `output_dir`
+/// (both absolute). An existing output directory is moved aside first.
+pub fn fzc(
+    input_path: &Path,
+    design: Option<&Design>,
+    model: &Model,
+    output_dir: &Path,
+    options: &CompileOptions,
+    cwd: &Path,
+) -> Result<CompileReport> {
+    let config = Config::from_env();
+    let p = prepare(
+        input_path,
+        design,
+        model,
+        &options.input_static,
+        &config,
+        cwd,
+    )?;
+    let moved_aside = fresh_output_dir(output_dir)?;
     let naming = options.case_naming.unwrap_or(config.case_naming);
-    let (names, manifest) = case_names(&cases, naming);
+    let (names, manifest) = case_names(&p.cases, naming);
     if manifest {
-        write_manifest(output_dir, &names, &cases)?;
+        write_manifest(output_dir, &names, &p.cases)?;
     }
-
     let diagnostics = Diagnostics::default();
     let case_dirs = compile_all(
-        &scan.input,
+        &p.scan.input,
         model,
         &config,
-        &statics,
-        &cases,
+        &p.statics,
+        &p.cases,
         &names,
         output_dir,
         &diagnostics,
@@ -194,7 +237,7 @@ pub fn fzc(
 /// interpreter process each, while this one writes finished cases: creating files is latency-bound and the two
 /// overlap. Stops at the first error; cases already written stay complete.
 #[allow(clippy::too_many_arguments)]
-fn compile_all(
+pub fn compile_all(
     input: &InputSet,
     model: &Model,
     config: &Config,
