@@ -89,6 +89,24 @@ pub struct CompileArgs {
     pub input_static: Vec<String>,
 }
 
+/// `fzo` / `fz output`: read the outputs of result directories.
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Parse the outputs of case directories into a table")]
+pub struct OutputArgs {
+    /// Directory, glob (quote it) or regular expression naming the case
+    /// directories; a results directory stands for its cases.
+    #[arg(value_name = "OUTPUT_PATH")]
+    pub output_path_pos: Option<String>,
+    /// Same as the positional argument.
+    #[arg(long = "output_path", short = 'o', value_name = "OUTPUT_PATH")]
+    pub output_path: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "csv", "html", "markdown", "table"])]
+    pub format: String,
+}
+
 /// `fz`: all commands as subcommands.
 #[derive(Debug, Parser)]
 #[command(
@@ -112,8 +130,7 @@ pub enum FzCommand {
     /// Compile an input (same as fzc).
     Compile(CompileArgs),
     /// Parse output directories (same as fzo).
-    #[command(disable_help_flag = true)]
-    Output(Pending),
+    Output(OutputArgs),
     /// Run a parametric study (same as fzr).
     #[command(disable_help_flag = true)]
     Run(Pending),

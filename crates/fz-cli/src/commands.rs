@@ -1,14 +1,16 @@
 //! The commands: each resolves its arguments, calls the library once and
 //! prints the result on stdout.
 
-use crate::args::{CompileArgs, InputArgs};
+use crate::args::{CompileArgs, InputArgs, OutputArgs};
 use crate::resolve;
 use crate::Failure;
 use fz_core::design;
-use fz_core::format::{render_map, Format};
+use fz_core::format::{render_map, render_table, Format};
 use fz_core::model::Lookup;
 use fz_core::ops::compile::{fzc, CompileOptions};
 use fz_core::ops::input::fzi;
+use fz_core::ops::output::fzo;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
@@ -64,4 +66,37 @@ pub fn compile(a: &CompileArgs) -> Result<ExitCode, Failure> {
     }
     println!("Compiled input saved to {}", a.output_dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `fzo`: prints the outputs of the directories the path names as a table.
+pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
+    let format: Format = a
+        .format
+        .parse()
+        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let path = match (&a.output_path_pos, &a.output_path) {
+        (Some(p), Some(o)) if p != o => {
+            return Err(Failure::Usage(format!(
+                "output_path given twice: positional '{p}' and --output_path '{o}'"
+            )))
+        }
+        (Some(p), _) => p,
+        (None, Some(o)) => o,
+        (None, None) => {
+            return Err(Failure::Usage(
+                "output_path is required (positional or --output_path)".into(),
+            ))
+        }
+    };
+    let lookup = Lookup::from_env()?;
+    let model = resolve::model(&a.model, &lookup)?;
+    let table = fzo(path, &model, &lookup.cwd)?;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", render_table(&table, format)).and_then(|()| stdout.flush()) {
+        // A reader that stopped early (`fzo … | head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Error(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }

@@ -9,7 +9,7 @@ mod args;
 mod commands;
 mod resolve;
 
-use args::{CompileArgs, FzArgs, FzCommand, InputArgs};
+use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs};
 use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
@@ -119,6 +119,10 @@ fn run(program: &str, args: Vec<String>) -> Result<ExitCode, Failure> {
             Ok(a) => commands::compile(&a),
             Err(code) => Ok(code),
         },
+        Some("output") => match parse::<OutputArgs>(program, args)? {
+            Ok(a) => commands::output(&a),
+            Err(code) => Ok(code),
+        },
         Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
         None => run_fz(args),
     }
@@ -137,7 +141,7 @@ fn run_fz(args: Vec<String>) -> Result<ExitCode, Failure> {
         }
         Some(FzCommand::Input(a)) => commands::input(&a),
         Some(FzCommand::Compile(a)) => commands::compile(&a),
-        Some(FzCommand::Output(_)) => Err(Failure::Usage("not implemented yet: output".into())),
+        Some(FzCommand::Output(a)) => commands::output(&a),
         Some(FzCommand::Run(_)) => Err(Failure::Usage("not implemented yet: run".into())),
         Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
         Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),

@@ -243,7 +243,6 @@ fn version_and_unbuilt_commands() {
         .success()
         .stdout(format!("fz {v}\n"));
     for (prog, args, name) in [
-        ("fzo", vec!["results/*"], "output"),
         ("fzr", vec!["in.txt"], "run"),
         ("fzd", vec![], "design"),
         ("fzl", vec![], "list"),

@@ -18,6 +18,7 @@ pub mod log;
 pub mod model;
 pub mod naming;
 pub mod ops;
+pub mod outputs;
 pub mod results;
 pub mod template;
 pub mod value;
