@@ -6,6 +6,9 @@
 //! by the engine and reports what happened; it must not decide retries,
 //! parse outputs or touch other cases.
 
+pub mod sh;
+pub mod uri;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
