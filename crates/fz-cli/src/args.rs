@@ -107,6 +107,55 @@ pub struct OutputArgs {
     pub format: String,
 }
 
+/// `fzr` / `fz run`: run a parametric study.
+#[derive(Debug, Parser, Clone)]
+#[command(
+    about = "Compile an input for every case, run it on the calculators and collect the outputs"
+)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputPathArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Variable values: JSON (object = grid, list of objects = one case per
+    /// row), a .json or .csv file, or a=1,b=[4,5,6].
+    #[arg(
+        long = "input_variables",
+        visible_alias = "variables",
+        short = 'v',
+        value_name = "VARIABLES"
+    )]
+    pub input_variables: Option<String>,
+    /// Results directory (an existing one is renamed with a timestamp).
+    #[arg(
+        long = "results_dir",
+        visible_alias = "results",
+        short = 'r',
+        default_value = "results"
+    )]
+    pub results_dir: String,
+    /// Calculator: URI (sh://…), alias name, .json file or inline JSON (repeatable; each is one slot).
+    #[arg(
+        long = "calculators",
+        visible_alias = "calculator",
+        short = 'c',
+        value_name = "CALCULATOR"
+    )]
+    pub calculators: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "csv", "html", "markdown", "table"])]
+    pub format: String,
+    /// Time limit of one attempt, in seconds (a calculator's ?timeout= and the model's timeout win).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Case directory naming.
+    #[arg(long = "case_naming", value_parser = ["path", "hash", "index"])]
+    pub case_naming: Option<String>,
+    /// Files identical in every case, never templated (repeatable, or a JSON list).
+    #[arg(long = "input_static", value_name = "PATH")]
+    pub input_static: Vec<String>,
+}
+
 /// `fz`: all commands as subcommands.
 #[derive(Debug, Parser)]
 #[command(
@@ -132,8 +181,7 @@ pub enum FzCommand {
     /// Parse output directories (same as fzo).
     Output(OutputArgs),
     /// Run a parametric study (same as fzr).
-    #[command(disable_help_flag = true)]
-    Run(Pending),
+    Run(RunArgs),
     /// Adaptive design of experiments (same as fzd).
     #[command(disable_help_flag = true)]
     Design(Pending),

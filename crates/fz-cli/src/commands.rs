@@ -1,7 +1,7 @@
 //! The commands: each resolves its arguments, calls the library once and
 //! prints the result on stdout.
 
-use crate::args::{CompileArgs, InputArgs, OutputArgs};
+use crate::args::{CompileArgs, InputArgs, OutputArgs, RunArgs};
 use crate::resolve;
 use crate::Failure;
 use fz_core::design;
@@ -10,6 +10,7 @@ use fz_core::model::Lookup;
 use fz_core::ops::compile::{fzc, CompileOptions};
 use fz_core::ops::input::fzi;
 use fz_core::ops::output::fzo;
+use fz_core::ops::run::{fzr, RunOptions};
 use std::io::Write as _;
 use std::process::ExitCode;
 
@@ -99,4 +100,45 @@ pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// `fzr`: runs the study and prints the table; exit 1 when no case is done.
+pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
+    let format: Format = a
+        .format
+        .parse()
+        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let path = resolve::input_path(&a.input)?;
+    let lookup = Lookup::from_env()?;
+    let model = resolve::model(&a.model, &lookup)?;
+    let design = match &a.input_variables {
+        Some(text) => Some(design::from_text(text, &lookup.cwd)?),
+        None => None,
+    };
+    let options = RunOptions {
+        results_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
+        calculators: a.calculators.clone(),
+        timeout: a.timeout,
+        case_naming: a
+            .case_naming
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(Failure::Usage)?,
+        input_static: resolve::input_static(&a.input_static)?,
+    };
+    let input = resolve::absolute(&path, &lookup.cwd);
+    let report = match fzr(&input, design.as_ref(), &model, &options, &lookup) {
+        Ok(r) => r,
+        Err(fz_core::Error::Value(m)) if m.starts_with("input_variables is required") => {
+            return Err(Failure::Usage(format!("--{m}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    println!("{}", render_table(&report.table, format));
+    Ok(if report.any_done() || report.table.rows.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

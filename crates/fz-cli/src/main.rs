@@ -9,7 +9,7 @@ mod args;
 mod commands;
 mod resolve;
 
-use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs};
+use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs, RunArgs};
 use clap::{CommandFactory, Parser};
 use std::process::ExitCode;
 
@@ -123,6 +123,10 @@ fn run(program: &str, args: Vec<String>) -> Result<ExitCode, Failure> {
             Ok(a) => commands::output(&a),
             Err(code) => Ok(code),
         },
+        Some("run") => match parse::<RunArgs>(program, args)? {
+            Ok(a) => commands::run(&a),
+            Err(code) => Ok(code),
+        },
         Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
         None => run_fz(args),
     }
@@ -142,7 +146,7 @@ fn run_fz(args: Vec<String>) -> Result<ExitCode, Failure> {
         Some(FzCommand::Input(a)) => commands::input(&a),
         Some(FzCommand::Compile(a)) => commands::compile(&a),
         Some(FzCommand::Output(a)) => commands::output(&a),
-        Some(FzCommand::Run(_)) => Err(Failure::Usage("not implemented yet: run".into())),
+        Some(FzCommand::Run(a)) => commands::run(&a),
         Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
         Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
         Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),

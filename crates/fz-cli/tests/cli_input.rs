@@ -243,10 +243,8 @@ fn version_and_unbuilt_commands() {
         .success()
         .stdout(format!("fz {v}\n"));
     for (prog, args, name) in [
-        ("fzr", vec!["in.txt"], "run"),
         ("fzd", vec![], "design"),
         ("fzl", vec![], "list"),
-        ("fz", vec!["run", "x"], "run"),
         ("fz", vec!["install", "model", "x"], "install"),
     ] {
         sb.cmd(prog)

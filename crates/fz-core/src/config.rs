@@ -74,6 +74,13 @@ pub struct Config {
     pub case_naming: CaseNaming,
     /// `FZ_STATIC_CANDIDATE_MIN_SIZE` in bytes (default 1 MiB, 0 disables).
     pub static_candidate_min_size: u64,
+    /// `FZ_MAX_WORKERS`: cap on concurrent cases (unset or invalid: none).
+    pub max_workers: Option<usize>,
+    /// `FZ_MAX_RETRIES`: attempts per case (default 5). An invalid value is
+    /// kept as text so that a run can refuse it clearly.
+    pub max_retries: Result<usize, String>,
+    /// `FZ_RUN_TIMEOUT` in seconds (default 3600; invalid → default).
+    pub run_timeout: u64,
 }
 
 impl Default for Config {
@@ -83,6 +90,9 @@ impl Default for Config {
             interpreter: "python".into(),
             case_naming: CaseNaming::Path,
             static_candidate_min_size: 1_048_576,
+            max_workers: None,
+            max_retries: Ok(5),
+            run_timeout: 3600,
         }
     }
 }
@@ -110,6 +120,18 @@ impl Config {
             static_candidate_min_size: get("FZ_STATIC_CANDIDATE_MIN_SIZE")
                 .and_then(|v| parse_int(&v))
                 .unwrap_or(d.static_candidate_min_size),
+            max_workers: get("FZ_MAX_WORKERS")
+                .and_then(|v| parse_int::<usize>(&v))
+                .filter(|n| *n > 0),
+            max_retries: match get("FZ_MAX_RETRIES") {
+                None => d.max_retries,
+                Some(v) => parse_int::<usize>(&v).ok_or_else(|| {
+                    format!("FZ_MAX_RETRIES must be a non-negative integer, got '{v}'")
+                }),
+            },
+            run_timeout: get("FZ_RUN_TIMEOUT")
+                .and_then(|v| parse_int(&v))
+                .unwrap_or(d.run_timeout),
         }
     }
 }
@@ -140,6 +162,17 @@ mod tests {
         assert_eq!(c.interpreter, "r");
         assert_eq!(c.case_naming, CaseNaming::Path);
         assert_eq!(c.static_candidate_min_size, 1000);
+        assert_eq!(c.max_retries, Ok(5));
+        assert_eq!(c.run_timeout, 3600);
+        let c = Config::from_lookup(|k| match k {
+            "FZ_MAX_RETRIES" => Some("three".into()),
+            "FZ_MAX_WORKERS" => Some("2".into()),
+            "FZ_RUN_TIMEOUT" => Some("x".into()),
+            _ => None,
+        });
+        assert!(c.max_retries.unwrap_err().contains("'three'"));
+        assert_eq!(c.max_workers, Some(2));
+        assert_eq!(c.run_timeout, 3600);
         let c = Config::from_lookup(|k| (k == "FZ_INTERPRETER").then(|| "cobol".into()));
         assert_eq!(c.interpreter, "python");
     }

@@ -6,6 +6,7 @@
 //! by the engine and reports what happened; it must not decide retries,
 //! parse outputs or touch other cases.
 
+pub mod resolve;
 pub mod sh;
 pub mod uri;
 
@@ -114,4 +115,17 @@ pub trait Calculator: Send + Sync {
     }
     /// Runs one attempt; never panics, reports every failure in the result.
     fn run(&self, request: &RunRequest) -> Attempt;
+}
+
+/// The calculator a URI names. Schemes fz knows but cannot run yet are a
+/// clear error, never a silent fallback.
+pub fn build(uri: &str) -> crate::Result<Box<dyn Calculator>> {
+    let parsed = uri::parse(uri)?;
+    match parsed.scheme.as_str() {
+        "sh" => Ok(Box::new(sh::ShCalculator::from_uri(&parsed)?)),
+        other => Err(crate::Error::Value(format!(
+            "calculator '{}': the '{other}://' scheme is not supported yet",
+            uri::redact(uri)
+        ))),
+    }
 }

@@ -4,3 +4,4 @@
 pub mod compile;
 pub mod input;
 pub mod output;
+pub mod run;

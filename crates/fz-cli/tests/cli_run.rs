@@ -1,0 +1,381 @@
+//! `fzr` / `fz run` driven through the real binary with real calculator
+//! scripts: concurrency (from timestamps the scripts log), retries,
+//! timeouts, atomic case directories and summary files.
+
+mod common;
+use common::Sandbox;
+use predicates::prelude::*;
+use std::time::Duration;
+
+/// A calculator script that logs `<name> <start ns> <end ns>` to log_path
+/// and writes `result = <x>` to output.txt.
+fn logging_calc(sb: &Sandbox, file: &str, name: &str, sleep: &str) {
+    let log = sb.path().join("timeline.log");
+    sb.write(
+        file,
+        &format!(
+            "#!/bin/bash\nstart=$(date +%s%N)\nsleep {sleep}\nx=$(grep -o 'x=[0-9.]*' \"$1\" | cut -d= -f2)\necho \"result = $x\" > output.txt\necho \"{name} $start $(date +%s%N)\" >> {}\n",
+            log.display()
+        ),
+    );
+}
+
+/// Highest number of intervals open at the same time.
+fn peak_concurrency(timeline: &str) -> usize {
+    let mut events: Vec<(u128, i32)> = Vec::new();
+    for line in timeline.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (s, e): (u128, u128) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+        events.push((s, 1));
+        events.push((e, -1));
+    }
+    events.sort_by_key(|(t, d)| (*t, *d));
+    let (mut cur, mut peak) = (0i32, 0i32);
+    for (_, d) in events {
+        cur += d;
+        peak = peak.max(cur);
+    }
+    peak as usize
+}
+
+fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn three_calculators_run_three_cases_at_once() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    logging_calc(&sb, "calc.sh", "c", "0.4");
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":[1,2,3,4,5,6]}"#, "-f", "json"])
+        .args([
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows.len(), 6);
+    assert!(rows
+        .iter()
+        .all(|r| r["status"] == "done" && r["calculator"] == "sh://bash calc.sh"));
+    assert_eq!(peak_concurrency(&sb.read("timeline.log")), 3);
+}
+
+#[test]
+fn fz_max_workers_caps_concurrency() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    logging_calc(&sb, "calc.sh", "c", "0.4");
+    sb.cmd("fz")
+        .args(["run", "input.txt", "-v", r#"{"x":[1,2,3,4]}"#])
+        .args([
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .env("FZ_MAX_WORKERS", "2")
+        .assert()
+        .success();
+    assert_eq!(peak_concurrency(&sb.read("timeline.log")), 2);
+}
+
+#[test]
+fn cases_spread_over_distinct_calculators() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    for n in ["a", "b", "c"] {
+        logging_calc(&sb, &format!("{n}.sh"), n, "0.3");
+    }
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":[1,2,3]}"#, "-f", "json"])
+        .args([
+            "-c",
+            "sh://bash a.sh",
+            "-c",
+            "sh://bash b.sh",
+            "-c",
+            "sh://bash c.sh",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut used: Vec<String> = json_rows(&out.stdout)
+        .iter()
+        .map(|r| r["calculator"].as_str().unwrap().to_string())
+        .collect();
+    used.sort();
+    assert_eq!(used, ["sh://bash a.sh", "sh://bash b.sh", "sh://bash c.sh"]);
+    let mut names: Vec<String> = sb
+        .read("timeline.log")
+        .lines()
+        .map(|l| l[..1].to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a", "b", "c"]);
+}
+
+#[test]
+fn a_failure_retries_on_the_backup_calculator() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "may_fail.sh",
+        "#!/bin/bash\necho 'no licence' >&2\nexit 3\n",
+    );
+    sb.write("backup.sh", "#!/bin/bash\necho 'result = 1' > output.txt\n");
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json"])
+        .args(["-c", "sh://bash may_fail.sh", "-c", "sh://bash backup.sh"])
+        .env("FZ_MAX_RETRIES", "3")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "done");
+    assert_eq!(rows[0]["calculator"], "sh://bash backup.sh");
+    assert_eq!(rows[0]["attempts"], 2);
+    let history = sb.read("results/x=1/history.txt");
+    assert!(
+        history.contains("may_fail.sh") && history.contains("exit code 3"),
+        "{history}"
+    );
+    assert_eq!(sb.read("results/x=1/output.txt"), "result = 1\n");
+}
+
+#[test]
+fn every_attempt_failing_gives_failed_and_exit_1() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("bad.sh", "#!/bin/bash\necho 'disk full' >&2\nexit 2\n");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":1}"#,
+            "-f",
+            "json",
+            "-c",
+            "sh://bash bad.sh",
+        ])
+        .env("FZ_MAX_RETRIES", "3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "no case done → exit 1");
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "failed");
+    assert_eq!(rows[0]["exit_code"], 2);
+    assert_eq!(rows[0]["attempts"], 3);
+    let err = rows[0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("exit code 2") && err.contains("disk full"),
+        "{err}"
+    );
+}
+
+#[test]
+fn timeout_kills_the_whole_process_tree() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    let pidfile = sb.path().join("grandchild.pid");
+    sb.write(
+        "slow.sh",
+        &format!(
+            "#!/bin/bash\nsleep 300 &\necho $! > {}\nsleep 300\n",
+            pidfile.display()
+        ),
+    );
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":1}"#,
+            "-f",
+            "json",
+            "-c",
+            "sh://bash slow.sh",
+            "--timeout",
+            "1",
+        ])
+        .env("FZ_MAX_RETRIES", "1")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "timeout");
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 1"),
+        "{:?}",
+        rows[0]
+    );
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Checked through /proc: the grandchild must be gone (or a zombie).
+    std::thread::sleep(Duration::from_millis(200));
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false);
+    assert!(!alive, "grandchild sleep {pid} survived the timeout");
+}
+
+#[test]
+fn case_directories_appear_only_complete() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\necho start > partial.txt\nsleep 0.3\necho 'result = 1' > output.txt\n",
+    );
+    let mut child = std::process::Command::new(sb.bin.join("fzr"))
+        .current_dir(sb.path())
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2,3,4,5,6]}"#,
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let results = sb.path().join("results");
+    let mut seen = 0;
+    for _ in 0..200 {
+        if let Ok(entries) = std::fs::read_dir(&results) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !name.starts_with("x=") {
+                    continue;
+                }
+                seen += 1;
+                for f in [
+                    "output.txt",
+                    "info.txt",
+                    "history.txt",
+                    "log.txt",
+                    ".fz_hash",
+                    "input.txt",
+                ] {
+                    assert!(e.path().join(f).exists(), "{name} listed without {f}");
+                }
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(seen > 0);
+    assert_eq!(
+        sb.ls("results")
+            .iter()
+            .filter(|n| n.starts_with("x="))
+            .count(),
+        6
+    );
+    assert!(
+        !results.join(".fz").exists(),
+        "work area removed at the end"
+    );
+}
+
+#[test]
+fn summary_csv_equals_the_printed_table() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\necho ok\n");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2]}"#,
+            "-f",
+            "csv",
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let summary = sb.read("results/summary.csv");
+    assert_eq!(
+        printed,
+        format!("{summary}\n"),
+        "the CLI prints a blank line after the CSV"
+    );
+    let json: serde_json::Value = serde_json::from_str(&sb.read("results/summary.json")).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert!(summary.starts_with("x,path,calculator,status,error,command,exit_code,attempts\n1,results/x=1,sh://bash calc.sh,done,,"), "{summary}");
+}
+
+#[test]
+fn results_dir_is_moved_aside_and_bad_calculators_are_refused() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\ntrue\n");
+    for _ in 0..2 {
+        sb.cmd("fzr")
+            .args([
+                "input.txt",
+                "-v",
+                r#"{"x":1}"#,
+                "-c",
+                "sh://bash calc.sh",
+                "-r",
+                "res",
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        sb.ls(".").iter().filter(|n| n.starts_with("res_")).count(),
+        1
+    );
+    sb.cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":1}"#, "-c", "docker://x"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Unsupported calculator scheme: 'docker'",
+        ));
+    sb.cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":1}"#, "-c", "sh://true"])
+        .env("FZ_MAX_RETRIES", "many")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "FZ_MAX_RETRIES must be a non-negative integer, got 'many'",
+        ));
+}

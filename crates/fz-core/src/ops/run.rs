@@ -1,0 +1,275 @@
+//! `fzr`: compile every case, run it on the calculators, collect its
+//! outputs and return one table.
+//!
+//! Cases are compiled into `<results_dir>/.fz/work/<case>`, run there, and
+//! renamed into `<results_dir>/<case>` only when finished (outputs parsed,
+//! `info.txt` and `history.txt` written), so `ls results_dir` lists
+//! finished cases only and a crash never leaves a half case where a cache
+//! would trust it. `summary.csv`/`summary.json` are rewritten atomically as
+//! cases finish.
+
+use super::compile::{compile_all, fresh_output_dir, prepare, Diagnostics, StaticEntry};
+use crate::calculators::{self, Calculator, Cancel};
+use crate::config::{CaseNaming, Config};
+use crate::design::Design;
+use crate::engine::{run_jobs, EngineSettings, Job};
+use crate::error::{Error, Result};
+use crate::format::Table;
+use crate::fsutil::rename_noreplace;
+use crate::log;
+use crate::model::{Lookup, Model, ModelTimeout};
+use crate::naming::{case_names, write_manifest};
+use crate::results::{
+    build_table, history_text, info_text, write_summaries, CaseResult, CaseStatus,
+};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Options of a run beyond the input, design and model.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Where results go (absolute); an existing one is moved aside.
+    pub results_dir: PathBuf,
+    /// Calculators as the user wrote them (empty: auto-discovery).
+    pub calculators: Vec<String>,
+    /// `fzr(timeout=…)` / `--timeout`, seconds.
+    pub timeout: Option<u64>,
+    /// Case directory naming; `None` → `FZ_CASE_NAMING`.
+    pub case_naming: Option<CaseNaming>,
+    /// Files identical in every case.
+    pub input_static: Vec<String>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// One row per finished case, in case order.
+    pub table: Table,
+    /// Where an existing results directory was moved, if any.
+    pub moved_aside: Option<PathBuf>,
+}
+
+impl RunReport {
+    /// Whether at least one case is `done` (the CLI exits 1 otherwise).
+    pub fn any_done(&self) -> bool {
+        let Some(col) = self.table.columns.iter().position(|c| c == "status") else {
+            return false;
+        };
+        self.table
+            .rows
+            .iter()
+            .any(|r| matches!(r.get(col), Some(crate::Value::Str(s)) if s == "done"))
+    }
+}
+
+/// The attempt time limit when the calculator URI sets none: model
+/// `timeout` > `fzr(timeout=…)` > `FZ_RUN_TIMEOUT` > 3600 s.
+pub fn attempt_timeout(model: &Model, explicit: Option<u64>, config: &Config) -> Option<Duration> {
+    match model.timeout {
+        Some(ModelTimeout::Unlimited) => None,
+        Some(ModelTimeout::Seconds(s)) => Some(Duration::from_secs(s)),
+        None => Some(Duration::from_secs(explicit.unwrap_or(config.run_timeout))),
+    }
+}
+
+/// Argument list of a case: static entries first, then the input files,
+/// as `.fz_hash` lists them.
+fn input_files(rels: &[String], statics: &[StaticEntry]) -> Vec<String> {
+    let mut files: Vec<String> = statics.iter().map(|s| s.name.clone()).collect();
+    let mut rels = rels.to_vec();
+    rels.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    files.extend(rels);
+    files
+}
+
+/// Runs a parametric study.
+pub fn fzr(
+    input_path: &Path,
+    design: Option<&Design>,
+    model: &Model,
+    options: &RunOptions,
+    lookup: &Lookup,
+) -> Result<RunReport> {
+    let config = Config::from_env();
+    let max_attempts = config.max_retries.clone().map_err(Error::Value)?;
+    let cwd = &lookup.cwd;
+    let uris = calculators::resolve::resolve(&options.calculators, model.id.as_deref(), lookup)?;
+    let mut calcs: Vec<Box<dyn Calculator>> = Vec::with_capacity(uris.len());
+    for uri in &uris {
+        calcs.push(calculators::build(uri)?);
+    }
+    let display: Vec<String> = calcs.iter().map(|c| c.display_uri().to_string()).collect();
+    let p = prepare(
+        input_path,
+        design,
+        model,
+        &options.input_static,
+        &config,
+        cwd,
+    )?;
+
+    let results_dir = &options.results_dir;
+    let moved_aside = fresh_output_dir(results_dir)?;
+    let work_root = results_dir.join(".fz").join("work");
+    fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
+    let naming = options.case_naming.unwrap_or(config.case_naming);
+    let (names, manifest) = case_names(&p.cases, naming);
+    if manifest {
+        write_manifest(results_dir, &names, &p.cases)?;
+    }
+    // The no-variable case lands in results_dir itself; it is prepared in
+    // a named work directory like the others.
+    let work_names: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                "_".to_string()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let diagnostics = Diagnostics::default();
+    let work_dirs = compile_all(
+        &p.scan.input,
+        model,
+        &config,
+        &p.statics,
+        &p.cases,
+        &work_names,
+        &work_root,
+        &diagnostics,
+    )?;
+    diagnostics.report();
+
+    let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
+    let args = input_files(&rels, &p.statics);
+    let jobs: Vec<Job> = work_dirs
+        .iter()
+        .enumerate()
+        .map(|(index, dir)| Job {
+            index,
+            work_dir: dir.clone(),
+            input_files: args.clone(),
+        })
+        .collect();
+    let settings = EngineSettings {
+        max_workers: config.max_workers,
+        max_attempts,
+        timeout: attempt_timeout(model, options.timeout, &config),
+    };
+    log::info(&format!(
+        "Running {} cases on {} calculator(s): {}",
+        jobs.len(),
+        calcs.len(),
+        display.join(", ")
+    ));
+
+    let output_names: Vec<String> = model.output.keys().cloned().collect();
+    let output_timeout = crate::outputs::shell::timeout_from_env();
+    let finished: Mutex<Progress> = Mutex::new(Progress::default());
+    let cancel = Cancel::new();
+    run_jobs(&jobs, &calcs, &settings, cwd, &cancel, |job, attempts| {
+        let name = &names[job.index];
+        let final_dir = if name.is_empty() {
+            results_dir.clone()
+        } else {
+            results_dir.join(name)
+        };
+        let mut result = CaseResult::from_attempts(
+            job.index,
+            p.cases[job.index].clone(),
+            final_dir.clone(),
+            attempts,
+            &display,
+            max_attempts,
+        );
+        // Outputs are read in the work directory (same files, before the
+        // move); a missing output of a successful run is reported, not
+        // retried (as upstream).
+        if !model.output.is_empty() {
+            let shown = crate::results::display_path(&final_dir, cwd);
+            let got = crate::outputs::extract(&job.work_dir, &shown, &model.output, output_timeout);
+            if result.status == CaseStatus::Done && result.error.is_none() {
+                result.error = got.error_text().map(|e| format!("Missing output: {e}"));
+            }
+            result.outputs = got.values;
+        }
+        if let Err(e) = finish_case(
+            &job.work_dir,
+            &final_dir,
+            name,
+            &mut result,
+            attempts,
+            &display,
+        ) {
+            result.status = CaseStatus::Error;
+            result.error = Some(format!("Failed to store the case results: {e}"));
+            log::error(&format!("case {}: {e}", job.index));
+        }
+        let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+        progress.results.push(result);
+        if progress
+            .last_write
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
+        {
+            progress.last_write = Some(Instant::now());
+            let mut sorted = progress.results.clone();
+            sorted.sort_by_key(|r| r.index);
+            let table = build_table(&p.variables, &output_names, &sorted, cwd);
+            if let Err(e) = write_summaries(results_dir, &table) {
+                log::warn(&format!("could not write the summary files: {e}"));
+            }
+        }
+    });
+    let mut results = finished
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .results;
+    results.sort_by_key(|r| r.index);
+    let table = build_table(&p.variables, &output_names, &results, cwd);
+    write_summaries(results_dir, &table)?;
+    // The work area is empty once every case is in place.
+    let _ = fs::remove_dir(&work_root);
+    let _ = fs::remove_dir(results_dir.join(".fz"));
+    Ok(RunReport { table, moved_aside })
+}
+
+#[derive(Default)]
+struct Progress {
+    results: Vec<CaseResult>,
+    last_write: Option<Instant>,
+}
+
+/// Writes the bookkeeping files of a finished case and moves its work
+/// directory into place.
+fn finish_case(
+    work_dir: &Path,
+    final_dir: &Path,
+    name: &str,
+    result: &mut CaseResult,
+    attempts: &crate::engine::CaseAttempts,
+    calculators: &[String],
+) -> Result<()> {
+    let info = work_dir.join("info.txt");
+    fs::write(&info, info_text(result)).map_err(|e| Error::io(&info, e))?;
+    let history = work_dir.join("history.txt");
+    fs::write(&history, history_text(name, result, attempts, calculators))
+        .map_err(|e| Error::io(&history, e))?;
+    if name.is_empty() {
+        // The single case of a design without variables: its files go into
+        // the results directory itself.
+        let entries = fs::read_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(work_dir, e))?;
+            let target = final_dir.join(entry.file_name());
+            fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
+        }
+        fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
+    } else {
+        rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e))?;
+    }
+    Ok(())
+}
