@@ -379,3 +379,170 @@ fn results_dir_is_moved_aside_and_bad_calculators_are_refused() {
             "FZ_MAX_RETRIES must be a non-negative integer, got 'many'",
         ));
 }
+
+#[test]
+fn missing_outputs_are_reported_or_retried_on_request() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("lazy.sh", "#!/bin/bash\ntrue\n");
+    sb.write("good.sh", "#!/bin/bash\necho 'result = 7' > output.txt\n");
+    let args = [
+        "input.txt",
+        "-v",
+        r#"{"x":1}"#,
+        "-f",
+        "json",
+        "-c",
+        "sh://bash lazy.sh",
+        "-c",
+        "sh://bash good.sh",
+        "--output-cmd",
+        "r=grep result output.txt | cut -d= -f2",
+    ];
+    // Default (as upstream): done, with the missing output in `error`.
+    let out = sb.cmd("fzr").args(args).output().unwrap();
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "done");
+    assert_eq!(rows[0]["calculator"], "sh://bash lazy.sh");
+    assert_eq!(rows[0]["r"], serde_json::Value::Null);
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Missing output: Output 'r'"),
+        "{:?}",
+        rows[0]
+    );
+    // FZ_MISSING_OUTPUT_FAILS=1: the empty run is a failure, retried on the next calculator.
+    let out = sb
+        .cmd("fzr")
+        .args(args)
+        .env("FZ_MISSING_OUTPUT_FAILS", "1")
+        .output()
+        .unwrap();
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "done");
+    assert_eq!(rows[0]["calculator"], "sh://bash good.sh");
+    assert_eq!(rows[0]["r"], 7);
+    assert_eq!(rows[0]["attempts"], 2);
+    assert_eq!(rows[0]["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn summary_csv_is_readable_by_pandas() {
+    let has_pandas = std::process::Command::new("python3")
+        .args(["-c", "import pandas"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pandas {
+        eprintln!("SKIPPED summary_csv_is_readable_by_pandas: pandas is not importable by python3 (.ci/install provides it)");
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x s=$s\n");
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\necho \"result = $RANDOM\" > output.txt\n",
+    );
+    sb.cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2,3],"s":"a, \"b\""}"#,
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .args(["--output-cmd", "r=grep result output.txt | cut -d= -f2"])
+        .assert()
+        .success();
+    let script = "import pandas as pd, json\n\
+        df = pd.read_csv('results/summary.csv')\n\
+        js = json.load(open('results/summary.json'))\n\
+        assert list(df['x']) == [1, 2, 3], df\n\
+        assert list(df['s']) == ['a, \"b\"'] * 3, df\n\
+        assert list(df['status']) == ['done'] * 3\n\
+        assert list(df['r']) == [row['r'] for row in js]\n\
+        assert list(df.columns) == list(js[0].keys()), (list(df.columns), list(js[0].keys()))\n\
+        print('ok')";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .current_dir(sb.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn library_and_cli_give_the_same_table() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\necho \"result = $(cut -d= -f2 \"$1\")\" > output.txt\n",
+    );
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "cli",
+            "-f",
+            "json",
+        ])
+        .args(["--output-cmd", "r=grep result output.txt | cut -d= -f2"])
+        .output()
+        .unwrap();
+    let cli = json_rows(&out.stdout);
+
+    let model = fz_core::model::model_from_json(
+        serde_json::json!({"output": {"r": "grep result output.txt | cut -d= -f2"}}),
+        "test",
+    )
+    .unwrap();
+    let lookup = fz_core::model::Lookup {
+        cwd: sb.path().to_path_buf(),
+        home: None,
+    };
+    let design = fz_core::design::from_text(r#"{"x":[1,2]}"#, sb.path()).unwrap();
+    let options = fz_core::ops::run::RunOptions {
+        results_dir: sb.path().join("lib"),
+        calculators: vec!["sh://bash calc.sh".into()],
+        ..Default::default()
+    };
+    let report = fz_core::ops::run::fzr(
+        &sb.path().join("input.txt"),
+        Some(&design),
+        &model,
+        &options,
+        &lookup,
+    )
+    .unwrap();
+    let lib: serde_json::Value = serde_json::from_str(&fz_core::format::render_table(
+        &report.table,
+        fz_core::format::Format::Json,
+    ))
+    .unwrap();
+    let normalise = |rows: &[serde_json::Value], dir: &str| -> Vec<serde_json::Value> {
+        rows.iter()
+            .map(|r| {
+                let mut r = r.clone();
+                let p = r["path"].as_str().unwrap().replacen(dir, "RES", 1);
+                r["path"] = serde_json::Value::String(p);
+                r
+            })
+            .collect()
+    };
+    assert_eq!(
+        normalise(&cli, "cli"),
+        normalise(lib.as_array().unwrap(), "lib")
+    );
+    assert_eq!(cli[1]["r"], 2);
+}

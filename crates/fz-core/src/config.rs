@@ -81,6 +81,10 @@ pub struct Config {
     pub max_retries: Result<usize, String>,
     /// `FZ_RUN_TIMEOUT` in seconds (default 3600; invalid → default).
     pub run_timeout: u64,
+    /// `FZ_MISSING_OUTPUT_FAILS`: a run that exits 0 but leaves a model
+    /// output missing counts as a failed attempt (retried on the next
+    /// calculator). Default false, as upstream: `done` with an error.
+    pub missing_output_fails: bool,
 }
 
 impl Default for Config {
@@ -93,6 +97,7 @@ impl Default for Config {
             max_workers: None,
             max_retries: Ok(5),
             run_timeout: 3600,
+            missing_output_fails: false,
         }
     }
 }
@@ -132,7 +137,19 @@ impl Config {
             run_timeout: get("FZ_RUN_TIMEOUT")
                 .and_then(|v| parse_int(&v))
                 .unwrap_or(d.run_timeout),
+            missing_output_fails: get("FZ_MISSING_OUTPUT_FAILS")
+                .and_then(|v| parse_bool(&v))
+                .unwrap_or(d.missing_output_fails),
         }
+    }
+}
+
+/// `true/1/yes/on` or `false/0/no/off` (any case), else `None`.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 

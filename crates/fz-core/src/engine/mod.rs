@@ -107,19 +107,23 @@ impl Slots {
 
 /// Runs `jobs` on `calculators` (every one a slot). Each case is tried on
 /// its first free slot, then on the next calculators in list order, up to
-/// `max_attempts` attempts, until one is done. `finish` is called on the
+/// `max_attempts` attempts, until one is done. `validate` may turn a
+/// successful attempt into a failure (returning why), e.g. when its outputs
+/// are missing and the user asked for that to count. `finish` is called on the
 /// worker thread as soon as a case ends (for the per-case files and the
 /// move into place); the cases that ended are returned by index.
 /// Cases not started when `cancel` stops new starts are left out.
-pub fn run_jobs<F>(
+pub fn run_jobs<V, F>(
     jobs: &[Job],
     calculators: &[Box<dyn Calculator>],
     settings: &EngineSettings,
     launch_dir: &Path,
     cancel: &Cancel,
+    validate: V,
     finish: F,
 ) -> Vec<(usize, CaseAttempts)>
 where
+    V: Fn(&Job) -> Option<String> + Sync,
     F: Fn(&Job, &CaseAttempts) + Sync,
 {
     if jobs.is_empty() {
@@ -141,7 +145,15 @@ where
         let Some(job) = jobs.get(k) else {
             return;
         };
-        let attempts = run_case(job, calculators, &slots, settings, launch_dir, cancel);
+        let attempts = run_case(
+            job,
+            calculators,
+            &slots,
+            settings,
+            launch_dir,
+            cancel,
+            &validate,
+        );
         finish(job, &attempts);
         done.lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -170,6 +182,7 @@ fn run_case(
     settings: &EngineSettings,
     launch_dir: &Path,
     cancel: &Cancel,
+    validate: &(dyn Fn(&Job) -> Option<String> + Sync),
 ) -> CaseAttempts {
     let mut result = CaseAttempts::default();
     if calculators.is_empty() || settings.max_attempts == 0 {
@@ -193,8 +206,14 @@ fn run_case(
             timeout: calc.uri_timeout().or(settings.timeout),
             cancel,
         };
-        let attempt = calc.run(&request);
+        let mut attempt = calc.run(&request);
         slots.release(slot);
+        if attempt.status == AttemptStatus::Done {
+            if let Some(why) = validate(job) {
+                attempt.status = AttemptStatus::Failed;
+                attempt.error = Some(why);
+            }
+        }
         let status = attempt.status;
         result.attempts.push(SlotAttempt { slot, attempt });
         if matches!(status, AttemptStatus::Done | AttemptStatus::Interrupted) {
@@ -284,6 +303,7 @@ mod tests {
             &settings(4),
             Path::new("/"),
             &Cancel::new(),
+            |_| None,
             |_, _| {},
         );
         let order: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
@@ -298,6 +318,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
+            |_| None,
             |_, _| {},
         );
         assert_eq!(out[0].1.attempts.len(), 2);
@@ -305,6 +326,29 @@ mod tests {
             out[0].1.last().map(|a| a.attempt.status),
             Some(AttemptStatus::Done)
         );
+    }
+
+    #[test]
+    fn validation_turns_success_into_a_retry() {
+        let calcs = vec![
+            calc("a", |_| AttemptStatus::Done),
+            calc("b", |_| AttemptStatus::Done),
+        ];
+        let seen = AtomicUsize::new(0);
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &Cancel::new(),
+            |_| (seen.fetch_add(1, Ordering::SeqCst) == 0).then(|| "Missing output: r".to_string()),
+            |_, _| {},
+        );
+        let a = &out[0].1.attempts;
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0].attempt.status, AttemptStatus::Failed);
+        assert_eq!(a[0].attempt.error.as_deref(), Some("Missing output: r"));
+        assert_eq!((a[1].slot, a[1].attempt.status), (1, AttemptStatus::Done));
     }
 
     #[test]
@@ -316,6 +360,7 @@ mod tests {
             &settings(0),
             Path::new("/"),
             &Cancel::new(),
+            |_| None,
             |_, _| {},
         );
         assert!(out.iter().all(|(_, a)| a.attempts.is_empty()));
@@ -332,6 +377,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
+            |_| None,
             |j, _| finished.lock().unwrap().push(j.index),
         );
         assert_eq!(
@@ -357,6 +403,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &cancel,
+            |_| None,
             |_, _| {},
         );
         assert_eq!(out.len(), 1, "the running case finishes, no new one starts");

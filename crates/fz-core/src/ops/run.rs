@@ -171,59 +171,75 @@ pub fn fzr(
     let output_timeout = crate::outputs::shell::timeout_from_env();
     let finished: Mutex<Progress> = Mutex::new(Progress::default());
     let cancel = Cancel::new();
-    run_jobs(&jobs, &calcs, &settings, cwd, &cancel, |job, attempts| {
-        let name = &names[job.index];
-        let final_dir = if name.is_empty() {
-            results_dir.clone()
-        } else {
-            results_dir.join(name)
-        };
-        let mut result = CaseResult::from_attempts(
-            job.index,
-            p.cases[job.index].clone(),
-            final_dir.clone(),
-            attempts,
-            &display,
-            max_attempts,
-        );
-        // Outputs are read in the work directory (same files, before the
-        // move); a missing output of a successful run is reported, not
-        // retried (as upstream).
-        if !model.output.is_empty() {
-            let shown = crate::results::display_path(&final_dir, cwd);
-            let got = crate::outputs::extract(&job.work_dir, &shown, &model.output, output_timeout);
-            if result.status == CaseStatus::Done && result.error.is_none() {
-                result.error = got.error_text().map(|e| format!("Missing output: {e}"));
+    let validate = |job: &Job| -> Option<String> {
+        if !config.missing_output_fails || model.output.is_empty() {
+            return None;
+        }
+        let got = crate::outputs::extract(&job.work_dir, "", &model.output, output_timeout);
+        got.error_text().map(|e| format!("Missing output: {e}"))
+    };
+    run_jobs(
+        &jobs,
+        &calcs,
+        &settings,
+        cwd,
+        &cancel,
+        validate,
+        |job, attempts| {
+            let name = &names[job.index];
+            let final_dir = if name.is_empty() {
+                results_dir.clone()
+            } else {
+                results_dir.join(name)
+            };
+            let mut result = CaseResult::from_attempts(
+                job.index,
+                p.cases[job.index].clone(),
+                final_dir.clone(),
+                attempts,
+                &display,
+                max_attempts,
+            );
+            // Outputs are read in the work directory (same files, before the
+            // move); a missing output of a successful run is reported, not
+            // retried (as upstream).
+            if !model.output.is_empty() {
+                let shown = crate::results::display_path(&final_dir, cwd);
+                let got =
+                    crate::outputs::extract(&job.work_dir, &shown, &model.output, output_timeout);
+                if result.status == CaseStatus::Done && result.error.is_none() {
+                    result.error = got.error_text().map(|e| format!("Missing output: {e}"));
+                }
+                result.outputs = got.values;
             }
-            result.outputs = got.values;
-        }
-        if let Err(e) = finish_case(
-            &job.work_dir,
-            &final_dir,
-            name,
-            &mut result,
-            attempts,
-            &display,
-        ) {
-            result.status = CaseStatus::Error;
-            result.error = Some(format!("Failed to store the case results: {e}"));
-            log::error(&format!("case {}: {e}", job.index));
-        }
-        let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
-        progress.results.push(result);
-        if progress
-            .last_write
-            .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
-        {
-            progress.last_write = Some(Instant::now());
-            let mut sorted = progress.results.clone();
-            sorted.sort_by_key(|r| r.index);
-            let table = build_table(&p.variables, &output_names, &sorted, cwd);
-            if let Err(e) = write_summaries(results_dir, &table) {
-                log::warn(&format!("could not write the summary files: {e}"));
+            if let Err(e) = finish_case(
+                &job.work_dir,
+                &final_dir,
+                name,
+                &mut result,
+                attempts,
+                &display,
+            ) {
+                result.status = CaseStatus::Error;
+                result.error = Some(format!("Failed to store the case results: {e}"));
+                log::error(&format!("case {}: {e}", job.index));
             }
-        }
-    });
+            let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+            progress.results.push(result);
+            if progress
+                .last_write
+                .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
+            {
+                progress.last_write = Some(Instant::now());
+                let mut sorted = progress.results.clone();
+                sorted.sort_by_key(|r| r.index);
+                let table = build_table(&p.variables, &output_names, &sorted, cwd);
+                if let Err(e) = write_summaries(results_dir, &table) {
+                    log::warn(&format!("could not write the summary files: {e}"));
+                }
+            }
+        },
+    );
     let mut results = finished
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
