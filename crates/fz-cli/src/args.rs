@@ -56,14 +56,9 @@ pub struct InputArgs {
     pub input_static: Vec<String>,
 }
 
-/// `fzc` / `fz compile`: compile an input for every case.
-#[derive(Debug, Parser, Clone)]
-#[command(about = "Compile an input into one directory per case")]
-pub struct CompileArgs {
-    #[command(flatten)]
-    pub input: InputPathArgs,
-    #[command(flatten)]
-    pub model: ModelArgs,
+/// How cases are given and named: shared by fzc and fzr.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CaseArgs {
     /// Variable values: JSON (object = grid, list of objects = one case per
     /// row), a .json or .csv file, or a=1,b=[4,5,6].
     #[arg(
@@ -73,6 +68,24 @@ pub struct CompileArgs {
         value_name = "VARIABLES"
     )]
     pub input_variables: Option<String>,
+    /// Case directory naming.
+    #[arg(long = "case_naming", value_parser = ["path", "hash", "index"])]
+    pub case_naming: Option<String>,
+    /// Files identical in every case, never templated (repeatable, or a JSON list).
+    #[arg(long = "input_static", value_name = "PATH")]
+    pub input_static: Vec<String>,
+}
+
+/// `fzc` / `fz compile`: compile an input for every case.
+#[derive(Debug, Parser, Clone)]
+#[command(about = "Compile an input into one directory per case")]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub input: InputPathArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub cases: CaseArgs,
     /// Output directory (an existing one is renamed with a timestamp).
     #[arg(
         long = "output_dir",
@@ -81,12 +94,6 @@ pub struct CompileArgs {
         default_value = "output"
     )]
     pub output_dir: String,
-    /// Case directory naming.
-    #[arg(long = "case_naming", value_parser = ["path", "hash", "index"])]
-    pub case_naming: Option<String>,
-    /// Files identical in every case, never templated (repeatable, or a JSON list).
-    #[arg(long = "input_static", value_name = "PATH")]
-    pub input_static: Vec<String>,
 }
 
 /// `fzo` / `fz output`: read the outputs of result directories.
@@ -117,15 +124,8 @@ pub struct RunArgs {
     pub input: InputPathArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Variable values: JSON (object = grid, list of objects = one case per
-    /// row), a .json or .csv file, or a=1,b=[4,5,6].
-    #[arg(
-        long = "input_variables",
-        visible_alias = "variables",
-        short = 'v',
-        value_name = "VARIABLES"
-    )]
-    pub input_variables: Option<String>,
+    #[command(flatten)]
+    pub cases: CaseArgs,
     /// Results directory (an existing one is renamed with a timestamp).
     #[arg(
         long = "results_dir",
@@ -148,12 +148,6 @@ pub struct RunArgs {
     /// Time limit of one attempt, in seconds (a calculator's ?timeout= and the model's timeout win).
     #[arg(long)]
     pub timeout: Option<u64>,
-    /// Case directory naming.
-    #[arg(long = "case_naming", value_parser = ["path", "hash", "index"])]
-    pub case_naming: Option<String>,
-    /// Files identical in every case, never templated (repeatable, or a JSON list).
-    #[arg(long = "input_static", value_name = "PATH")]
-    pub input_static: Vec<String>,
 }
 
 /// `fz`: all commands as subcommands.

@@ -4,8 +4,7 @@
 use crate::args::{CompileArgs, InputArgs, OutputArgs, RunArgs};
 use crate::resolve;
 use crate::Failure;
-use fz_core::design;
-use fz_core::format::{render_map, render_table, Format};
+use fz_core::format::{render_map, render_table};
 use fz_core::model::Lookup;
 use fz_core::ops::compile::{fzc, CompileOptions};
 use fz_core::ops::input::fzi;
@@ -16,10 +15,7 @@ use std::process::ExitCode;
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
 pub fn input(a: &InputArgs) -> Result<ExitCode, Failure> {
-    let format: Format = a
-        .format
-        .parse()
-        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
@@ -35,46 +31,30 @@ pub fn compile(a: &CompileArgs) -> Result<ExitCode, Failure> {
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
-    let statics = resolve::input_static(&a.input_static)?;
-    let design = match &a.input_variables {
-        Some(text) => Some(design::from_text(text, &lookup.cwd)?),
-        None => None,
-    };
+    let statics = resolve::input_static(&a.cases.input_static)?;
+    let design = resolve::design(a.cases.input_variables.as_deref(), &lookup.cwd)?;
     let options = CompileOptions {
-        case_naming: a
-            .case_naming
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(Failure::Usage)?,
+        case_naming: resolve::case_naming(a.cases.case_naming.as_deref())?,
         input_static: statics,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
     let output = resolve::absolute(&a.output_dir, &lookup.cwd);
-    match fzc(
+    fzc(
         &input,
         design.as_ref(),
         &model,
         &output,
         &options,
         &lookup.cwd,
-    ) {
-        Ok(_) => {}
-        Err(fz_core::Error::Value(m)) if m.starts_with("input_variables is required") => {
-            return Err(Failure::Usage(format!("--{m}")));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    )
+    .map_err(resolve::library_failure)?;
     println!("Compiled input saved to {}", a.output_dir);
     Ok(ExitCode::SUCCESS)
 }
 
 /// `fzo`: prints the outputs of the directories the path names as a table.
 pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
-    let format: Format = a
-        .format
-        .parse()
-        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let format = resolve::format(&a.format)?;
     let path = match (&a.output_path_pos, &a.output_path) {
         (Some(p), Some(o)) if p != o => {
             return Err(Failure::Usage(format!(
@@ -104,37 +84,21 @@ pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
 
 /// `fzr`: runs the study and prints the table; exit 1 when no case is done.
 pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
-    let format: Format = a
-        .format
-        .parse()
-        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))?;
+    let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
-    let design = match &a.input_variables {
-        Some(text) => Some(design::from_text(text, &lookup.cwd)?),
-        None => None,
-    };
+    let design = resolve::design(a.cases.input_variables.as_deref(), &lookup.cwd)?;
     let options = RunOptions {
         results_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
         calculators: a.calculators.clone(),
         timeout: a.timeout,
-        case_naming: a
-            .case_naming
-            .as_deref()
-            .map(str::parse)
-            .transpose()
-            .map_err(Failure::Usage)?,
-        input_static: resolve::input_static(&a.input_static)?,
+        case_naming: resolve::case_naming(a.cases.case_naming.as_deref())?,
+        input_static: resolve::input_static(&a.cases.input_static)?,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
-    let report = match fzr(&input, design.as_ref(), &model, &options, &lookup) {
-        Ok(r) => r,
-        Err(fz_core::Error::Value(m)) if m.starts_with("input_variables is required") => {
-            return Err(Failure::Usage(format!("--{m}")));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let report = fzr(&input, design.as_ref(), &model, &options, &lookup)
+        .map_err(resolve::library_failure)?;
     println!("{}", render_table(&report.table, format));
     Ok(if report.any_done() || report.table.rows.is_empty() {
         ExitCode::SUCCESS

@@ -84,3 +84,33 @@ pub fn absolute(path: &str, cwd: &Path) -> PathBuf {
         cwd.join(p)
     }
 }
+
+/// The `--format` value (already one of the choices clap allows).
+pub fn format(text: &str) -> Result<fz_core::format::Format, Failure> {
+    text.parse()
+        .map_err(|e: fz_core::format::ParseFormatError| Failure::Usage(e.to_string()))
+}
+
+/// The `--case_naming` value, if given.
+pub fn case_naming(text: Option<&str>) -> Result<Option<fz_core::config::CaseNaming>, Failure> {
+    text.map(str::parse).transpose().map_err(Failure::Usage)
+}
+
+/// The design from `--input_variables`, if given.
+pub fn design(text: Option<&str>, cwd: &Path) -> Result<Option<fz_core::design::Design>, Failure> {
+    Ok(match text {
+        Some(t) => Some(fz_core::design::from_text(t, cwd)?),
+        None => None,
+    })
+}
+
+/// A library error, where "input_variables is required" is a command-line
+/// mistake (`--input_variables` missing): exit 2.
+pub fn library_failure(e: fz_core::Error) -> Failure {
+    match e {
+        fz_core::Error::Value(m) if m.starts_with("input_variables is required") => {
+            Failure::Usage(format!("--{m}"))
+        }
+        e => e.into(),
+    }
+}
