@@ -8,6 +8,7 @@
 //! order). It never changes the process working directory and never
 //! writes into the directories it reads.
 
+pub mod fastpath;
 pub mod paths;
 pub mod shell;
 pub mod table;
@@ -169,6 +170,11 @@ pub fn extract_one(
                 kind.prefix()
             )),
         );
+    }
+    // Common grep/awk/cut pipelines are answered in-process when the answer
+    // is certain (see fastpath); anything else runs in bash.
+    if let Some(stdout) = fastpath::evaluate(command, dir) {
+        return (cast_output(&stdout), None);
     }
     let run = match shell::run_shell(command, dir, timeout) {
         Ok(run) => run,
