@@ -81,8 +81,9 @@ for k in 1 2; do
     tu=$(run_fzr "upstream$k" "$upstream" "$un" "$k" yes)
     floor_u=$(awk -v f="$floor_out" -v n="$n" -v u="$un" 'BEGIN { printf "%.3f", f * u / n }')
     echo "bench: $k calculator(s): ours, no output: $t s for $n cases, $(per_case_ms "$t" "$floor" "$n" "$k") ms/case above the calculator floor"
-    echo "bench: $k calculator(s): ours, one output: $to s for $n cases, $(per_case_ms "$to" "$floor_out" "$n" "$k") ms/case above the calculator+output floor"
-    echo "bench: $k calculator(s): funz-fz 1.2, one output: $tu s for $un cases, $(per_case_ms "$tu" "$floor_u" "$un" "$k") ms/case above the calculator+output floor"
+    echo "bench: $k calculator(s): ours, one output: $to s for $n cases, $(per_case_ms "$to" "$floor" "$n" "$k") ms/case above the calculator floor, $(per_case_ms "$to" "$floor_out" "$n" "$k") above the calculator+output floor"
+    floor_cu=$(awk -v f="$floor" -v n="$n" -v u="$un" 'BEGIN { printf "%.3f", f * u / n }')
+    echo "bench: $k calculator(s): funz-fz 1.2, one output: $tu s for $un cases, $(per_case_ms "$tu" "$floor_cu" "$un" "$k") ms/case above the calculator floor, $(per_case_ms "$tu" "$floor_u" "$un" "$k") above the calculator+output floor"
 done
 
 # fzo over the result directories of the 1-calculator runs.
