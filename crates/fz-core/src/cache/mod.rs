@@ -2,3 +2,4 @@
 //! the lookup of earlier results. Must not compile templates or run cases.
 
 pub mod hashfile;
+pub mod lookup;

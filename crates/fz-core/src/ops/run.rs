@@ -9,6 +9,8 @@
 //! cases finish.
 
 use super::compile::{compile_all, fresh_output_dir, prepare, Diagnostics, StaticEntry};
+use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
+use crate::cache::lookup::{key_of, recorded_state, restore, CacheIndex, CacheTier};
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::{CaseNaming, Config};
 use crate::design::Design;
@@ -96,8 +98,13 @@ pub fn fzr(
     let max_attempts = config.max_retries.clone().map_err(Error::Value)?;
     let cwd = &lookup.cwd;
     let uris = calculators::resolve::resolve(&options.calculators, model.id.as_deref(), lookup)?;
-    let mut calcs: Vec<Box<dyn Calculator>> = Vec::with_capacity(uris.len());
-    for uri in &uris {
+    // Cache tiers are consulted before any case is queued and never take a
+    // calculator slot.
+    let (cache_uris, run_uris): (Vec<&String>, Vec<&String>) = uris
+        .iter()
+        .partition(|u| u.to_ascii_lowercase().starts_with("cache://"));
+    let mut calcs: Vec<Box<dyn Calculator>> = Vec::with_capacity(run_uris.len());
+    for uri in run_uris {
         calcs.push(calculators::build(uri)?);
     }
     let display: Vec<String> = calcs.iter().map(|c| c.display_uri().to_string()).collect();
@@ -146,15 +153,101 @@ pub fn fzr(
 
     let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
     let args = input_files(&rels, &p.statics);
-    let jobs: Vec<Job> = work_dirs
+    let output_names: Vec<String> = model.output.keys().cloned().collect();
+    let output_timeout = crate::outputs::shell::timeout_from_env();
+    let finished: Mutex<Progress> = Mutex::new(Progress::default());
+    let final_dir_of = |index: usize| {
+        let name = &names[index];
+        if name.is_empty() {
+            results_dir.clone()
+        } else {
+            results_dir.join(name)
+        }
+    };
+    // Writes the bookkeeping files, moves the case into place and records
+    // its row (the summaries are rewritten at most every 250 ms).
+    let store = |work_dir: &Path, mut result: CaseResult, history: String| {
+        let index = result.index;
+        let final_dir = result.dir.clone();
+        if let Err(e) = finish_case(work_dir, &final_dir, &names[index], &mut result, &history) {
+            result.status = CaseStatus::Error;
+            result.error = Some(format!("Failed to store the case results: {e}"));
+            log::error(&format!("case {index}: {e}"));
+        }
+        let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+        progress.results.push(result);
+        if progress
+            .last_write
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
+        {
+            progress.last_write = Some(Instant::now());
+            let mut sorted = progress.results.clone();
+            sorted.sort_by_key(|r| r.index);
+            let table = build_table(&p.variables, &output_names, &sorted, cwd);
+            if let Err(e) = write_summaries(results_dir, &table) {
+                log::warn(&format!("could not write the summary files: {e}"));
+            }
+        }
+    };
+
+    // Cache phase: one index of every tier, one lookup per case.
+    let tiers: Vec<CacheTier> = cache_uris
         .iter()
-        .enumerate()
-        .map(|(index, dir)| Job {
-            index,
+        .map(|u| CacheTier::new(u, moved_aside.as_deref()))
+        .collect();
+    let index = if tiers.is_empty() {
+        CacheIndex::default()
+    } else {
+        CacheIndex::build(&tiers, cwd)
+    };
+    let mut jobs: Vec<Job> = Vec::with_capacity(work_dirs.len());
+    for (i, dir) in work_dirs.iter().enumerate() {
+        if let Some((candidate, uri, outputs)) =
+            cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
+        {
+            match restore(&candidate, dir) {
+                Ok(()) => {
+                    let from = crate::results::display_path(&candidate, cwd);
+                    let log_path = dir.join("log.txt");
+                    let mut log_text = fs::read_to_string(&log_path).unwrap_or_default();
+                    log_text.push_str(&format!("Cache hit from {}\n", candidate.display()));
+                    let _ = fs::write(&log_path, log_text);
+                    let now = std::time::SystemTime::now();
+                    let history = format!(
+                        "# {}\nCache hit from {} ({uri})\nCase finished (status: done)\n",
+                        if names[i].is_empty() {
+                            "no_variables"
+                        } else {
+                            &names[i]
+                        },
+                        candidate.display()
+                    );
+                    let result = CaseResult {
+                        index: i,
+                        vars: p.cases[i].clone(),
+                        outputs,
+                        dir: final_dir_of(i),
+                        calculator: uri,
+                        status: CaseStatus::Done,
+                        error: None,
+                        command: Some(format!("cache hit from {from}")),
+                        exit_code: None,
+                        attempts: 0,
+                        started: Some(now),
+                        ended: Some(now),
+                    };
+                    store(dir, result, history);
+                    continue;
+                }
+                Err(e) => log::warn(&format!("case {i}: could not copy the cache hit: {e}")),
+            }
+        }
+        jobs.push(Job {
+            index: i,
             work_dir: dir.clone(),
             input_files: args.clone(),
-        })
-        .collect();
+        });
+    }
     let settings = EngineSettings {
         max_workers: config.max_workers,
         max_attempts,
@@ -166,10 +259,6 @@ pub fn fzr(
         calcs.len(),
         display.join(", ")
     ));
-
-    let output_names: Vec<String> = model.output.keys().cloned().collect();
-    let output_timeout = crate::outputs::shell::timeout_from_env();
-    let finished: Mutex<Progress> = Mutex::new(Progress::default());
     let cancel = Cancel::new();
     let validate = |job: &Job| -> Option<String> {
         if !config.missing_output_fails || model.output.is_empty() {
@@ -186,12 +275,7 @@ pub fn fzr(
         &cancel,
         validate,
         |job, attempts| {
-            let name = &names[job.index];
-            let final_dir = if name.is_empty() {
-                results_dir.clone()
-            } else {
-                results_dir.join(name)
-            };
+            let final_dir = final_dir_of(job.index);
             let mut result = CaseResult::from_attempts(
                 job.index,
                 p.cases[job.index].clone(),
@@ -202,7 +286,7 @@ pub fn fzr(
             );
             // Outputs are read in the work directory (same files, before the
             // move); a missing output of a successful run is reported, not
-            // retried (as upstream).
+            // retried (as upstream), unless FZ_MISSING_OUTPUT_FAILS.
             if !model.output.is_empty() {
                 let shown = crate::results::display_path(&final_dir, cwd);
                 let got =
@@ -212,32 +296,8 @@ pub fn fzr(
                 }
                 result.outputs = got.values;
             }
-            if let Err(e) = finish_case(
-                &job.work_dir,
-                &final_dir,
-                name,
-                &mut result,
-                attempts,
-                &display,
-            ) {
-                result.status = CaseStatus::Error;
-                result.error = Some(format!("Failed to store the case results: {e}"));
-                log::error(&format!("case {}: {e}", job.index));
-            }
-            let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
-            progress.results.push(result);
-            if progress
-                .last_write
-                .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
-            {
-                progress.last_write = Some(Instant::now());
-                let mut sorted = progress.results.clone();
-                sorted.sort_by_key(|r| r.index);
-                let table = build_table(&p.variables, &output_names, &sorted, cwd);
-                if let Err(e) = write_summaries(results_dir, &table) {
-                    log::warn(&format!("could not write the summary files: {e}"));
-                }
-            }
+            let history = history_text(&names[job.index], &result, attempts, &display);
+            store(&job.work_dir, result, history);
         },
     );
     let mut results = finished
@@ -253,6 +313,47 @@ pub fn fzr(
     Ok(RunReport { table, moved_aside })
 }
 
+/// The first acceptable cached case for the case compiled in `work_dir`:
+/// same input hashes, recorded as `done`, and every model output readable
+/// (checked in the cached directory, so a rejected candidate leaves nothing
+/// behind). Returns the directory, the tier's URI and the outputs.
+fn cache_hit(
+    index: &CacheIndex,
+    tiers: &[CacheTier],
+    work_dir: &Path,
+    model: &Model,
+    output_timeout: Option<Duration>,
+    cwd: &Path,
+) -> Option<(PathBuf, String, indexmap::IndexMap<String, crate::Value>)> {
+    if index.is_empty() {
+        return None;
+    }
+    let text = fs::read_to_string(work_dir.join(HASH_FILE)).ok()?;
+    let key = key_of(&parse_hash(&text));
+    for candidate in index.candidates(&key) {
+        let shown = crate::results::display_path(&candidate.dir, cwd);
+        if recorded_state(&candidate.dir).as_deref() != Some("done") {
+            log::debug(&format!(
+                "cache candidate {shown} rejected: not recorded as done"
+            ));
+            continue;
+        }
+        let got = crate::outputs::extract(&candidate.dir, &shown, &model.output, output_timeout);
+        if got.values.values().any(|v| *v == crate::Value::Null) {
+            log::debug(&format!(
+                "cache candidate {shown} rejected: missing outputs"
+            ));
+            continue;
+        }
+        return Some((
+            candidate.dir.clone(),
+            tiers[candidate.tier].uri.clone(),
+            got.values,
+        ));
+    }
+    None
+}
+
 #[derive(Default)]
 struct Progress {
     results: Vec<CaseResult>,
@@ -266,14 +367,12 @@ fn finish_case(
     final_dir: &Path,
     name: &str,
     result: &mut CaseResult,
-    attempts: &crate::engine::CaseAttempts,
-    calculators: &[String],
+    history: &str,
 ) -> Result<()> {
     let info = work_dir.join("info.txt");
     fs::write(&info, info_text(result)).map_err(|e| Error::io(&info, e))?;
-    let history = work_dir.join("history.txt");
-    fs::write(&history, history_text(name, result, attempts, calculators))
-        .map_err(|e| Error::io(&history, e))?;
+    let history_path = work_dir.join("history.txt");
+    fs::write(&history_path, history).map_err(|e| Error::io(&history_path, e))?;
     if name.is_empty() {
         // The single case of a design without variables: its files go into
         // the results directory itself.

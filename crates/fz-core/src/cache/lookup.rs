@@ -1,0 +1,247 @@
+//! Finding earlier results of a case: `cache://` tiers resolved once per
+//! run into one map from input hash to candidate case directories, so each
+//! case costs one map lookup (upstream rescans every candidate per case).
+//!
+//! The key of a case is the SET of its `.fz_hash` lines (path, md5), so
+//! directory inputs match whatever order either tool wrote them in. This
+//! module finds and validates candidates; it does not copy them or decide
+//! the case's row.
+
+use super::hashfile::{parse, HashLine, HASH_FILE};
+use crate::log;
+use crate::outputs::paths::resolve_output_paths;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One `cache://` calculator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheTier {
+    /// The URI as the user wrote it (`cache://run1`).
+    pub uri: String,
+    /// The pattern after `cache://`.
+    pub pattern: String,
+}
+
+impl CacheTier {
+    /// A tier from a `cache://` URI; `cache://_` stands for `moved_aside`
+    /// (where an existing results directory was moved), when there is one.
+    pub fn new(uri: &str, moved_aside: Option<&Path>) -> CacheTier {
+        let pattern = uri
+            .split_once("://")
+            .map_or(uri, |(_, rest)| rest)
+            .to_string();
+        let pattern = match (pattern.as_str(), moved_aside) {
+            ("_", Some(dir)) => dir.display().to_string(),
+            _ => pattern,
+        };
+        CacheTier {
+            uri: uri.to_string(),
+            pattern,
+        }
+    }
+}
+
+/// The canonical key of a set of hash lines.
+pub fn key_of(lines: &[HashLine]) -> String {
+    let mut sorted: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{}  {}", l.md5, l.path))
+        .collect();
+    sorted.sort();
+    sorted.join("\n")
+}
+
+/// A cached case directory and the tier it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Index of the tier (list order).
+    pub tier: usize,
+    /// The cached case directory.
+    pub dir: PathBuf,
+}
+
+/// Every candidate of every tier, by key.
+#[derive(Debug, Default)]
+pub struct CacheIndex {
+    by_key: HashMap<String, Vec<Candidate>>,
+}
+
+impl CacheIndex {
+    /// Resolves every tier against `cwd` and reads each candidate's
+    /// `.fz_hash` once. A pattern matching nothing is a miss (INFO line).
+    pub fn build(tiers: &[CacheTier], cwd: &Path) -> CacheIndex {
+        let mut index = CacheIndex::default();
+        for (t, tier) in tiers.iter().enumerate() {
+            let dirs = match resolve_output_paths(&tier.pattern, cwd) {
+                Ok(found) => found.into_iter().map(|d| d.dir).collect::<Vec<_>>(),
+                Err(_) => {
+                    log::info(&format!(
+                        "Cache pattern '{}' did not match any directories",
+                        tier.pattern
+                    ));
+                    continue;
+                }
+            };
+            for dir in dirs {
+                for candidate in candidates_in(&dir) {
+                    if let Ok(text) = std::fs::read_to_string(candidate.join(HASH_FILE)) {
+                        let lines = parse(&text);
+                        if lines.is_empty() {
+                            continue;
+                        }
+                        index
+                            .by_key
+                            .entry(key_of(&lines))
+                            .or_default()
+                            .push(Candidate {
+                                tier: t,
+                                dir: candidate,
+                            });
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Candidates for a key, tier order first.
+    pub fn candidates(&self, key: &str) -> &[Candidate] {
+        self.by_key.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether no candidate was found at all.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+}
+
+/// `dir` itself when it is a case directory, and its immediate
+/// subdirectories that are, sorted by name.
+fn candidates_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if dir.join(HASH_FILE).is_file() {
+        out.push(dir.to_path_buf());
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut subs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .filter(|p| p.join(HASH_FILE).is_file())
+            .collect();
+        subs.sort();
+        out.extend(subs);
+    }
+    out
+}
+
+/// The recorded final state of a cached case (`state=` of its `info.txt`),
+/// if any.
+pub fn recorded_state(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("info.txt")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("state="))
+        .map(|s| s.trim().to_string())
+}
+
+/// Copies a cached case's files (subdirectories too, except `.fz_hash`,
+/// `info.txt` and `history.txt`, which belong to the new case) into
+/// `target`.
+pub fn restore(from: &Path, target: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == HASH_FILE || name == "info.txt" || name == "history.txt" {
+            continue;
+        }
+        copy_tree(&entry.path(), &target.join(&name))?;
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if meta.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else if meta.file_type().is_symlink() {
+        let link = std::fs::read_link(from)?;
+        let _ = std::fs::remove_file(to);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(link, to)?;
+        Ok(())
+    } else {
+        std::fs::copy(from, to).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(dir: &Path, hash: &str, state: Option<&str>) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(HASH_FILE), hash).unwrap();
+        if let Some(s) = state {
+            std::fs::write(dir.join("info.txt"), format!("state={s}\n")).unwrap();
+        }
+    }
+
+    #[test]
+    fn keys_ignore_line_order_and_tiers_keep_their_order() {
+        let d = tempfile::tempdir().unwrap();
+        let a = "d41d8cd98f00b204e9800998ecf8427e  a.txt\n0cc175b9c0f1b6a831c399e269772661  sub/b.txt\n";
+        let b = "0cc175b9c0f1b6a831c399e269772661  sub/b.txt\nd41d8cd98f00b204e9800998ecf8427e  a.txt\n";
+        case(&d.path().join("old/x=1"), a, Some("failed"));
+        case(&d.path().join("archive/2024-01/x=1"), b, Some("done"));
+        let tiers = vec![
+            CacheTier::new("cache://old", None),
+            CacheTier::new("cache://archive/2024-*", None),
+            CacheTier::new("cache://nothing_here", None),
+        ];
+        let index = CacheIndex::build(&tiers, d.path());
+        let key = key_of(&parse(a));
+        let found = index.candidates(&key);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].tier, 0);
+        assert_eq!(found[1].tier, 1);
+        assert_eq!(recorded_state(&found[0].dir).as_deref(), Some("failed"));
+        assert_eq!(recorded_state(&found[1].dir).as_deref(), Some("done"));
+    }
+
+    #[test]
+    fn underscore_means_the_moved_results() {
+        let t = CacheTier::new("cache://_", Some(Path::new("/r/results_2026")));
+        assert_eq!(t.pattern, "/r/results_2026");
+        assert_eq!(t.uri, "cache://_");
+        assert_eq!(CacheTier::new("cache://_", None).pattern, "_");
+    }
+
+    #[test]
+    fn restore_copies_subdirectories_but_not_bookkeeping() {
+        let d = tempfile::tempdir().unwrap();
+        let from = d.path().join("from");
+        case(&from, "x", Some("done"));
+        std::fs::create_dir_all(from.join("sub/deep")).unwrap();
+        std::fs::write(from.join("sub/deep/f.dat"), b"\x00\x01").unwrap();
+        std::fs::write(from.join("output.txt"), "r = 1").unwrap();
+        let to = d.path().join("to");
+        std::fs::create_dir(&to).unwrap();
+        restore(&from, &to).unwrap();
+        assert_eq!(
+            std::fs::read(to.join("sub/deep/f.dat")).unwrap(),
+            b"\x00\x01"
+        );
+        assert!(to.join("output.txt").exists());
+        assert!(!to.join("info.txt").exists() && !to.join(HASH_FILE).exists());
+    }
+}
