@@ -182,12 +182,36 @@ pub enum FzCommand {
     /// List models and calculators (same as fzl).
     #[command(disable_help_flag = true)]
     List(Pending),
+    /// Inspect a cache directory (results of earlier runs).
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Install a model or algorithm.
     #[command(disable_help_flag = true)]
     Install(Pending),
     /// Uninstall a model or algorithm.
     #[command(disable_help_flag = true)]
     Uninstall(Pending),
+}
+
+/// `fz cache …`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List the cached cases: path, input-hash key, recorded status, files.
+    List(CacheArgs),
+    /// Check that every cached case can still be a hit (files present and
+    /// unchanged, recorded done); exit 1 when one cannot.
+    Verify(CacheArgs),
+}
+
+/// Arguments of `fz cache list|verify`.
+#[derive(Debug, Args, Clone)]
+pub struct CacheArgs {
+    /// Results directories, case directories or globs (quote them).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "csv", "html", "markdown", "table"])]
+    pub format: String,
 }
 
 /// Arguments of a command that is not built yet (accepted, then refused).

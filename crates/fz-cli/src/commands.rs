@@ -1,7 +1,7 @@
 //! The commands: each resolves its arguments, calls the library once and
 //! prints the result on stdout.
 
-use crate::args::{CompileArgs, InputArgs, OutputArgs, RunArgs};
+use crate::args::{CacheCommand, CompileArgs, InputArgs, OutputArgs, RunArgs};
 use crate::resolve;
 use crate::Failure;
 use fz_core::format::{render_map, render_table};
@@ -104,5 +104,37 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// `fz cache list|verify`: prints the entries; `verify` exits 1 when one
+/// cannot be a cache hit.
+pub fn cache(c: &CacheCommand) -> Result<ExitCode, Failure> {
+    use fz_core::cache::maintenance::{entries, list_table, verify_table};
+    let (a, verify) = match c {
+        CacheCommand::List(a) => (a, false),
+        CacheCommand::Verify(a) => (a, true),
+    };
+    let format = resolve::format(&a.format)?;
+    let lookup = Lookup::from_env()?;
+    let mut all = Vec::new();
+    for p in &a.paths {
+        all.extend(entries(p, &lookup.cwd)?);
+    }
+    let table = if verify {
+        verify_table(&all)
+    } else {
+        list_table(&all)
+    };
+    println!("{}", render_table(&table, format));
+    let unusable = verify
+        && table
+            .rows
+            .iter()
+            .any(|r| r.get(3) == Some(&fz_core::Value::Bool(false)));
+    Ok(if unusable {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }

@@ -149,6 +149,7 @@ fn run_fz(args: Vec<String>) -> Result<ExitCode, Failure> {
         Some(FzCommand::Run(a)) => commands::run(&a),
         Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
         Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
+        Some(FzCommand::Cache(c)) => commands::cache(&c),
         Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),
         Some(FzCommand::Uninstall(_)) => {
             Err(Failure::Usage("not implemented yet: uninstall".into()))

@@ -309,3 +309,121 @@ fn cache_first_then_parallel_workers() {
     assert!(again.iter().all(|r| r["status"] == "done"));
     assert_eq!(runs(&sb), 12);
 }
+
+#[test]
+fn fz_cache_lists_and_verifies() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    calc(&sb, "calc.sh", &[2]);
+    rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(3),
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "res",
+        ],
+    );
+    let out = sb
+        .cmd("fz")
+        .args(["cache", "list", "res", "-f", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["done", "done", "failed"]);
+    assert_eq!(list[0]["path"], "res/x=0");
+    assert_eq!(list[0]["files"], 1);
+    // The seed's "keep only .fz_hash files" clean-up makes entries unusable.
+    std::fs::remove_file(sb.path().join("res/x=1/input.txt")).unwrap();
+    let out = sb
+        .cmd("fz")
+        .args(["cache", "verify", "res", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "an unusable entry → exit 1");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["usable"], true);
+    assert_eq!(v[1]["usable"], false);
+    assert_eq!(v[1]["problem"], "missing input.txt");
+    assert_eq!(v[2]["problem"], "recorded failed, not done");
+    // And a run really does not take them as hits.
+    calc(&sb, "calc.sh", &[]);
+    let before = runs(&sb);
+    rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(3),
+            "-c",
+            "cache://res",
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "again",
+        ],
+    );
+    assert_eq!(
+        runs(&sb) - before,
+        2,
+        "x=1 (files gone) and x=2 (failed) rerun"
+    );
+    sb.cmd("fz")
+        .args(["cache", "verify", "missing_dir"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn a_case_truncated_mid_copy_is_not_a_hit() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    calc(&sb, "calc.sh", &[]);
+    rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(2),
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "copy",
+        ],
+    );
+    // As if a copy of the results had stopped halfway through x=0's input.
+    std::fs::write(sb.path().join("copy/x=0/input.txt"), "x=").unwrap();
+    let before = runs(&sb);
+    let out = rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(2),
+            "-c",
+            "cache://copy",
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "again",
+        ],
+    );
+    assert_eq!(runs(&sb) - before, 1);
+    assert_eq!(out[0]["calculator"], "sh://bash calc.sh");
+    assert_eq!(out[1]["calculator"], "cache://copy");
+    assert_eq!(
+        sb.read("again/x=0/input.txt"),
+        "x=0\n",
+        "recompiled, not copied"
+    );
+}

@@ -140,6 +140,28 @@ fn candidates_in(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Files listed in `dir/.fz_hash` that are missing and that changed, so a
+/// truncated or edited cached case is never a hit. Absolute entries
+/// (`input_static` on shared storage) are checked where they are.
+pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(dir.join(HASH_FILE)).unwrap_or_default();
+    let mut missing = Vec::new();
+    let mut changed = Vec::new();
+    for line in parse(&text) {
+        let path = if Path::new(&line.path).is_absolute() {
+            PathBuf::from(&line.path)
+        } else {
+            dir.join(&line.path)
+        };
+        match super::hashfile::md5_file(&path) {
+            Ok(m) if m == line.md5 => {}
+            Ok(_) => changed.push(line.path),
+            Err(_) => missing.push(line.path),
+        }
+    }
+    (missing, changed)
+}
+
 /// The recorded final state of a cached case (`state=` of its `info.txt`),
 /// if any.
 pub fn recorded_state(dir: &Path) -> Option<String> {

@@ -3,3 +3,4 @@
 
 pub mod hashfile;
 pub mod lookup;
+pub mod maintenance;

@@ -10,7 +10,7 @@
 
 use super::compile::{compile_all, fresh_output_dir, prepare, Diagnostics, StaticEntry};
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
-use crate::cache::lookup::{key_of, recorded_state, restore, CacheIndex, CacheTier};
+use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, CacheIndex, CacheTier};
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::{CaseNaming, Config};
 use crate::design::Design;
@@ -176,17 +176,19 @@ pub fn fzr(
         }
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
-        if progress
-            .last_write
-            .is_none_or(|t| t.elapsed() >= Duration::from_millis(250))
-        {
-            progress.last_write = Some(Instant::now());
+        // Rewriting the summaries costs O(rows): do it at most every 250 ms
+        // and never more than a tenth of the time, so big runs stay linear.
+        let pause = Duration::from_millis(250).max(progress.last_cost * 10);
+        if progress.last_write.is_none_or(|t| t.elapsed() >= pause) {
+            let started = Instant::now();
             let mut sorted = progress.results.clone();
             sorted.sort_by_key(|r| r.index);
             let table = build_table(&p.variables, &output_names, &sorted, cwd);
             if let Err(e) = write_summaries(results_dir, &table) {
                 log::warn(&format!("could not write the summary files: {e}"));
             }
+            progress.last_cost = started.elapsed();
+            progress.last_write = Some(Instant::now());
         }
     };
 
@@ -314,7 +316,8 @@ pub fn fzr(
 }
 
 /// The first acceptable cached case for the case compiled in `work_dir`:
-/// same input hashes, recorded as `done`, and every model output readable
+/// same input hashes, recorded as `done`, its listed files intact (not
+/// truncated mid-copy nor edited), and every model output readable
 /// (checked in the cached directory, so a rejected candidate leaves nothing
 /// behind). Returns the directory, the tier's URI and the outputs.
 fn cache_hit(
@@ -338,6 +341,13 @@ fn cache_hit(
             ));
             continue;
         }
+        let (missing, changed) = damaged_files(&candidate.dir);
+        if !missing.is_empty() || !changed.is_empty() {
+            log::debug(&format!(
+                "cache candidate {shown} rejected: files missing {missing:?} or changed {changed:?}"
+            ));
+            continue;
+        }
         let got = crate::outputs::extract(&candidate.dir, &shown, &model.output, output_timeout);
         if got.values.values().any(|v| *v == crate::Value::Null) {
             log::debug(&format!(
@@ -358,6 +368,7 @@ fn cache_hit(
 struct Progress {
     results: Vec<CaseResult>,
     last_write: Option<Instant>,
+    last_cost: Duration,
 }
 
 /// Writes the bookkeeping files of a finished case and moves its work
