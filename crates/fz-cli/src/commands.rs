@@ -89,17 +89,32 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
     let design = resolve::design(a.cases.input_variables.as_deref(), &lookup.cwd)?;
+    let cancel = fz_core::calculators::Cancel::new();
     let options = RunOptions {
         results_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
         calculators: a.calculators.clone(),
         timeout: a.timeout,
         case_naming: resolve::case_naming(a.cases.case_naming.as_deref())?,
         input_static: resolve::input_static(&a.cases.input_static)?,
+        cancel: Some(cancel.clone()),
     };
     let input = resolve::absolute(&path, &lookup.cwd);
-    let report = fzr(&input, design.as_ref(), &model, &options, &lookup)
-        .map_err(resolve::library_failure)?;
+    let guard = crate::interrupt::install(cancel);
+    let report =
+        fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
+    drop(guard);
+    let report = report?;
     println!("{}", render_table(&report.table, format));
+    if report.interrupted {
+        let done = report.count_status("done");
+        let total = report.table.rows.len();
+        let argv: Vec<String> = std::env::args().collect();
+        eprintln!(
+            "⚠️  Run interrupted: {done} of {total} cases done, the others were not run. Resume with: {} -c cache://_",
+            crate::interrupt::shell_words(&argv)
+        );
+        return Ok(ExitCode::from(130));
+    }
     Ok(if report.any_done() || report.table.rows.is_empty() {
         ExitCode::SUCCESS
     } else {

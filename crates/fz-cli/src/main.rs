@@ -7,6 +7,7 @@
 
 mod args;
 mod commands;
+mod interrupt;
 mod resolve;
 
 use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs, RunArgs};

@@ -546,3 +546,176 @@ fn library_and_cli_give_the_same_table() {
     );
     assert_eq!(cli[1]["r"], 2);
 }
+
+fn wait_for_lines(path: &std::path::Path, n: usize) {
+    for _ in 0..500 {
+        if std::fs::read_to_string(path).is_ok_and(|s| s.lines().count() >= n) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{} never reached {n} lines", path.display());
+}
+
+#[test]
+fn first_interrupt_lets_running_cases_finish_and_starts_no_more() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    let started = sb.path().join("started.log");
+    sb.write(
+        "calc.sh",
+        &format!(
+            "#!/bin/bash\necho go >> {}\nsleep 1\necho 'result = 1' > output.txt\n",
+            started.display()
+        ),
+    );
+    let child = std::process::Command::new(sb.bin.join("fzr"))
+        .current_dir(sb.path())
+        .args(["input.txt", "-v", r#"{"x":[1,2,3,4,5,6]}"#, "-f", "json"])
+        .args(["-c", "sh://bash calc.sh", "-c", "sh://bash calc.sh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lines(&started, 2);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let rows = json_rows(&out.stdout);
+    let statuses: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "done",
+            "done",
+            "interrupted",
+            "interrupted",
+            "interrupted",
+            "interrupted"
+        ]
+    );
+    assert_eq!(
+        sb.read("started.log").lines().count(),
+        2,
+        "no case started after the interrupt"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("Interrupt received"), "{err}");
+    assert!(
+        err.contains("2 of 6 cases done") && err.contains("-c cache://_"),
+        "{err}"
+    );
+    let cases: Vec<String> = sb
+        .ls("results")
+        .into_iter()
+        .filter(|n| n.starts_with("x="))
+        .collect();
+    assert_eq!(
+        cases,
+        ["x=1", "x=2"],
+        "only finished cases are in the results"
+    );
+    assert!(!sb.path().join("results/.fz").exists());
+    assert!(sb.read("results/summary.csv").contains("interrupted"));
+    // The printed resume command works: the 4 missing cases run, 2 come from the cache.
+    let resume = format!(
+        "{} -c cache://_",
+        "fzr input.txt -v '{\"x\":[1,2,3,4,5,6]}' -f json -c 'sh://bash calc.sh'"
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &resume])
+        .current_dir(sb.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                sb.bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert!(rows.iter().all(|r| r["status"] == "done"));
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["calculator"] == "cache://_")
+            .count(),
+        2
+    );
+    assert_eq!(sb.read("started.log").lines().count(), 6);
+}
+
+#[test]
+fn second_interrupt_kills_running_cases() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    let pids = sb.path().join("pids.log");
+    sb.write(
+        "calc.sh",
+        &format!(
+            "#!/bin/bash\nsleep 300 &\necho $! >> {}\nwait\n",
+            pids.display()
+        ),
+    );
+    let child = std::process::Command::new(sb.bin.join("fzr"))
+        .current_dir(sb.path())
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2,3]}"#,
+            "-f",
+            "json",
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lines(&pids, 1);
+    let t0 = std::time::Instant::now();
+    for _ in 0..2 {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        t0.elapsed() < Duration::from_secs(20),
+        "the run ends promptly"
+    );
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "interrupted");
+    assert_eq!(rows[0]["attempts"], 1, "a killed attempt is not retried");
+    let pid: i32 = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let alive =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    assert!(!alive, "the running case's sleep {pid} was killed");
+    assert_eq!(
+        sb.ls("results")
+            .iter()
+            .filter(|n| n.starts_with("x="))
+            .count(),
+        1,
+        "the killed case is stored, complete, as interrupted"
+    );
+    assert!(sb
+        .read("results/x=1/info.txt")
+        .starts_with("state=interrupted"));
+}

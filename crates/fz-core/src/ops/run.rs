@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub case_naming: Option<CaseNaming>,
     /// Files identical in every case.
     pub input_static: Vec<String>,
+    /// Cancellation shared with whoever handles Ctrl+C (a fresh one when
+    /// `None`).
+    pub cancel: Option<Cancel>,
 }
 
 /// What a run produced.
@@ -51,18 +54,26 @@ pub struct RunReport {
     pub table: Table,
     /// Where an existing results directory was moved, if any.
     pub moved_aside: Option<PathBuf>,
+    /// Whether the run was interrupted (some cases were not run).
+    pub interrupted: bool,
 }
 
 impl RunReport {
     /// Whether at least one case is `done` (the CLI exits 1 otherwise).
     pub fn any_done(&self) -> bool {
+        self.count_status("done") > 0
+    }
+
+    /// Number of rows with this status.
+    pub fn count_status(&self, status: &str) -> usize {
         let Some(col) = self.table.columns.iter().position(|c| c == "status") else {
-            return false;
+            return 0;
         };
         self.table
             .rows
             .iter()
-            .any(|r| matches!(r.get(col), Some(crate::Value::Str(s)) if s == "done"))
+            .filter(|r| matches!(r.get(col), Some(crate::Value::Str(s)) if s == status))
+            .count()
     }
 }
 
@@ -261,7 +272,7 @@ pub fn fzr(
         calcs.len(),
         display.join(", ")
     ));
-    let cancel = Cancel::new();
+    let cancel = options.cancel.clone().unwrap_or_default();
     let validate = |job: &Job| -> Option<String> {
         if !config.missing_output_fails || model.output.is_empty() {
             return None;
@@ -306,13 +317,38 @@ pub fn fzr(
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
         .results;
+    // Cases an interrupt kept from starting: a row each, their compiled
+    // inputs removed from the work area (nothing was computed for them).
+    let interrupted = !cancel.may_start();
+    let ran: std::collections::HashSet<usize> = results.iter().map(|r| r.index).collect();
+    for job in jobs.iter().filter(|j| !ran.contains(&j.index)) {
+        let _ = fs::remove_dir_all(&job.work_dir);
+        results.push(CaseResult {
+            index: job.index,
+            vars: p.cases[job.index].clone(),
+            outputs: indexmap::IndexMap::new(),
+            dir: final_dir_of(job.index),
+            calculator: "none".into(),
+            status: CaseStatus::Interrupted,
+            error: Some("Not started: the run was interrupted".into()),
+            command: None,
+            exit_code: None,
+            attempts: 0,
+            started: None,
+            ended: None,
+        });
+    }
     results.sort_by_key(|r| r.index);
     let table = build_table(&p.variables, &output_names, &results, cwd);
     write_summaries(results_dir, &table)?;
     // The work area is empty once every case is in place.
     let _ = fs::remove_dir(&work_root);
     let _ = fs::remove_dir(results_dir.join(".fz"));
-    Ok(RunReport { table, moved_aside })
+    Ok(RunReport {
+        table,
+        moved_aside,
+        interrupted,
+    })
 }
 
 /// The first acceptable cached case for the case compiled in `work_dir`:
