@@ -185,12 +185,22 @@ pub enum FzCommand {
     /// Inspect a cache directory (results of earlier runs).
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Summarise a run from its journal (results_dir/fz_journal.tsv).
+    Report(ReportArgs),
     /// Install a model or algorithm.
     #[command(disable_help_flag = true)]
     Install(Pending),
     /// Uninstall a model or algorithm.
     #[command(disable_help_flag = true)]
     Uninstall(Pending),
+}
+
+/// Arguments of `fz report`.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// A results directory written by fzr.
+    #[arg(value_name = "RESULTS_DIR")]
+    pub results_dir: String,
 }
 
 /// `fz cache …`.

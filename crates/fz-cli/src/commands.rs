@@ -1,7 +1,7 @@
 //! The commands: each resolves its arguments, calls the library once and
 //! prints the result on stdout.
 
-use crate::args::{CacheCommand, CompileArgs, InputArgs, OutputArgs, RunArgs};
+use crate::args::{CacheCommand, CompileArgs, InputArgs, OutputArgs, ReportArgs, RunArgs};
 use crate::resolve;
 use crate::Failure;
 use fz_core::format::{render_map, render_table};
@@ -152,4 +152,13 @@ pub fn cache(c: &CacheCommand) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `fz report`: counts, calculators, slowest attempts, busy vs wall time.
+pub fn report(a: &ReportArgs) -> Result<ExitCode, Failure> {
+    use fz_core::results::journal::{read, report};
+    let lookup = Lookup::from_env()?;
+    let lines = read(&resolve::absolute(&a.results_dir, &lookup.cwd))?;
+    println!("{}", report(&lines));
+    Ok(ExitCode::SUCCESS)
 }

@@ -151,6 +151,7 @@ fn run_fz(args: Vec<String>) -> Result<ExitCode, Failure> {
         Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
         Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
         Some(FzCommand::Cache(c)) => commands::cache(&c),
+        Some(FzCommand::Report(a)) => commands::report(&a),
         Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),
         Some(FzCommand::Uninstall(_)) => {
             Err(Failure::Usage("not implemented yet: uninstall".into()))

@@ -719,3 +719,80 @@ fn second_interrupt_kills_running_cases() {
         .read("results/x=1/info.txt")
         .starts_with("state=interrupted"));
 }
+
+#[test]
+fn journal_report_and_progress_lines() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "flaky.sh",
+        "#!/bin/bash\ngrep -q 'x=2' input.txt && exit 4\necho ok\n",
+    );
+    sb.write("good.sh", "#!/bin/bash\necho ok\n");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2,3]}"#,
+            "-c",
+            "sh://bash flaky.sh",
+            "-c",
+            "sh://bash good.sh",
+        ])
+        .env("FZ_MAX_WORKERS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("📊 Progress: 3/3 cases completed (100.0%)"),
+        "{err}"
+    );
+    let journal = sb.read("results/fz_journal.tsv");
+    let lines: Vec<Vec<&str>> = journal
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(lines.len(), 4, "3 cases, one retried: {journal}");
+    let x2: Vec<&Vec<&str>> = lines.iter().filter(|l| l[0] == "x=2").collect();
+    assert_eq!(
+        (x2[0][1], x2[0][2], x2[0][6], x2[0][7]),
+        ("1", "sh://bash flaky.sh", "4", "failed")
+    );
+    assert_eq!(
+        (x2[1][1], x2[1][2], x2[1][7]),
+        ("2", "sh://bash good.sh", "done")
+    );
+    let report = sb.cmd("fz").args(["report", "results"]).output().unwrap();
+    let text = String::from_utf8(report.stdout).unwrap();
+    assert!(
+        text.starts_with("cases: 3, done: 3\nattempts: 4\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sh://bash flaky.sh: 3 attempts, 2 done"),
+        "{text}"
+    );
+    // FZ_PROGRESS=0 silences the progress lines.
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,3]}"#,
+            "-c",
+            "sh://bash good.sh",
+            "-r",
+            "quiet",
+        ])
+        .env("FZ_PROGRESS", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -6,7 +6,7 @@
 //! Worker threads never change the process directory and share only the
 //! slot pool and the case counter. This module does not know how a case
 //! runs (calculators do) nor what a finished case becomes on disk (the
-//! caller's `finish` does).
+//! caller's [`Hooks`] do).
 
 use crate::calculators::{Attempt, AttemptStatus, Calculator, Cancel, RunRequest};
 use std::path::{Path, PathBuf};
@@ -60,6 +60,47 @@ impl CaseAttempts {
     }
 }
 
+/// What the caller does around the engine's work. Every method is called
+/// on the worker thread concerned, as soon as the event happens.
+pub trait Hooks: Sync {
+    /// May turn a successful attempt into a failure (returning why), e.g.
+    /// when its outputs are missing and the user asked for that to count.
+    fn validate(&self, _job: &Job) -> Option<String> {
+        None
+    }
+    /// An attempt ended (`number` counts from 1).
+    fn attempt_ended(&self, _job: &Job, _attempt: &SlotAttempt, _number: usize) {}
+    /// The case ended: its files may be stored and its row recorded.
+    fn case_ended(&self, job: &Job, attempts: &CaseAttempts);
+}
+
+/// [`Hooks`] made of three closures.
+pub struct FnHooks<V, A, C> {
+    /// See [`Hooks::validate`].
+    pub validate: V,
+    /// See [`Hooks::attempt_ended`].
+    pub attempt_ended: A,
+    /// See [`Hooks::case_ended`].
+    pub case_ended: C,
+}
+
+impl<V, A, C> Hooks for FnHooks<V, A, C>
+where
+    V: Fn(&Job) -> Option<String> + Sync,
+    A: Fn(&Job, &SlotAttempt, usize) + Sync,
+    C: Fn(&Job, &CaseAttempts) + Sync,
+{
+    fn validate(&self, job: &Job) -> Option<String> {
+        (self.validate)(job)
+    }
+    fn attempt_ended(&self, job: &Job, attempt: &SlotAttempt, number: usize) {
+        (self.attempt_ended)(job, attempt, number)
+    }
+    fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {
+        (self.case_ended)(job, attempts)
+    }
+}
+
 /// A pool of calculator slots, each used by one case at a time.
 struct Slots {
     busy: Mutex<Vec<bool>>,
@@ -107,25 +148,19 @@ impl Slots {
 
 /// Runs `jobs` on `calculators` (every one a slot). Each case is tried on
 /// its first free slot, then on the next calculators in list order, up to
-/// `max_attempts` attempts, until one is done. `validate` may turn a
-/// successful attempt into a failure (returning why), e.g. when its outputs
-/// are missing and the user asked for that to count. `finish` is called on the
+/// `max_attempts` attempts, until one is done. `hooks` are told of every
+/// attempt and case as it ends, on the
 /// worker thread as soon as a case ends (for the per-case files and the
 /// move into place); the cases that ended are returned by index.
 /// Cases not started when `cancel` stops new starts are left out.
-pub fn run_jobs<V, F>(
+pub fn run_jobs(
     jobs: &[Job],
     calculators: &[Box<dyn Calculator>],
     settings: &EngineSettings,
     launch_dir: &Path,
     cancel: &Cancel,
-    validate: V,
-    finish: F,
-) -> Vec<(usize, CaseAttempts)>
-where
-    V: Fn(&Job) -> Option<String> + Sync,
-    F: Fn(&Job, &CaseAttempts) + Sync,
-{
+    hooks: &dyn Hooks,
+) -> Vec<(usize, CaseAttempts)> {
     if jobs.is_empty() {
         return Vec::new();
     }
@@ -152,9 +187,9 @@ where
             settings,
             launch_dir,
             cancel,
-            &validate,
+            hooks,
         );
-        finish(job, &attempts);
+        hooks.case_ended(job, &attempts);
         done.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((job.index, attempts));
@@ -182,7 +217,7 @@ fn run_case(
     settings: &EngineSettings,
     launch_dir: &Path,
     cancel: &Cancel,
-    validate: &(dyn Fn(&Job) -> Option<String> + Sync),
+    hooks: &dyn Hooks,
 ) -> CaseAttempts {
     let mut result = CaseAttempts::default();
     if calculators.is_empty() || settings.max_attempts == 0 {
@@ -209,13 +244,15 @@ fn run_case(
         let mut attempt = calc.run(&request);
         slots.release(slot);
         if attempt.status == AttemptStatus::Done {
-            if let Some(why) = validate(job) {
+            if let Some(why) = hooks.validate(job) {
                 attempt.status = AttemptStatus::Failed;
                 attempt.error = Some(why);
             }
         }
         let status = attempt.status;
-        result.attempts.push(SlotAttempt { slot, attempt });
+        let done = SlotAttempt { slot, attempt };
+        hooks.attempt_ended(job, &done, k + 1);
+        result.attempts.push(done);
         if matches!(status, AttemptStatus::Done | AttemptStatus::Interrupted) {
             break;
         }
@@ -283,6 +320,20 @@ mod tests {
             .collect()
     }
 
+    /// Hooks from two closures, for tests.
+    struct TestHooks<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(V, F);
+
+    impl<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync> Hooks
+        for TestHooks<V, F>
+    {
+        fn validate(&self, job: &Job) -> Option<String> {
+            (self.0)(job)
+        }
+        fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {
+            (self.1)(job, attempts)
+        }
+    }
+
     fn settings(max_attempts: usize) -> EngineSettings {
         EngineSettings {
             max_workers: None,
@@ -303,8 +354,7 @@ mod tests {
             &settings(4),
             Path::new("/"),
             &Cancel::new(),
-            |_| None,
-            |_, _| {},
+            &TestHooks(|_| None, |_, _| {}),
         );
         let order: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
         assert_eq!(order, [0, 1, 0, 1], "the seed's retry behaviour");
@@ -318,8 +368,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            |_| None,
-            |_, _| {},
+            &TestHooks(|_| None, |_, _| {}),
         );
         assert_eq!(out[0].1.attempts.len(), 2);
         assert_eq!(
@@ -341,8 +390,13 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            |_| (seen.fetch_add(1, Ordering::SeqCst) == 0).then(|| "Missing output: r".to_string()),
-            |_, _| {},
+            &TestHooks(
+                |_| {
+                    (seen.fetch_add(1, Ordering::SeqCst) == 0)
+                        .then(|| "Missing output: r".to_string())
+                },
+                |_, _| {},
+            ),
         );
         let a = &out[0].1.attempts;
         assert_eq!(a.len(), 2);
@@ -360,8 +414,7 @@ mod tests {
             &settings(0),
             Path::new("/"),
             &Cancel::new(),
-            |_| None,
-            |_, _| {},
+            &TestHooks(|_| None, |_, _| {}),
         );
         assert!(out.iter().all(|(_, a)| a.attempts.is_empty()));
     }
@@ -377,8 +430,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            |_| None,
-            |j, _| finished.lock().unwrap().push(j.index),
+            &TestHooks(|_| None, |j, _| finished.lock().unwrap().push(j.index)),
         );
         assert_eq!(
             out.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
@@ -403,8 +455,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &cancel,
-            |_| None,
-            |_, _| {},
+            &TestHooks(|_| None, |_, _| {}),
         );
         assert_eq!(out.len(), 1, "the running case finishes, no new one starts");
     }

@@ -14,13 +14,14 @@ use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, Cache
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::{CaseNaming, Config};
 use crate::design::Design;
-use crate::engine::{run_jobs, EngineSettings, Job};
+use crate::engine::{run_jobs, CaseAttempts, EngineSettings, FnHooks, Job, SlotAttempt};
 use crate::error::{Error, Result};
 use crate::format::Table;
 use crate::fsutil::rename_noreplace;
 use crate::log;
 use crate::model::{Lookup, Model, ModelTimeout};
 use crate::naming::{case_names, write_manifest};
+use crate::results::journal::Journal;
 use crate::results::{
     build_table, history_text, info_text, write_summaries, CaseResult, CaseStatus,
 };
@@ -132,6 +133,7 @@ pub fn fzr(
     let moved_aside = fresh_output_dir(results_dir)?;
     let work_root = results_dir.join(".fz").join("work");
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
+    let journal = Journal::create(results_dir)?;
     let naming = options.case_naming.unwrap_or(config.case_naming);
     let (names, manifest) = case_names(&p.cases, naming);
     if manifest {
@@ -167,6 +169,15 @@ pub fn fzr(
     let output_names: Vec<String> = model.output.keys().cloned().collect();
     let output_timeout = crate::outputs::shell::timeout_from_env();
     let finished: Mutex<Progress> = Mutex::new(Progress::default());
+    let total = p.cases.len();
+    let run_started = Instant::now();
+    let journal_name = |index: usize| {
+        if names[index].is_empty() {
+            "no_variables".to_string()
+        } else {
+            names[index].clone()
+        }
+    };
     let final_dir_of = |index: usize| {
         let name = &names[index];
         if name.is_empty() {
@@ -187,6 +198,7 @@ pub fn fzr(
         }
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
+        progress_line(progress.results.len(), total, run_started);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
         let pause = Duration::from_millis(250).max(progress.last_cost * 10);
@@ -249,6 +261,20 @@ pub fn fzr(
                         started: Some(now),
                         ended: Some(now),
                     };
+                    journal.record(
+                        &journal_name(i),
+                        0,
+                        &result.calculator,
+                        &crate::calculators::Attempt {
+                            status: crate::calculators::AttemptStatus::Done,
+                            exit_code: None,
+                            command: String::new(),
+                            command_line: String::new(),
+                            started: now,
+                            ended: now,
+                            error: None,
+                        },
+                    );
                     store(dir, result, history);
                     continue;
                 }
@@ -280,14 +306,13 @@ pub fn fzr(
         let got = crate::outputs::extract(&job.work_dir, "", &model.output, output_timeout);
         got.error_text().map(|e| format!("Missing output: {e}"))
     };
-    run_jobs(
-        &jobs,
-        &calcs,
-        &settings,
-        cwd,
-        &cancel,
+    let hooks = FnHooks {
         validate,
-        |job, attempts| {
+        attempt_ended: |job: &Job, a: &SlotAttempt, number: usize| {
+            let calc = display.get(a.slot).map_or("?", String::as_str);
+            journal.record(&journal_name(job.index), number, calc, &a.attempt);
+        },
+        case_ended: |job: &Job, attempts: &CaseAttempts| {
             let final_dir = final_dir_of(job.index);
             let mut result = CaseResult::from_attempts(
                 job.index,
@@ -312,7 +337,8 @@ pub fn fzr(
             let history = history_text(&names[job.index], &result, attempts, &display);
             store(&job.work_dir, result, history);
         },
-    );
+    };
+    run_jobs(&jobs, &calcs, &settings, cwd, &cancel, &hooks);
     let mut results = finished
         .into_inner()
         .unwrap_or_else(|p| p.into_inner())
@@ -398,6 +424,34 @@ fn cache_hit(
         ));
     }
     None
+}
+
+/// A progress line on stderr (unless QUIET) after a case ends: for every
+/// case of small runs, every tenth of big ones, and for the last five.
+fn progress_line(completed: usize, total: usize, started: Instant) {
+    if total < 2
+        || !log::enabled(crate::config::LogLevel::Error)
+        || std::env::var("FZ_PROGRESS").is_ok_and(|v| crate::config::parse_bool(&v) == Some(false))
+    {
+        return;
+    }
+    let step = (total / 10).max(1);
+    if !completed.is_multiple_of(step) && total - completed > 5 {
+        return;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let eta = elapsed / completed as f64 * (total - completed) as f64;
+    let eta = if eta < 60.0 {
+        format!("{eta:.1}s")
+    } else if eta < 3600.0 {
+        format!("{:.1}m", eta / 60.0)
+    } else {
+        format!("{:.1}h", eta / 3600.0)
+    };
+    eprintln!(
+        "📊 Progress: {completed}/{total} cases completed ({:.1}%), ETA: {eta}",
+        completed as f64 * 100.0 / total as f64
+    );
 }
 
 #[derive(Default)]

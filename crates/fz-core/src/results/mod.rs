@@ -5,6 +5,8 @@
 //! This module decides columns and file formats; it does not run cases or
 //! parse outputs.
 
+pub mod journal;
+
 use crate::calculators::AttemptStatus;
 use crate::design::Case;
 use crate::engine::CaseAttempts;
