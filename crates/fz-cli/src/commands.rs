@@ -11,10 +11,9 @@ use fz_core::ops::input::fzi;
 use fz_core::ops::output::fzo;
 use fz_core::ops::run::{fzr, RunOptions};
 use std::io::Write as _;
-use std::process::ExitCode;
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
-pub fn input(a: &InputArgs) -> Result<ExitCode, Failure> {
+pub fn input(a: &InputArgs) -> Result<u8, Failure> {
     let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
@@ -23,11 +22,11 @@ pub fn input(a: &InputArgs) -> Result<ExitCode, Failure> {
     let input = resolve::absolute(&path, &lookup.cwd);
     let map = fzi(&input, &model, &statics, &lookup.cwd)?;
     println!("{}", render_map(&map, format));
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// `fzc`: compiles the input for every case into the output directory.
-pub fn compile(a: &CompileArgs) -> Result<ExitCode, Failure> {
+pub fn compile(a: &CompileArgs) -> Result<u8, Failure> {
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
@@ -49,11 +48,11 @@ pub fn compile(a: &CompileArgs) -> Result<ExitCode, Failure> {
     )
     .map_err(resolve::library_failure)?;
     println!("Compiled input saved to {}", a.output_dir);
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// `fzo`: prints the outputs of the directories the path names as a table.
-pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
+pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
     let format = resolve::format(&a.format)?;
     let path = match (&a.output_path_pos, &a.output_path) {
         (Some(p), Some(o)) if p != o => {
@@ -78,12 +77,12 @@ pub fn output(a: &OutputArgs) -> Result<ExitCode, Failure> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Failure::Error(format!("cannot write to stdout: {e}")))
         }
-        _ => Ok(ExitCode::SUCCESS),
+        _ => Ok(0),
     }
 }
 
 /// `fzr`: runs the study and prints the table; exit 1 when no case is done.
-pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
+pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
@@ -113,18 +112,18 @@ pub fn run(a: &RunArgs) -> Result<ExitCode, Failure> {
             "⚠️  Run interrupted: {done} of {total} cases done, the others were not run. Resume with: {} -c cache://_",
             crate::interrupt::shell_words(&argv)
         );
-        return Ok(ExitCode::from(130));
+        return Ok(130);
     }
     Ok(if report.any_done() || report.table.rows.is_empty() {
-        ExitCode::SUCCESS
+        0
     } else {
-        ExitCode::from(1)
+        1
     })
 }
 
 /// `fz cache list|verify`: prints the entries; `verify` exits 1 when one
 /// cannot be a cache hit.
-pub fn cache(c: &CacheCommand) -> Result<ExitCode, Failure> {
+pub fn cache(c: &CacheCommand) -> Result<u8, Failure> {
     use fz_core::cache::maintenance::{entries, list_table, verify_table};
     let (a, verify) = match c {
         CacheCommand::List(a) => (a, false),
@@ -147,18 +146,14 @@ pub fn cache(c: &CacheCommand) -> Result<ExitCode, Failure> {
             .rows
             .iter()
             .any(|r| r.get(3) == Some(&fz_core::Value::Bool(false)));
-    Ok(if unusable {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if unusable { 1 } else { 0 })
 }
 
 /// `fz report`: counts, calculators, slowest attempts, busy vs wall time.
-pub fn report(a: &ReportArgs) -> Result<ExitCode, Failure> {
+pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
     use fz_core::results::journal::{read, report};
     let lookup = Lookup::from_env()?;
     let lines = read(&resolve::absolute(&a.results_dir, &lookup.cwd))?;
     println!("{}", report(&lines));
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

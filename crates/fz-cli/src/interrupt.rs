@@ -16,24 +16,31 @@ extern "C" fn on_signal(_: libc::c_int) {
 }
 
 /// Handling installed for the duration of a run; dropping it restores the
-/// default handlers and stops the watcher.
+/// handlers that were there before (Python's, when called from the Python
+/// package) and stops the watcher.
 pub struct Guard {
     stop: Arc<AtomicBool>,
     watcher: Option<std::thread::JoinHandle<()>>,
+    previous: Vec<(libc::c_int, libc::sigaction)>,
 }
 
 /// Installs the handlers for SIGINT and SIGTERM, feeding `cancel`.
 pub fn install(cancel: Cancel) -> Guard {
     SIGNALS.store(0, Ordering::SeqCst);
+    let mut previous = Vec::new();
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler is async-signal-safe (one atomic add) and
-        // stays valid for the life of the process.
+        // stays valid for the life of the process; `old` receives the
+        // disposition to restore.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_signal as *const () as usize;
             action.sa_flags = libc::SA_RESTART;
             libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(sig, &action, std::ptr::null_mut());
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, &action, &mut old) == 0 {
+                previous.push((sig, old));
+            }
         }
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -61,6 +68,7 @@ pub fn install(cancel: Cancel) -> Guard {
     Guard {
         stop,
         watcher: Some(watcher),
+        previous,
     }
 }
 
@@ -70,10 +78,10 @@ impl Drop for Guard {
         if let Some(w) = self.watcher.take() {
             let _ = w.join();
         }
-        for sig in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: restoring the default disposition.
+        for (sig, old) in &self.previous {
+            // SAFETY: restoring the disposition saved at install time.
             unsafe {
-                libc::signal(sig, libc::SIG_DFL);
+                libc::sigaction(*sig, old, std::ptr::null_mut());
             }
         }
     }

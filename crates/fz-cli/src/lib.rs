@@ -1,0 +1,164 @@
+//! The fz command line. One entry point serves every program: invoked as
+//! `fz` it takes a subcommand; invoked as `fzi`, `fzc`, `fzo`, `fzr`, `fzd`
+//! or `fzl` (a link, copy or console script with that name) it runs that
+//! command directly. The `fz` binary and the Python package's console
+//! scripts both call [`main_with`].
+//!
+//! This crate parses arguments, calls the library and prints; stdout gets
+//! the data only, everything else goes to stderr.
+
+mod args;
+mod commands;
+mod interrupt;
+mod resolve;
+
+use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs, RunArgs};
+use clap::{CommandFactory, Parser};
+
+/// What went wrong, and so which exit code to use.
+pub enum Failure {
+    /// Bad command line: exit 2.
+    Usage(String),
+    /// The library refused the input: exit 1.
+    Error(String),
+}
+
+impl From<fz_core::Error> for Failure {
+    fn from(e: fz_core::Error) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+/// The program a name stands for (`fzi` → `input`, …).
+fn command_of(program: &str) -> Option<&'static str> {
+    Some(match program {
+        "fzi" => "input",
+        "fzc" => "compile",
+        "fzo" => "output",
+        "fzr" => "run",
+        "fzd" => "design",
+        "fzl" => "list",
+        _ => return None,
+    })
+}
+
+/// The program name of `argv[0]` (`/usr/bin/fzi` → `fzi`).
+fn program_name(argv0: Option<&String>) -> String {
+    argv0
+        .and_then(|a| {
+            std::path::Path::new(a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "fz".into())
+}
+
+/// Runs the command line `argv` (program name first) and returns the exit
+/// status: 0 success, 1 bad input or no case done, 2 bad command line,
+/// 130 interrupted.
+pub fn main_with(argv: Vec<String>) -> u8 {
+    let program = program_name(argv.first());
+    let args: Vec<String> = argv.into_iter().skip(1).collect();
+    if args.iter().any(|a| a == "--version") {
+        let shown = if command_of(&program).is_some() {
+            program.as_str()
+        } else {
+            "fz"
+        };
+        println!("{shown} {}", fz_core::VERSION);
+        return 0;
+    }
+    let shown = if command_of(&program).is_some() {
+        program.clone()
+    } else {
+        "fz".to_string()
+    };
+    match run(&program, args) {
+        Ok(code) => code,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("{shown}: error: {msg}");
+            2
+        }
+        Err(Failure::Error(msg)) => {
+            eprintln!("{shown}: error: {msg}");
+            1
+        }
+    }
+}
+
+/// Parses `args` as `T` under the program name `name`; help goes to stdout
+/// (exit 0), errors become one usage line.
+fn parse<T: Parser>(name: &str, args: Vec<String>) -> Result<Result<T, u8>, Failure> {
+    let cmd = T::command()
+        .name(name.to_string())
+        .bin_name(name.to_string());
+    let argv = std::iter::once(name.to_string()).chain(args);
+    match cmd.try_get_matches_from(argv) {
+        Ok(m) => T::from_arg_matches(&m)
+            .map(Ok)
+            .map_err(|e| Failure::Usage(first_line(&e.to_string()))),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                Ok(Err(0))
+            }
+            _ => Err(Failure::Usage(first_line(&e.to_string()))),
+        },
+    }
+}
+
+/// The first line of a clap error, without its `error: ` prefix.
+fn first_line(msg: &str) -> String {
+    let line = msg.lines().next().unwrap_or("invalid arguments");
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
+fn run(program: &str, args: Vec<String>) -> Result<u8, Failure> {
+    match command_of(program) {
+        Some("input") => match parse::<InputArgs>(program, args)? {
+            Ok(a) => commands::input(&a),
+            Err(code) => Ok(code),
+        },
+        Some("compile") => match parse::<CompileArgs>(program, args)? {
+            Ok(a) => commands::compile(&a),
+            Err(code) => Ok(code),
+        },
+        Some("output") => match parse::<OutputArgs>(program, args)? {
+            Ok(a) => commands::output(&a),
+            Err(code) => Ok(code),
+        },
+        Some("run") => match parse::<RunArgs>(program, args)? {
+            Ok(a) => commands::run(&a),
+            Err(code) => Ok(code),
+        },
+        Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
+        None => run_fz(args),
+    }
+}
+
+fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
+    let parsed = match parse::<FzArgs>("fz", args)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    match parsed.command {
+        None => {
+            let _ = FzArgs::command().print_help();
+            println!();
+            Ok(1)
+        }
+        Some(FzCommand::Input(a)) => commands::input(&a),
+        Some(FzCommand::Compile(a)) => commands::compile(&a),
+        Some(FzCommand::Output(a)) => commands::output(&a),
+        Some(FzCommand::Run(a)) => commands::run(&a),
+        Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
+        Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
+        Some(FzCommand::Cache(c)) => commands::cache(&c),
+        Some(FzCommand::Report(a)) => commands::report(&a),
+        Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),
+        Some(FzCommand::Uninstall(_)) => {
+            Err(Failure::Usage("not implemented yet: uninstall".into()))
+        }
+    }
+}
