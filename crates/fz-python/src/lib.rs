@@ -1,0 +1,220 @@
+//! The native module `fz._fz`: the fz library and command line, exposed to
+//! the Python package in `python/fz/`. Values cross the boundary as JSON
+//! text (the Python side turns pandas and numpy values into plain ones), so
+//! this layer only converts and releases the GIL while fz works; it holds
+//! no logic of its own.
+
+use fz_core::design::Design;
+use fz_core::model::{model_from_json, resolve_model_str, Lookup, Model};
+use fz_core::Error;
+use pyo3::exceptions::{PyFileNotFoundError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The Python exception for a library error (type, value, missing path).
+fn py_err(e: Error) -> PyErr {
+    match e {
+        Error::Type(m) => PyTypeError::new_err(m),
+        Error::NotFound(m) => PyFileNotFoundError::new_err(m),
+        Error::Value(m) | Error::Model(m) => PyValueError::new_err(m),
+        other => PyRuntimeError::new_err(other.to_string()),
+    }
+}
+
+fn lookup() -> PyResult<Lookup> {
+    Lookup::from_env().map_err(py_err)
+}
+
+/// A model given as JSON text of a dict, or as an alias/file/inline string.
+fn model(spec: &str, is_json: bool, lookup: &Lookup) -> PyResult<Model> {
+    if is_json {
+        let json: serde_json::Value =
+            serde_json::from_str(spec).map_err(|e| PyValueError::new_err(format!("model: {e}")))?;
+        model_from_json(json, "model").map_err(py_err)
+    } else {
+        resolve_model_str(spec, lookup).map_err(py_err)
+    }
+}
+
+fn design(json: Option<&str>) -> PyResult<Option<Design>> {
+    match json {
+        None => Ok(None),
+        Some(text) => {
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| PyValueError::new_err(format!("input_variables: {e}")))?;
+            fz_core::design::from_json(&value, "input_variables")
+                .map(Some)
+                .map_err(py_err)
+        }
+    }
+}
+
+fn absolute(path: &str, cwd: &Path) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+/// The command line: `argv` with the program name first; returns the exit
+/// status.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.detach(move || fz_cli::main_with(argv))
+}
+
+/// `fzi`: JSON text of the map of variables, formulas and static objects.
+#[pyfunction]
+#[pyo3(signature = (input_path, model_spec, model_is_json, input_static))]
+fn fzi(
+    py: Python<'_>,
+    input_path: String,
+    model_spec: String,
+    model_is_json: bool,
+    input_static: Vec<String>,
+) -> PyResult<String> {
+    let lookup = lookup()?;
+    let model = model(&model_spec, model_is_json, &lookup)?;
+    let map = py
+        .detach(|| {
+            fz_core::ops::input::fzi(
+                &absolute(&input_path, &lookup.cwd),
+                &model,
+                &input_static,
+                &lookup.cwd,
+            )
+        })
+        .map_err(py_err)?;
+    Ok(fz_core::Value::Map(map).to_json().to_string())
+}
+
+/// `fzc`: compiles into `output_dir`.
+#[pyfunction]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, output_dir, input_static, case_naming))]
+#[allow(clippy::too_many_arguments)]
+fn fzc(
+    py: Python<'_>,
+    input_path: String,
+    variables_json: Option<String>,
+    model_spec: String,
+    model_is_json: bool,
+    output_dir: String,
+    input_static: Vec<String>,
+    case_naming: Option<String>,
+) -> PyResult<()> {
+    let lookup = lookup()?;
+    let model = model(&model_spec, model_is_json, &lookup)?;
+    let design = design(variables_json.as_deref())?;
+    let options = fz_core::ops::compile::CompileOptions {
+        case_naming: case_naming
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        input_static,
+    };
+    py.detach(|| {
+        fz_core::ops::compile::fzc(
+            &absolute(&input_path, &lookup.cwd),
+            design.as_ref(),
+            &model,
+            &absolute(&output_dir, &lookup.cwd),
+            &options,
+            &lookup.cwd,
+        )
+    })
+    .map_err(py_err)?;
+    Ok(())
+}
+
+/// `fzo`: JSON text `{"columns": [...], "rows": [[...]]}`.
+#[pyfunction]
+fn fzo(
+    py: Python<'_>,
+    output_path: String,
+    model_spec: String,
+    model_is_json: bool,
+) -> PyResult<String> {
+    let lookup = lookup()?;
+    let model = model(&model_spec, model_is_json, &lookup)?;
+    let table = py
+        .detach(|| fz_core::ops::output::fzo(&output_path, &model, &lookup.cwd))
+        .map_err(py_err)?;
+    Ok(table_json(&table))
+}
+
+/// `fzr`: JSON text `{"columns": [...], "rows": [[...]], "interrupted": bool}`.
+#[pyfunction]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static))]
+#[allow(clippy::too_many_arguments)]
+fn fzr(
+    py: Python<'_>,
+    input_path: String,
+    variables_json: Option<String>,
+    model_spec: String,
+    model_is_json: bool,
+    results_dir: String,
+    calculators: Vec<String>,
+    timeout: Option<u64>,
+    case_naming: Option<String>,
+    input_static: Vec<String>,
+) -> PyResult<String> {
+    let lookup = lookup()?;
+    let model = model(&model_spec, model_is_json, &lookup)?;
+    let design = design(variables_json.as_deref())?;
+    let options = fz_core::ops::run::RunOptions {
+        results_dir: absolute(&results_dir, &lookup.cwd),
+        calculators,
+        timeout,
+        case_naming: case_naming
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(PyValueError::new_err)?,
+        input_static,
+        cancel: None,
+    };
+    let report = py
+        .detach(|| {
+            fz_core::ops::run::fzr(
+                &absolute(&input_path, &lookup.cwd),
+                design.as_ref(),
+                &model,
+                &options,
+                &lookup,
+            )
+        })
+        .map_err(py_err)?;
+    let mut json: serde_json::Value = serde_json::from_str(&table_json(&report.table))
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    json["interrupted"] = serde_json::Value::Bool(report.interrupted);
+    Ok(json.to_string())
+}
+
+fn table_json(table: &fz_core::format::Table) -> String {
+    let rows: Vec<serde_json::Value> = table
+        .rows
+        .iter()
+        .map(|r| serde_json::Value::Array(r.iter().map(fz_core::Value::to_json).collect()))
+        .collect();
+    serde_json::json!({ "columns": table.columns, "rows": rows }).to_string()
+}
+
+/// The fz version.
+#[pyfunction]
+fn version() -> &'static str {
+    fz_core::VERSION
+}
+
+#[pymodule]
+fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(fzi, m)?)?;
+    m.add_function(wrap_pyfunction!(fzc, m)?)?;
+    m.add_function(wrap_pyfunction!(fzo, m)?)?;
+    m.add_function(wrap_pyfunction!(fzr, m)?)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    Ok(())
+}
