@@ -51,3 +51,22 @@ def test_console_scripts_are_installed(project):
     assert '"temp": null' in out.stdout
     out = subprocess.run(["fz", "--version"], capture_output=True, text=True)
     assert out.stdout.strip() == f"fz {fz.__version__}"
+
+
+def test_cli_and_module_give_the_same_table(project):
+    import json
+    import subprocess
+
+    args = ["fzr", "input.txt", "-v", '{"temp": [1, 2], "pressure": 3}', "-c", "sh://bash calc.sh",
+            "-r", "cli", "-f", "json", "-m", json.dumps(MODEL)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    cli = json.loads(out.stdout)
+    df = fz.fzr("input.txt", {"temp": [1, 2], "pressure": 3}, MODEL, calculators="sh://bash calc.sh", results_dir="lib")
+    lib = json.loads(df.to_json(orient="records"))
+    for row in cli:
+        row["path"] = row["path"].replace("cli/", "RES/")
+    for row in lib:
+        row["path"] = row["path"].replace("lib/", "RES/")
+    assert cli == lib
+    assert [r["result"] for r in lib] == [3, 6]
