@@ -188,6 +188,16 @@ pub fn fresh_output_dir(dir: &Path) -> Result<Option<PathBuf>> {
     Ok(moved_aside)
 }
 
+/// The directory names of `cases` under `naming`; writes the `cases.csv`
+/// manifest into `dir` when the names alone do not show the values.
+pub fn name_cases(dir: &Path, cases: &[Case], naming: CaseNaming) -> Result<Vec<String>> {
+    let (names, manifest) = case_names(cases, naming);
+    if manifest {
+        write_manifest(dir, &names, cases)?;
+    }
+    Ok(names)
+}
+
 /// Compiles `input_path` for every case of `design` into `output_dir`
 /// (both absolute). An existing output directory is moved aside first.
 pub fn fzc(
@@ -208,11 +218,11 @@ pub fn fzc(
         cwd,
     )?;
     let moved_aside = fresh_output_dir(output_dir)?;
-    let naming = options.case_naming.unwrap_or(config.case_naming);
-    let (names, manifest) = case_names(&p.cases, naming);
-    if manifest {
-        write_manifest(output_dir, &names, &p.cases)?;
-    }
+    let names = name_cases(
+        output_dir,
+        &p.cases,
+        options.case_naming.unwrap_or(config.case_naming),
+    )?;
     let diagnostics = Diagnostics::default();
     let case_dirs = compile_all(
         &p.scan.input,

@@ -8,7 +8,9 @@
 //! would trust it. `summary.csv`/`summary.json` are rewritten atomically as
 //! cases finish.
 
-use super::compile::{compile_all, fresh_output_dir, prepare, Diagnostics, StaticEntry};
+use super::compile::{
+    compile_all, fresh_output_dir, name_cases, prepare, Diagnostics, StaticEntry,
+};
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
 use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, CacheIndex, CacheTier};
 use crate::calculators::{self, Calculator, Cancel};
@@ -20,7 +22,6 @@ use crate::format::Table;
 use crate::fsutil::rename_noreplace;
 use crate::log;
 use crate::model::{Lookup, Model, ModelTimeout};
-use crate::naming::{case_names, write_manifest};
 use crate::results::journal::Journal;
 use crate::results::{
     build_table, history_text, info_text, write_summaries, CaseResult, CaseStatus,
@@ -134,11 +135,11 @@ pub fn fzr(
     let work_root = results_dir.join(".fz").join("work");
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
     let journal = Journal::create(results_dir)?;
-    let naming = options.case_naming.unwrap_or(config.case_naming);
-    let (names, manifest) = case_names(&p.cases, naming);
-    if manifest {
-        write_manifest(results_dir, &names, &p.cases)?;
-    }
+    let names = name_cases(
+        results_dir,
+        &p.cases,
+        options.case_naming.unwrap_or(config.case_naming),
+    )?;
     // The no-variable case lands in results_dir itself; it is prepared in
     // a named work directory like the others.
     let work_names: Vec<String> = names
