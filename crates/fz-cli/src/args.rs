@@ -29,6 +29,36 @@ pub struct ModelArgs {
     pub output_cmd: Vec<String>,
 }
 
+/// Verbosity flags (`-v` is `--input_variables`, as upstream, so verbose
+/// has no short form).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LogArgs {
+    /// More messages on stderr: once INFO, twice DEBUG (sets FZ_LOG_LEVEL).
+    #[arg(long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Errors only, no progress (FZ_LOG_LEVEL=QUIET).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+impl LogArgs {
+    /// Sets `FZ_LOG_LEVEL` for this process when a flag asks for it (the
+    /// library reads it at each call).
+    pub fn apply(&self) {
+        let level = if self.quiet {
+            "QUIET"
+        } else {
+            match self.verbose {
+                0 => return,
+                1 => "INFO",
+                _ => "DEBUG",
+            }
+        };
+        // Set before this command starts any thread.
+        std::env::set_var("FZ_LOG_LEVEL", level);
+    }
+}
+
 /// The input path, positional or `--input_path`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InputPathArgs {
@@ -44,6 +74,8 @@ pub struct InputPathArgs {
 #[derive(Debug, Parser, Clone)]
 #[command(about = "Scan an input file or directory for variables, formulas and static objects")]
 pub struct InputArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     #[command(flatten)]
     pub input: InputPathArgs,
     #[command(flatten)]
@@ -81,6 +113,8 @@ pub struct CaseArgs {
 #[command(about = "Compile an input into one directory per case")]
 pub struct CompileArgs {
     #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
     pub input: InputPathArgs,
     #[command(flatten)]
     pub model: ModelArgs,
@@ -100,6 +134,8 @@ pub struct CompileArgs {
 #[derive(Debug, Parser, Clone)]
 #[command(about = "Parse the outputs of case directories into a table")]
 pub struct OutputArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     /// Directory, glob (quote it) or regular expression naming the case
     /// directories; a results directory stands for its cases.
     #[arg(value_name = "OUTPUT_PATH")]
@@ -120,6 +156,8 @@ pub struct OutputArgs {
     about = "Compile an input for every case, run it on the calculators and collect the outputs"
 )]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     #[command(flatten)]
     pub input: InputPathArgs,
     #[command(flatten)]

@@ -14,6 +14,7 @@ use std::io::Write as _;
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
 pub fn input(a: &InputArgs) -> Result<u8, Failure> {
+    a.log.apply();
     let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
@@ -27,6 +28,7 @@ pub fn input(a: &InputArgs) -> Result<u8, Failure> {
 
 /// `fzc`: compiles the input for every case into the output directory.
 pub fn compile(a: &CompileArgs) -> Result<u8, Failure> {
+    a.log.apply();
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
@@ -53,6 +55,7 @@ pub fn compile(a: &CompileArgs) -> Result<u8, Failure> {
 
 /// `fzo`: prints the outputs of the directories the path names as a table.
 pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
+    a.log.apply();
     let format = resolve::format(&a.format)?;
     let path = match (&a.output_path_pos, &a.output_path) {
         (Some(p), Some(o)) if p != o => {
@@ -83,6 +86,7 @@ pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
 
 /// `fzr`: runs the study and prints the table; exit 1 when no case is done.
 pub fn run(a: &RunArgs) -> Result<u8, Failure> {
+    a.log.apply();
     let format = resolve::format(&a.format)?;
     let path = resolve::input_path(&a.input)?;
     let lookup = Lookup::from_env()?;

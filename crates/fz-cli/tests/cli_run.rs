@@ -796,3 +796,50 @@ fn journal_report_and_progress_lines() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn verbose_and_quiet_flags() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\necho ok\n");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "--verbose",
+            "--verbose",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("case 0: attempt 1 on sh://bash calc.sh in "),
+        "{err}"
+    );
+    assert!(err.contains("case x=1: done on sh://bash calc.sh"), "{err}");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "q",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty(), "the table is still printed");
+}

@@ -241,8 +241,31 @@ fn run_case(
             timeout: calc.uri_timeout().or(settings.timeout),
             cancel,
         };
+        crate::log::debug(&format!(
+            "case {}: attempt {} on {} in {} (time limit {})",
+            job.index,
+            k + 1,
+            calc.display_uri(),
+            job.work_dir.display(),
+            request
+                .timeout
+                .map_or("none".to_string(), |t| format!("{} s", t.as_secs_f64()))
+        ));
         let mut attempt = calc.run(&request);
         slots.release(slot);
+        crate::log::debug(&format!(
+            "case {}: attempt {} {} (exit code {}) in {:.3} s: {}",
+            job.index,
+            k + 1,
+            attempt.status.as_str(),
+            attempt.exit_code.map_or("-".to_string(), |c| c.to_string()),
+            attempt
+                .ended
+                .duration_since(attempt.started)
+                .unwrap_or_default()
+                .as_secs_f64(),
+            attempt.command_line
+        ));
         if attempt.status == AttemptStatus::Done {
             if let Some(why) = hooks.validate(job) {
                 attempt.status = AttemptStatus::Failed;

@@ -197,6 +197,16 @@ pub fn fzr(
             result.error = Some(format!("Failed to store the case results: {e}"));
             log::error(&format!("case {index}: {e}"));
         }
+        log::info(&format!(
+            "case {}: {} on {}{}",
+            journal_name(index),
+            result.status.as_str(),
+            result.calculator,
+            result
+                .error
+                .as_deref()
+                .map_or(String::new(), |e| format!(" ({e})"))
+        ));
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
         progress_line(progress.results.len(), total, run_started);
