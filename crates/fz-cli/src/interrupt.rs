@@ -52,13 +52,13 @@ pub fn install(cancel: Cancel) -> Guard {
             if n > seen {
                 if seen == 0 {
                     cancel.stop_new();
-                    eprintln!(
-                        "⚠️  Interrupt received: running cases finish, no new case starts. Press Ctrl+C again to kill them."
+                    fz_core::log::emit(
+                        "⚠️  Interrupt received: running cases finish, no new case starts. Press Ctrl+C again to kill them.",
                     );
                 }
                 if n >= 2 && seen < 2 {
                     cancel.kill_running();
-                    eprintln!("⚠️  Second interrupt: killing the running cases.");
+                    fz_core::log::emit("⚠️  Second interrupt: killing the running cases.");
                 }
                 seen = n;
             }

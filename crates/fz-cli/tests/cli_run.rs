@@ -843,3 +843,59 @@ fn verbose_and_quiet_flags() {
     );
     assert!(!out.stdout.is_empty(), "the table is still printed");
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar_a_pipe_gets_lines() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "SKIPPED a_terminal_gets_a_progress_bar: the 'script' command (util-linux) is missing"
+        );
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\nsleep 0.2\n");
+    let fzr = sb.bin.join("fzr");
+    let cmd = format!(
+        "{} input.txt -v '{{\"x\":[1,2,3,4]}}' -c 'sh://bash calc.sh' -f csv",
+        fzr.display()
+    );
+    // `script` gives the command a pseudo-terminal.
+    let out = std::process::Command::new("script")
+        .args(["-q", "-c", &cmd, "/dev/null"])
+        .current_dir(sb.path())
+        .env_remove("CI")
+        .env_remove("GITHUB_ACTIONS")
+        .env("HOME", sb.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("4/4 (100%)") && text.contains('█'), "{text}");
+    assert!(
+        !text.contains("📊 Progress"),
+        "no plain lines on a terminal"
+    );
+    // Under CI (or in a pipe) the plain lines, never the bar.
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[5,6]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "piped",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("📊 Progress: 2/2 cases completed (100.0%)") && !err.contains('█'),
+        "{err}"
+    );
+}

@@ -19,6 +19,7 @@ pub mod model;
 pub mod naming;
 pub mod ops;
 pub mod outputs;
+pub mod progress;
 pub mod results;
 pub mod template;
 pub mod value;

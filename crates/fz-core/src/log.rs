@@ -3,6 +3,24 @@
 //! after start-up takes effect. stdout is never written here: it carries data.
 
 use crate::config::{Config, LogLevel};
+use std::sync::Mutex;
+
+/// The progress bar being shown, if any: log lines go above it.
+static BAR: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+/// Registers (or clears) the progress bar log lines must go around.
+pub fn set_bar(bar: Option<indicatif::ProgressBar>) {
+    *BAR.lock().unwrap_or_else(|p| p.into_inner()) = bar;
+}
+
+/// Prints a line on stderr, above the progress bar when one is shown.
+pub fn emit(line: &str) {
+    let bar = BAR.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
+}
 
 /// Whether messages of `level` are shown now.
 pub fn enabled(level: LogLevel) -> bool {
@@ -12,14 +30,14 @@ pub fn enabled(level: LogLevel) -> bool {
 /// An error line (shown unless QUIET).
 pub fn error(msg: &str) {
     if enabled(LogLevel::Error) {
-        eprintln!("{msg}");
+        emit(msg);
     }
 }
 
 /// A warning line, indented by two spaces as upstream does.
 pub fn warn(msg: &str) {
     if enabled(LogLevel::Warning) {
-        eprintln!("  ⚠️  {msg}");
+        emit(&format!("  ⚠️  {msg}"));
     }
 }
 
@@ -27,20 +45,20 @@ pub fn warn(msg: &str) {
 /// defaults used): shown unless QUIET.
 pub fn notice(msg: &str) {
     if enabled(LogLevel::Error) {
-        eprintln!("⚠️  {msg}");
+        emit(&format!("⚠️  {msg}"));
     }
 }
 
 /// An info line, indented by four spaces.
 pub fn info(msg: &str) {
     if enabled(LogLevel::Info) {
-        eprintln!("    {msg}");
+        emit(&format!("    {msg}"));
     }
 }
 
 /// A debug line, indented by six spaces.
 pub fn debug(msg: &str) {
     if enabled(LogLevel::Debug) {
-        eprintln!("      {msg}");
+        emit(&format!("      {msg}"));
     }
 }

@@ -170,8 +170,7 @@ pub fn fzr(
     let output_names: Vec<String> = model.output.keys().cloned().collect();
     let output_timeout = crate::outputs::shell::timeout_from_env();
     let finished: Mutex<Progress> = Mutex::new(Progress::default());
-    let total = p.cases.len();
-    let run_started = Instant::now();
+    let reporter = crate::progress::Reporter::new(p.cases.len());
     let journal_name = |index: usize| {
         if names[index].is_empty() {
             "no_variables".to_string()
@@ -207,9 +206,13 @@ pub fn fzr(
                 .as_deref()
                 .map_or(String::new(), |e| format!(" ({e})"))
         ));
+        let (result_done, result_cached) = (
+            result.status == CaseStatus::Done,
+            result.calculator.starts_with("cache://"),
+        );
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
-        progress_line(progress.results.len(), total, run_started);
+        reporter.case_finished(result_done, result_cached);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
         let pause = Duration::from_millis(250).max(progress.last_cost * 10);
@@ -435,34 +438,6 @@ fn cache_hit(
         ));
     }
     None
-}
-
-/// A progress line on stderr (unless QUIET) after a case ends: for every
-/// case of small runs, every tenth of big ones, and for the last five.
-fn progress_line(completed: usize, total: usize, started: Instant) {
-    if total < 2
-        || !log::enabled(crate::config::LogLevel::Error)
-        || std::env::var("FZ_PROGRESS").is_ok_and(|v| crate::config::parse_bool(&v) == Some(false))
-    {
-        return;
-    }
-    let step = (total / 10).max(1);
-    if !completed.is_multiple_of(step) && total - completed > 5 {
-        return;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let eta = elapsed / completed as f64 * (total - completed) as f64;
-    let eta = if eta < 60.0 {
-        format!("{eta:.1}s")
-    } else if eta < 3600.0 {
-        format!("{:.1}m", eta / 60.0)
-    } else {
-        format!("{:.1}h", eta / 3600.0)
-    };
-    eprintln!(
-        "📊 Progress: {completed}/{total} cases completed ({:.1}%), ETA: {eta}",
-        completed as f64 * 100.0 / total as f64
-    );
 }
 
 #[derive(Default)]
