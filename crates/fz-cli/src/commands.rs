@@ -10,7 +10,6 @@ use fz_core::ops::compile::{fzc, CompileOptions};
 use fz_core::ops::input::fzi;
 use fz_core::ops::output::fzo;
 use fz_core::ops::run::{fzr, RunOptions};
-use std::io::Write as _;
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
 pub fn input(a: &InputArgs) -> Result<u8, Failure> {
@@ -22,7 +21,7 @@ pub fn input(a: &InputArgs) -> Result<u8, Failure> {
     let statics = resolve::input_static(&a.input_static)?;
     let input = resolve::absolute(&path, &lookup.cwd);
     let map = fzi(&input, &model, &statics, &lookup.cwd)?;
-    println!("{}", render_map(&map, format));
+    print_out(&render_map(&map, format))?;
     Ok(0)
 }
 
@@ -49,7 +48,7 @@ pub fn compile(a: &CompileArgs) -> Result<u8, Failure> {
         &lookup.cwd,
     )
     .map_err(resolve::library_failure)?;
-    println!("Compiled input saved to {}", a.output_dir);
+    print_out(&format!("Compiled input saved to {}", a.output_dir))?;
     Ok(0)
 }
 
@@ -74,14 +73,8 @@ pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
     let table = fzo(path, &model, &lookup.cwd)?;
-    let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{}", render_table(&table, format)).and_then(|()| stdout.flush()) {
-        // A reader that stopped early (`fzo … | head`) is not an error.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure::Error(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(0),
-    }
+    print_out(&render_table(&table, format))?;
+    Ok(0)
 }
 
 /// `fzr`: runs the study and prints the table; exit 1 when no case is done.
@@ -107,11 +100,11 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
     let report = report?;
-    println!("{}", render_table(&report.table, format));
+    print_out(&render_table(&report.table, format))?;
     if report.interrupted {
         let done = report.count_status("done");
         let total = report.table.rows.len();
-        let argv: Vec<String> = std::env::args().collect();
+        let argv = crate::invocation();
         eprintln!(
             "⚠️  Run interrupted: {done} of {total} cases done, the others were not run. Resume with: {} -c cache://_",
             crate::interrupt::shell_words(&argv)
@@ -144,7 +137,7 @@ pub fn cache(c: &CacheCommand) -> Result<u8, Failure> {
     } else {
         list_table(&all)
     };
-    println!("{}", render_table(&table, format));
+    print_out(&render_table(&table, format))?;
     let unusable = verify
         && table
             .rows
@@ -158,6 +151,19 @@ pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
     use fz_core::results::journal::{read, report};
     let lookup = Lookup::from_env()?;
     let lines = read(&resolve::absolute(&a.results_dir, &lookup.cwd))?;
-    println!("{}", report(&lines));
+    print_out(&report(&lines))?;
     Ok(0)
+}
+
+/// Prints `text` and a newline on stdout. A reader that stopped early
+/// (`fzi … | head`) is not an error.
+fn print_out(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Error(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

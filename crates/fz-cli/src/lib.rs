@@ -53,10 +53,20 @@ fn program_name(argv0: Option<&String>) -> String {
         .unwrap_or_else(|| "fz".into())
 }
 
+/// The command line being run, as given to [`main_with`] (for messages
+/// that repeat it, like the resume hint after an interrupt).
+static INVOCATION: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The command line of this invocation (empty before [`main_with`]).
+pub(crate) fn invocation() -> Vec<String> {
+    INVOCATION.get().cloned().unwrap_or_default()
+}
+
 /// Runs the command line `argv` (program name first) and returns the exit
 /// status: 0 success, 1 bad input or no case done, 2 bad command line,
 /// 130 interrupted.
 pub fn main_with(argv: Vec<String>) -> u8 {
+    let _ = INVOCATION.set(argv.clone());
     let program = program_name(argv.first());
     let args: Vec<String> = argv.into_iter().skip(1).collect();
     if args.iter().any(|a| a == "--version") {

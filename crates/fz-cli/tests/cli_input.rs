@@ -261,3 +261,25 @@ fn version_and_unbuilt_commands() {
         .code(1)
         .stdout(predicate::str::contains("compile"));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let sb = Sandbox::new();
+    let vars: String = (0..2000).map(|i| format!("v{i}=$v{i}\n")).collect();
+    sb.write("big.txt", &vars);
+    let fzi = sb.bin.join("fzi");
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            &format!(
+                "{} big.txt -f csv | head -n 1; echo \"rc=${{PIPESTATUS[0]}}\"",
+                fzi.display()
+            ),
+        ])
+        .current_dir(sb.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.ends_with("rc=0\n"), "{text}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
