@@ -149,8 +149,12 @@ def fzr(
     timeout: Optional[int] = None,
     case_naming: Optional[str] = None,
     input_static: Optional[List[str]] = None,
+    resume: bool = False,
 ):
     """Run a parametric study; one DataFrame row per case.
+
+    resume=True reuses an existing results_dir in place: its finished cases
+    are kept, the others run again (instead of renaming it aside).
 
     Positional order: upstream's is (input_path, input_variables, model,
     results_dir, calculators); the seed's documents write
@@ -181,6 +185,7 @@ def fzr(
         timeout,
         case_naming,
         _static(input_static),
+        bool(resume),
     )
     return _dataframe(table)
 

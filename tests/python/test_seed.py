@@ -93,3 +93,19 @@ def test_partial_results_with_fzo(project):
     assert len(partial) == 2
     assert list(partial["result"]) == [1, 2]
     assert list(partial["temp"]) == [1, 2]
+
+
+def test_resume_in_place(project):
+    (project / "flaky.sh").write_text(
+        "#!/bin/bash\n"
+        f"echo run >> {project}/runs.log\n"
+        "grep -q 'temp=2' input.txt && exit 3\n"
+        'echo "result = 1" > output.txt\n'
+    )
+    os.environ["FZ_MAX_RETRIES"] = "1"
+    first = fz.fzr("input.txt", {"temp": [1, 2, 3]}, MODEL, calculators="sh://bash flaky.sh", results_dir="run1")
+    assert list(first["status"]) == ["done", "failed", "done"]
+    again = fz.fzr("input.txt", {"temp": [1, 2, 3]}, MODEL, calculators="sh://bash calc.sh",
+                   results_dir="run1", resume=True)
+    assert list(again["status"]) == ["done", "done", "done"]
+    assert runs(project) == 3 + 1

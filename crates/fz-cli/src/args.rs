@@ -183,6 +183,10 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "csv", "html", "markdown", "table"])]
     pub format: String,
+    /// Reuse an existing results directory in place: keep its finished
+    /// cases, run the others (instead of renaming it aside).
+    #[arg(long)]
+    pub resume: bool,
     /// Time limit of one attempt, in seconds (a calculator's ?timeout= and the model's timeout win).
     #[arg(long)]
     pub timeout: Option<u64>,

@@ -93,6 +93,7 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         case_naming: resolve::case_naming(a.cases.case_naming.as_deref())?,
         input_static: resolve::input_static(&a.cases.input_static)?,
         cancel: Some(cancel.clone()),
+        resume: a.resume,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
     let guard = crate::interrupt::install(cancel);

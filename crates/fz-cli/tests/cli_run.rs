@@ -899,3 +899,81 @@ fn a_terminal_gets_a_progress_bar_a_pipe_gets_lines() {
         "{err}"
     );
 }
+
+#[test]
+fn resume_reuses_the_results_directory_in_place() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    let runs = sb.path().join("runs.log");
+    let calc = |fail: bool| {
+        format!(
+            "#!/bin/bash\necho run >> {}\n{}echo \"result = 1\" > output.txt\n",
+            runs.display(),
+            if fail {
+                "grep -q 'x=2' input.txt && exit 3\n"
+            } else {
+                ""
+            }
+        )
+    };
+    sb.write("calc.sh", &calc(true));
+    let args = [
+        "input.txt",
+        "-v",
+        r#"{"x":[1,2,3]}"#,
+        "-c",
+        "sh://bash calc.sh",
+        "-f",
+        "json",
+        "--output-cmd",
+        "r=grep result output.txt | cut -d= -f2",
+    ];
+    let first = json_rows(
+        &sb.cmd("fzr")
+            .args(args)
+            .env("FZ_MAX_RETRIES", "1")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(first[1]["status"], "failed");
+    let kept_mtime = std::fs::metadata(sb.path().join("results/x=1/output.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    sb.write("calc.sh", &calc(false));
+    let out = sb.cmd("fzr").args(args).arg("--resume").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
+    assert_eq!(rows[0]["command"], "kept from the resumed run");
+    assert_eq!(rows[1]["calculator"], "sh://bash calc.sh");
+    assert_eq!(
+        std::fs::read_to_string(&runs).unwrap().lines().count(),
+        3 + 1,
+        "only x=2 ran again"
+    );
+    assert!(
+        sb.ls(".").iter().all(|n| !n.starts_with("results_")),
+        "nothing moved aside"
+    );
+    let mtime = std::fs::metadata(sb.path().join("results/x=1/output.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(mtime, kept_mtime, "finished cases are left untouched");
+    assert!(
+        sb.path().join("results/.fz/replaced/x=2/err.txt").exists(),
+        "the failed attempt is kept aside"
+    );
+    let journal = sb.read("results/fz_journal.tsv");
+    assert_eq!(
+        journal.lines().filter(|l| l.starts_with("case\t")).count(),
+        1,
+        "one header"
+    );
+}

@@ -51,6 +51,19 @@ pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>> {
     )))
 }
 
+/// A path `parent/name` that does not exist yet: `name`, else `name_1`,
+/// `name_2`, …
+pub fn unique_child(parent: &Path, name: &str) -> PathBuf {
+    let first = parent.join(name);
+    if fs::symlink_metadata(&first).is_err() {
+        return first;
+    }
+    (1u64..)
+        .map(|n| parent.join(format!("{name}_{n}")))
+        .find(|p| fs::symlink_metadata(p).is_err())
+        .unwrap_or(first)
+}
+
 /// Writes `bytes` to `path` and sets its Unix permission bits to `mode`.
 pub fn write_with_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     use std::io::Write;

@@ -147,7 +147,7 @@ fn fzo(
 
 /// `fzr`: JSON text `{"columns": [...], "rows": [[...]], "interrupted": bool}`.
 #[pyfunction]
-#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static))]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static, resume))]
 #[allow(clippy::too_many_arguments)]
 fn fzr(
     py: Python<'_>,
@@ -160,6 +160,7 @@ fn fzr(
     timeout: Option<u64>,
     case_naming: Option<String>,
     input_static: Vec<String>,
+    resume: bool,
 ) -> PyResult<String> {
     let lookup = lookup()?;
     let model = model(&model_spec, model_is_json, &lookup)?;
@@ -175,6 +176,7 @@ fn fzr(
             .map_err(PyValueError::new_err)?,
         input_static,
         cancel: None,
+        resume,
     };
     let report = py
         .detach(|| {

@@ -47,6 +47,9 @@ pub struct RunOptions {
     /// Cancellation shared with whoever handles Ctrl+C (a fresh one when
     /// `None`).
     pub cancel: Option<Cancel>,
+    /// Reuse an existing results directory in place: its finished cases
+    /// are kept, the others run again (instead of moving it aside).
+    pub resume: bool,
 }
 
 /// What a run produced.
@@ -131,7 +134,12 @@ pub fn fzr(
     )?;
 
     let results_dir = &options.results_dir;
-    let moved_aside = fresh_output_dir(results_dir)?;
+    let resuming = options.resume && results_dir.is_dir();
+    let moved_aside = if resuming {
+        None
+    } else {
+        fresh_output_dir(results_dir)?
+    };
     let work_root = results_dir.join(".fz").join("work");
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
     let journal = Journal::create(results_dir)?;
@@ -229,6 +237,66 @@ pub fn fzr(
         }
     };
 
+    // Resume: a case already finished in place is kept as it is; any other
+    // earlier directory of a case is moved under .fz/replaced so the new
+    // run can take its place (nothing is deleted).
+    let mut kept: Vec<bool> = vec![false; work_dirs.len()];
+    if resuming {
+        for (i, dir) in work_dirs.iter().enumerate() {
+            let old = final_dir_of(i);
+            if names[i].is_empty() || !old.join(HASH_FILE).is_file() {
+                continue;
+            }
+            let same_inputs = match (
+                fs::read_to_string(dir.join(HASH_FILE)),
+                fs::read_to_string(old.join(HASH_FILE)),
+            ) {
+                (Ok(a), Ok(b)) => key_of(&parse_hash(&a)) == key_of(&parse_hash(&b)),
+                _ => false,
+            };
+            let (missing, changed) = damaged_files(&old);
+            let outputs = crate::outputs::extract(&old, &names[i], &model.output, output_timeout);
+            let intact = missing.is_empty() && changed.is_empty();
+            if same_inputs
+                && intact
+                && recorded_state(&old).as_deref() == Some("done")
+                && !outputs.values.values().any(|v| *v == crate::Value::Null)
+            {
+                let calculator = fs::read_to_string(old.join("info.txt"))
+                    .ok()
+                    .and_then(|t| {
+                        t.lines()
+                            .find_map(|l| l.strip_prefix("calc=").map(str::to_string))
+                    })
+                    .unwrap_or_else(|| "none".into());
+                let _ = fs::remove_dir_all(dir);
+                let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+                progress.results.push(CaseResult {
+                    index: i,
+                    vars: p.cases[i].clone(),
+                    outputs: outputs.values,
+                    dir: old,
+                    calculator,
+                    status: CaseStatus::Done,
+                    error: None,
+                    command: Some("kept from the resumed run".into()),
+                    exit_code: None,
+                    attempts: 0,
+                    started: None,
+                    ended: None,
+                });
+                drop(progress);
+                reporter.case_finished(true, true);
+                kept[i] = true;
+            } else {
+                let replaced = results_dir.join(".fz").join("replaced");
+                fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
+                let aside = crate::fsutil::unique_child(&replaced, &names[i]);
+                fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
+            }
+        }
+    }
+
     // Cache phase: one index of every tier, one lookup per case.
     let tiers: Vec<CacheTier> = cache_uris
         .iter()
@@ -241,6 +309,9 @@ pub fn fzr(
     };
     let mut jobs: Vec<Job> = Vec::with_capacity(work_dirs.len());
     for (i, dir) in work_dirs.iter().enumerate() {
+        if kept[i] {
+            continue;
+        }
         if let Some((candidate, uri, outputs)) =
             cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
         {

@@ -54,7 +54,8 @@ fn field(text: &str) -> String {
 }
 
 impl Journal {
-    /// Creates `dir/fz_journal.tsv` with its header line.
+    /// Opens `dir/fz_journal.tsv` for appending, writing the header line
+    /// when the journal is new (a resumed run continues the old one).
     pub fn create(dir: &Path) -> Result<Journal> {
         let path = dir.join(JOURNAL);
         let mut file = OpenOptions::new()
@@ -62,8 +63,11 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        file.write_all(format!("{}\n", COLUMNS.join("\t")).as_bytes())
-            .map_err(|e| Error::io(&path, e))?;
+        let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(true);
+        if empty {
+            file.write_all(format!("{}\n", COLUMNS.join("\t")).as_bytes())
+                .map_err(|e| Error::io(&path, e))?;
+        }
         Ok(Journal {
             file: Mutex::new(file),
             host: host_name(),
