@@ -977,3 +977,33 @@ fn resume_reuses_the_results_directory_in_place() {
         "one header"
     );
 }
+
+#[test]
+fn map_outputs_become_columns() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\necho '{\"a\": 1, \"b\": {\"c\": 2}}' > out.json\n",
+    );
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "-f",
+            "json",
+        ])
+        .args(["--output-cmd", "d=cat out.json"])
+        .output()
+        .unwrap();
+    let rows = json_rows(&out.stdout);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys.last().map(|k| k.as_str()), Some("d_b_c"), "{keys:?}");
+    assert_eq!(rows[0]["d_a"], 1);
+    assert_eq!(rows[0]["d_b_c"], 2);
+    assert!(rows[0].get("d").is_none());
+}

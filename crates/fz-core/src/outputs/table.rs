@@ -198,6 +198,34 @@ fn collect_columns(rows: &[IndexMap<String, String>], common_only: bool) -> Colu
         .collect()
 }
 
+/// Flattens the map-valued columns of a finished table (used by `fzr`,
+/// whose outputs may be maps), as [`flatten_maps`] does for `fzo`.
+pub fn flatten_table(table: &mut Table) {
+    let nrows = table.rows.len();
+    let mut cols: Columns = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let values = table
+                .rows
+                .iter()
+                .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
+                .collect();
+            (name.clone(), values)
+        })
+        .collect();
+    flatten_maps(&mut cols, nrows);
+    table.columns = cols.iter().map(|(n, _)| n.clone()).collect();
+    table.rows = (0..nrows)
+        .map(|r| {
+            cols.iter()
+                .map(|(_, v)| v.get(r).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+}
+
 /// Flattens map-valued columns (§5.8.3): while the first non-null value of
 /// some column is a map, every map cell of such a column becomes columns
 /// `<col>_<key>[_<subkey>…]` appended at the end (a column of that name

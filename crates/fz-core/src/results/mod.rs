@@ -150,7 +150,8 @@ pub fn display_path(dir: &Path, cwd: &Path) -> String {
 
 /// The returned table: variables, outputs, `path`, `calculator`, `status`,
 /// `error`, `command`, then `exit_code` and `attempts` (a fixed order;
-/// extra columns that are empty in every row are left out).
+/// extra columns that are empty in every row are left out); map-valued
+/// outputs are flattened into columns appended at the end.
 pub fn build_table(
     variables: &[String],
     outputs: &[String],
@@ -191,7 +192,10 @@ pub fn build_table(
             row
         })
         .collect();
-    Table { columns, rows }
+    let mut table = Table { columns, rows };
+    // A map-valued output becomes one column per key (`out_a`, `out_b_c`).
+    crate::outputs::table::flatten_table(&mut table);
+    table
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
