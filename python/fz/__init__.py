@@ -170,8 +170,7 @@ def fzr(
             "fzr(): both results_dir and calculators look like calculators; "
             "pass them as keywords (results_dir=..., calculators=...)"
         )
-    if callbacks is not None:
-        raise NotImplementedError("fzr(callbacks=...) is not supported yet in this version of fz")
+    dispatch, on_complete = _callbacks(callbacks)
     if timeout is not None and not isinstance(timeout, int):
         raise TypeError(f"timeout must be an integer number of seconds, got {type(timeout).__name__}")
     spec, is_json = _model_args(model)
@@ -186,8 +185,73 @@ def fzr(
         case_naming,
         _static(input_static),
         bool(resume),
+        dispatch,
     )
-    return _dataframe(table)
+    df = _dataframe(table)
+    if on_complete is not None:
+        _safely("on_complete", on_complete, len(df), len(df), df)
+    return df
+
+
+_CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")
+
+
+def _safely(name: str, fn: Any, *args: Any) -> None:
+    """Call a user callback; an exception is reported, never fatal."""
+    try:
+        fn(*args)
+    except Exception as e:  # noqa: BLE001 - a callback must not kill the run
+        import sys
+
+        print(f"  ⚠️  Error in {name} callback: {e}", file=sys.stderr)
+
+
+def _callbacks(callbacks: Any):
+    """(event dispatcher for the native run, on_complete) from the dict form
+    ({"on_start": fn, ...}) or the list form ([fn(event_type, case_info)])."""
+    if callbacks is None:
+        return None, None
+    if isinstance(callbacks, dict):
+        for name, fn in callbacks.items():
+            if name not in _CALLBACK_NAMES:
+                raise ValueError(
+                    f"Invalid callback name '{name}'. Valid callbacks are: {', '.join(_CALLBACK_NAMES)}"
+                )
+            if not callable(fn):
+                raise TypeError(f"Callback '{name}' must be callable, got {type(fn).__name__}")
+
+        def dispatch(kind: str, payload: str) -> None:
+            p = json.loads(payload)
+            if kind == "start" and "on_start" in callbacks:
+                _safely("on_start", callbacks["on_start"], p["total"], p["calculators"])
+            elif kind == "case_start" and "on_case_start" in callbacks:
+                _safely("on_case_start", callbacks["on_case_start"], p["index"], p["total"], p["values"])
+            elif kind == "case_complete" and "on_case_complete" in callbacks:
+                _safely("on_case_complete", callbacks["on_case_complete"],
+                        p["index"], p["total"], p["values"], p["status"], p["row"])
+            elif kind == "progress" and "on_progress" in callbacks:
+                _safely("on_progress", callbacks["on_progress"], p["completed"], p["total"], p["eta"])
+
+        return dispatch, callbacks.get("on_complete")
+    if isinstance(callbacks, (list, tuple)):
+        for fn in callbacks:
+            if not callable(fn):
+                raise TypeError(f"callbacks must be callables, got {type(fn).__name__}")
+
+        def dispatch_list(kind: str, payload: str) -> None:
+            p = json.loads(payload)
+            if kind == "case_start":
+                event, info = "case_start", {"index": p["index"], **p["values"]}
+            elif kind == "case_complete":
+                event = "case_complete" if p["status"] == "done" else "case_failed"
+                info = {"index": p["index"], **p["row"]}
+            else:
+                return
+            for fn in callbacks:
+                _safely(getattr(fn, "__name__", "callback"), fn, event, info)
+
+        return dispatch_list, None
+    raise TypeError(f"callbacks must be a dictionary or a list of callables, got {type(callbacks).__name__}")
 
 
 _ENV = {

@@ -70,3 +70,36 @@ def test_cli_and_module_give_the_same_table(project):
         row["path"] = row["path"].replace("lib/", "RES/")
     assert cli == lib
     assert [r["result"] for r in lib] == [3, 6]
+
+
+def test_callbacks_dict_and_list_forms_on_the_calling_thread(project):
+    import threading
+
+    me = threading.get_ident()
+    seen = []
+
+    def record(name):
+        def fn(*args):
+            assert threading.get_ident() == me, "callbacks run on the calling thread"
+            seen.append((name,) + args[:2])
+        return fn
+
+    def boom(*args):
+        raise RuntimeError("callback bug")
+
+    cbs = {name: record(name) for name in ("on_start", "on_case_start", "on_case_complete", "on_progress")}
+    cbs["on_complete"] = record("on_complete")
+    df = fz.fzr("input.txt", {"temp": [1, 2, 3]}, MODEL, calculators=["sh://bash calc.sh"] * 2, callbacks=cbs)
+    names = [s[0] for s in seen]
+    assert names[0] == "on_start" and seen[0][1] == 3
+    assert names.count("on_case_start") == 3
+    assert names.count("on_case_complete") == 3
+    assert names.count("on_progress") == 3, "on_progress after every case (no bar involved)"
+    assert names[-1] == "on_complete"
+    assert len(df) == 3
+    events = []
+    fz.fzr("input.txt", {"temp": [1, 2]}, MODEL, calculators="sh://bash calc.sh", results_dir="r2",
+           callbacks=[lambda ev, info: events.append((ev, info.get("temp"))), boom])
+    assert sorted(events) == [("case_complete", 1), ("case_complete", 2), ("case_start", 1), ("case_start", 2)]
+    with pytest.raises(ValueError, match="Invalid callback name 'on_foo'"):
+        fz.fzr("input.txt", {"temp": [1]}, MODEL, calculators="sh://bash calc.sh", callbacks={"on_foo": print})

@@ -94,6 +94,7 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         input_static: resolve::input_static(&a.cases.input_static)?,
         cancel: Some(cancel.clone()),
         resume: a.resume,
+        events: None,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
     let guard = crate::interrupt::install(cancel);

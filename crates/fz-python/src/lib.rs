@@ -147,7 +147,7 @@ fn fzo(
 
 /// `fzr`: JSON text `{"columns": [...], "rows": [[...]], "interrupted": bool}`.
 #[pyfunction]
-#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static, resume))]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static, resume, on_event=None))]
 #[allow(clippy::too_many_arguments)]
 fn fzr(
     py: Python<'_>,
@@ -161,11 +161,12 @@ fn fzr(
     case_naming: Option<String>,
     input_static: Vec<String>,
     resume: bool,
+    on_event: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let lookup = lookup()?;
     let model = model(&model_spec, model_is_json, &lookup)?;
     let design = design(variables_json.as_deref())?;
-    let options = fz_core::ops::run::RunOptions {
+    let mut options = fz_core::ops::run::RunOptions {
         results_dir: absolute(&results_dir, &lookup.cwd),
         calculators,
         timeout,
@@ -177,22 +178,87 @@ fn fzr(
         input_static,
         cancel: None,
         resume,
+        events: None,
     };
-    let report = py
-        .detach(|| {
-            fz_core::ops::run::fzr(
-                &absolute(&input_path, &lookup.cwd),
-                design.as_ref(),
-                &model,
-                &options,
-                &lookup,
-            )
-        })
-        .map_err(py_err)?;
+    let input = absolute(&input_path, &lookup.cwd);
+    let report = match on_event {
+        None => py
+            .detach(|| fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup))
+            .map_err(py_err)?,
+        Some(callback) => {
+            // The run goes on another thread; events come back here, so the
+            // Python callback always runs on the thread that called fzr.
+            let (tx, rx) = std::sync::mpsc::channel();
+            options.events = Some(tx);
+            let worker = std::thread::spawn(move || {
+                fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup)
+            });
+            let mut rx = rx;
+            loop {
+                let (back, event) = py.detach(move || {
+                    let event = rx.recv();
+                    (rx, event)
+                });
+                rx = back;
+                let Ok(event) = event else { break };
+                let (kind, payload) = event_json(&event);
+                // A failing callback is reported by the Python layer, which
+                // wraps the user's functions; an error here is ours.
+                callback.call1(py, (kind, payload))?;
+            }
+            worker
+                .join()
+                .map_err(|_| PyRuntimeError::new_err("the run thread panicked"))?
+                .map_err(py_err)?
+        }
+    };
     let mut json: serde_json::Value = serde_json::from_str(&table_json(&report.table))
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     json["interrupted"] = serde_json::Value::Bool(report.interrupted);
     Ok(json.to_string())
+}
+
+/// An event as (kind, JSON payload) for the Python dispatcher.
+fn event_json(event: &fz_core::ops::run::RunEvent) -> (&'static str, String) {
+    use fz_core::ops::run::RunEvent;
+    let values = |v: &fz_core::design::Case| fz_core::Value::Map(v.clone()).to_json();
+    match event {
+        RunEvent::Started { total, calculators } => (
+            "start",
+            serde_json::json!({"total": total, "calculators": calculators}).to_string(),
+        ),
+        RunEvent::CaseStarted {
+            index,
+            total,
+            values: v,
+        } => (
+            "case_start",
+            serde_json::json!({"index": index, "total": total, "values": values(v)}).to_string(),
+        ),
+        RunEvent::CaseFinished {
+            index,
+            total,
+            values: v,
+            status,
+            row,
+        } => (
+            "case_complete",
+            serde_json::json!({
+                "index": index, "total": total, "values": values(v), "status": status,
+                "row": fz_core::Value::Map(row.clone()).to_json(),
+            })
+            .to_string(),
+        ),
+        RunEvent::Progress {
+            completed,
+            total,
+            eta_seconds,
+        } => (
+            "progress",
+            serde_json::json!({"completed": completed, "total": total, "eta": eta_seconds})
+                .to_string(),
+        ),
+    }
 }
 
 fn table_json(table: &fz_core::format::Table) -> String {

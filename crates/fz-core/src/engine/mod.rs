@@ -68,14 +68,18 @@ pub trait Hooks: Sync {
     fn validate(&self, _job: &Job) -> Option<String> {
         None
     }
+    /// A case is about to run its first attempt.
+    fn case_started(&self, _job: &Job) {}
     /// An attempt ended (`number` counts from 1).
     fn attempt_ended(&self, _job: &Job, _attempt: &SlotAttempt, _number: usize) {}
     /// The case ended: its files may be stored and its row recorded.
     fn case_ended(&self, job: &Job, attempts: &CaseAttempts);
 }
 
-/// [`Hooks`] made of three closures.
-pub struct FnHooks<V, A, C> {
+/// [`Hooks`] made of closures.
+pub struct FnHooks<S, V, A, C> {
+    /// See [`Hooks::case_started`].
+    pub case_started: S,
     /// See [`Hooks::validate`].
     pub validate: V,
     /// See [`Hooks::attempt_ended`].
@@ -84,12 +88,16 @@ pub struct FnHooks<V, A, C> {
     pub case_ended: C,
 }
 
-impl<V, A, C> Hooks for FnHooks<V, A, C>
+impl<S, V, A, C> Hooks for FnHooks<S, V, A, C>
 where
+    S: Fn(&Job) + Sync,
     V: Fn(&Job) -> Option<String> + Sync,
     A: Fn(&Job, &SlotAttempt, usize) + Sync,
     C: Fn(&Job, &CaseAttempts) + Sync,
 {
+    fn case_started(&self, job: &Job) {
+        (self.case_started)(job)
+    }
     fn validate(&self, job: &Job) -> Option<String> {
         (self.validate)(job)
     }
@@ -180,6 +188,7 @@ pub fn run_jobs(
         let Some(job) = jobs.get(k) else {
             return;
         };
+        hooks.case_started(job);
         let attempts = run_case(
             job,
             calculators,

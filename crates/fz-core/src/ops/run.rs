@@ -50,6 +50,51 @@ pub struct RunOptions {
     /// Reuse an existing results directory in place: its finished cases
     /// are kept, the others run again (instead of moving it aside).
     pub resume: bool,
+    /// Where to send [`RunEvent`]s as the run goes (Python callbacks).
+    pub events: Option<std::sync::mpsc::Sender<RunEvent>>,
+}
+
+/// What a run reports as it goes, to a caller following it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    /// Cases are compiled; running starts.
+    Started {
+        /// Number of cases.
+        total: usize,
+        /// The calculators, as resolved (cache tiers included).
+        calculators: Vec<String>,
+    },
+    /// A case starts (before its cache check).
+    CaseStarted {
+        /// Its index.
+        index: usize,
+        /// Number of cases.
+        total: usize,
+        /// Its variables.
+        values: crate::design::Case,
+    },
+    /// A case finished; `row` is its row of the table.
+    CaseFinished {
+        /// Its index.
+        index: usize,
+        /// Number of cases.
+        total: usize,
+        /// Its variables.
+        values: crate::design::Case,
+        /// Its final status.
+        status: String,
+        /// Its row: column name → value.
+        row: indexmap::IndexMap<String, crate::Value>,
+    },
+    /// After every finished case.
+    Progress {
+        /// Cases finished so far.
+        completed: usize,
+        /// Number of cases.
+        total: usize,
+        /// Estimated seconds left.
+        eta_seconds: f64,
+    },
 }
 
 /// What a run produced.
@@ -179,6 +224,24 @@ pub fn fzr(
     let output_timeout = crate::outputs::shell::timeout_from_env();
     let finished: Mutex<Progress> = Mutex::new(Progress::default());
     let reporter = crate::progress::Reporter::new(p.cases.len());
+    let total = p.cases.len();
+    let run_started = Instant::now();
+    let send = |event: RunEvent| {
+        if let Some(tx) = &options.events {
+            let _ = tx.send(event);
+        }
+    };
+    send(RunEvent::Started {
+        total,
+        calculators: uris.clone(),
+    });
+    let case_started = |index: usize| {
+        send(RunEvent::CaseStarted {
+            index,
+            total,
+            values: p.cases[index].clone(),
+        })
+    };
     let journal_name = |index: usize| {
         if names[index].is_empty() {
             "no_variables".to_string()
@@ -218,8 +281,36 @@ pub fn fzr(
             result.status == CaseStatus::Done,
             result.calculator.starts_with("cache://"),
         );
+        if options.events.is_some() {
+            let one = build_table(
+                &p.variables,
+                &output_names,
+                std::slice::from_ref(&result),
+                cwd,
+            );
+            let row = one
+                .columns
+                .iter()
+                .cloned()
+                .zip(one.rows.into_iter().next().unwrap_or_default())
+                .collect();
+            send(RunEvent::CaseFinished {
+                index,
+                total,
+                values: result.vars.clone(),
+                status: result.status.as_str().to_string(),
+                row,
+            });
+        }
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
+        let completed = progress.results.len();
+        let elapsed = run_started.elapsed().as_secs_f64();
+        send(RunEvent::Progress {
+            completed,
+            total,
+            eta_seconds: elapsed / completed.max(1) as f64 * total.saturating_sub(completed) as f64,
+        });
         reporter.case_finished(result_done, result_cached);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
@@ -315,6 +406,7 @@ pub fn fzr(
         if let Some((candidate, uri, outputs)) =
             cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
         {
+            case_started(i);
             match restore(&candidate, dir) {
                 Ok(()) => {
                     let from = crate::results::display_path(&candidate, cwd);
@@ -392,6 +484,7 @@ pub fn fzr(
         got.error_text().map(|e| format!("Missing output: {e}"))
     };
     let hooks = FnHooks {
+        case_started: |job: &Job| case_started(job.index),
         validate,
         attempt_ended: |job: &Job, a: &SlotAttempt, number: usize| {
             let calc = display.get(a.slot).map_or("?", String::as_str);
