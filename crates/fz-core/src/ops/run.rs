@@ -345,14 +345,12 @@ pub fn fzr(
                 (Ok(a), Ok(b)) => key_of(&parse_hash(&a)) == key_of(&parse_hash(&b)),
                 _ => false,
             };
-            let (missing, changed) = damaged_files(&old);
-            let outputs = crate::outputs::extract(&old, &names[i], &model.output, output_timeout);
-            let intact = missing.is_empty() && changed.is_empty();
-            if same_inputs
-                && intact
-                && recorded_state(&old).as_deref() == Some("done")
-                && !outputs.values.values().any(|v| *v == crate::Value::Null)
-            {
+            let outputs = if same_inputs {
+                reusable(&old, &names[i], model, output_timeout)
+            } else {
+                None
+            };
+            if let Some(outputs) = outputs {
                 let calculator = fs::read_to_string(old.join("info.txt"))
                     .ok()
                     .and_then(|t| {
@@ -365,7 +363,7 @@ pub fn fzr(
                 progress.results.push(CaseResult {
                     index: i,
                     vars: p.cases[i].clone(),
-                    outputs: outputs.values,
+                    outputs,
                     dir: old,
                     calculator,
                     status: CaseStatus::Done,
@@ -417,11 +415,7 @@ pub fn fzr(
                     let now = std::time::SystemTime::now();
                     let history = format!(
                         "# {}\nCache hit from {} ({uri})\nCase finished (status: done)\n",
-                        if names[i].is_empty() {
-                            "no_variables"
-                        } else {
-                            &names[i]
-                        },
+                        journal_name(i),
                         candidate.display()
                     );
                     let result = CaseResult {
@@ -555,6 +549,38 @@ pub fn fzr(
     })
 }
 
+/// The outputs of an earlier case directory when it can stand for a new
+/// case: recorded as `done`, its listed files intact (not truncated
+/// mid-copy nor edited), and every model output readable in place (so a
+/// rejected candidate leaves nothing behind). `None`, with the reason at
+/// DEBUG level, otherwise.
+fn reusable(
+    dir: &Path,
+    shown: &str,
+    model: &Model,
+    output_timeout: Option<Duration>,
+) -> Option<indexmap::IndexMap<String, crate::Value>> {
+    if recorded_state(dir).as_deref() != Some("done") {
+        log::debug(&format!(
+            "cached case {shown} rejected: not recorded as done"
+        ));
+        return None;
+    }
+    let (missing, changed) = damaged_files(dir);
+    if !missing.is_empty() || !changed.is_empty() {
+        log::debug(&format!(
+            "cached case {shown} rejected: files missing {missing:?} or changed {changed:?}"
+        ));
+        return None;
+    }
+    let got = crate::outputs::extract(dir, shown, &model.output, output_timeout);
+    if got.values.values().any(|v| *v == crate::Value::Null) {
+        log::debug(&format!("cached case {shown} rejected: missing outputs"));
+        return None;
+    }
+    Some(got.values)
+}
+
 /// The first acceptable cached case for the case compiled in `work_dir`:
 /// same input hashes, recorded as `done`, its listed files intact (not
 /// truncated mid-copy nor edited), and every model output readable
@@ -575,30 +601,13 @@ fn cache_hit(
     let key = key_of(&parse_hash(&text));
     for candidate in index.candidates(&key) {
         let shown = crate::results::display_path(&candidate.dir, cwd);
-        if recorded_state(&candidate.dir).as_deref() != Some("done") {
-            log::debug(&format!(
-                "cache candidate {shown} rejected: not recorded as done"
-            ));
+        let Some(outputs) = reusable(&candidate.dir, &shown, model, output_timeout) else {
             continue;
-        }
-        let (missing, changed) = damaged_files(&candidate.dir);
-        if !missing.is_empty() || !changed.is_empty() {
-            log::debug(&format!(
-                "cache candidate {shown} rejected: files missing {missing:?} or changed {changed:?}"
-            ));
-            continue;
-        }
-        let got = crate::outputs::extract(&candidate.dir, &shown, &model.output, output_timeout);
-        if got.values.values().any(|v| *v == crate::Value::Null) {
-            log::debug(&format!(
-                "cache candidate {shown} rejected: missing outputs"
-            ));
-            continue;
-        }
+        };
         return Some((
             candidate.dir.clone(),
             tiers[candidate.tier].uri.clone(),
-            got.values,
+            outputs,
         ));
     }
     None
