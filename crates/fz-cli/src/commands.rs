@@ -56,23 +56,10 @@ pub fn compile(a: &CompileArgs) -> Result<u8, Failure> {
 pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
     a.log.apply();
     let format = resolve::format(&a.format)?;
-    let path = match (&a.output_path_pos, &a.output_path) {
-        (Some(p), Some(o)) if p != o => {
-            return Err(Failure::Usage(format!(
-                "output_path given twice: positional '{p}' and --output_path '{o}'"
-            )))
-        }
-        (Some(p), _) => p,
-        (None, Some(o)) => o,
-        (None, None) => {
-            return Err(Failure::Usage(
-                "output_path is required (positional or --output_path)".into(),
-            ))
-        }
-    };
+    let path = resolve::one_path("output_path", &a.output_path_pos, &a.output_path)?;
     let lookup = Lookup::from_env()?;
     let model = resolve::model(&a.model, &lookup)?;
-    let table = fzo(path, &model, &lookup.cwd)?;
+    let table = fzo(&path, &model, &lookup.cwd)?;
     print_out(&render_table(&table, format))?;
     Ok(0)
 }

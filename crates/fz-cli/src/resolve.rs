@@ -12,15 +12,25 @@ const DEFAULT_MODEL: &str =
 
 /// The input path from the positional argument or `--input_path`.
 pub fn input_path(a: &InputPathArgs) -> Result<String, Failure> {
-    match (&a.input_path_pos, &a.input_path) {
+    one_path("input_path", &a.input_path_pos, &a.input_path)
+}
+
+/// A path given positionally or by its `--<name>` flag: once, and the same
+/// if given both ways.
+pub fn one_path(
+    name: &str,
+    positional: &Option<String>,
+    flag: &Option<String>,
+) -> Result<String, Failure> {
+    match (positional, flag) {
         (Some(p), Some(o)) if p != o => Err(Failure::Usage(format!(
-            "input_path given twice: positional '{p}' and --input_path '{o}'"
+            "{name} given twice: positional '{p}' and --{name} '{o}'"
         ))),
         (Some(p), _) => Ok(p.clone()),
         (None, Some(o)) => Ok(o.clone()),
-        (None, None) => Err(Failure::Usage(
-            "input_path is required (positional or --input_path)".into(),
-        )),
+        (None, None) => Err(Failure::Usage(format!(
+            "{name} is required (positional or --{name})"
+        ))),
     }
 }
 
