@@ -190,6 +190,12 @@ pub struct RunArgs {
     /// Time limit of one attempt, in seconds (a calculator's ?timeout= and the model's timeout win).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Show no progress bar or progress lines (as FZ_PROGRESS=0).
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
+    /// Append one JSON line per run event (start, case_start, case_complete, progress) to this file as the run goes.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<String>,
 }
 
 /// `fz`: all commands as subcommands.

@@ -73,6 +73,11 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     let model = resolve::model(&a.model, &lookup)?;
     let design = resolve::design(a.cases.input_variables.as_deref(), &lookup.cwd)?;
     let cancel = fz_core::calculators::Cancel::new();
+    let events = a
+        .events
+        .as_deref()
+        .map(|file| EventsFile::open(&resolve::absolute(file, &lookup.cwd)))
+        .transpose()?;
     let options = RunOptions {
         results_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
         calculators: a.calculators.clone(),
@@ -81,13 +86,18 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         input_static: resolve::input_static(&a.cases.input_static)?,
         cancel: Some(cancel.clone()),
         resume: a.resume,
-        events: None,
+        events: events.as_ref().map(EventsFile::sender),
+        no_progress: a.no_progress,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
     let guard = crate::interrupt::install(cancel);
     let report =
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
+    drop(options);
+    if let Some(events) = events {
+        events.finish();
+    }
     let report = report?;
     print_out(&render_table(&report.table, format))?;
     if report.interrupted {
@@ -105,6 +115,53 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     } else {
         1
     })
+}
+
+/// `fzr --events FILE`: run events appended to a file as JSON lines, by a
+/// thread of their own so a slow disk or a full pipe never holds a case
+/// back. Each line is flushed as written, so `tail -f` follows the run.
+struct EventsFile {
+    tx: std::sync::mpsc::Sender<fz_core::ops::run::RunEvent>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+impl EventsFile {
+    fn open(path: &std::path::Path) -> Result<EventsFile, Failure> {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| {
+                Failure::Error(format!("--events: cannot open '{}': {e}", path.display()))
+            })?;
+        let (tx, rx) = std::sync::mpsc::channel::<fz_core::ops::run::RunEvent>();
+        let shown = path.display().to_string();
+        let writer = std::thread::spawn(move || {
+            let mut failed = false;
+            for event in rx {
+                if failed {
+                    continue;
+                }
+                let line = event.json_line() + "\n";
+                if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+                    fz_core::log::warn(&format!("--events: cannot write to '{shown}': {e}"));
+                    failed = true;
+                }
+            }
+        });
+        Ok(EventsFile { tx, writer })
+    }
+
+    fn sender(&self) -> std::sync::mpsc::Sender<fz_core::ops::run::RunEvent> {
+        self.tx.clone()
+    }
+
+    /// Waits until every event sent so far is written.
+    fn finish(self) {
+        drop(self.tx);
+        let _ = self.writer.join();
+    }
 }
 
 /// `fz cache list|verify`: prints the entries; `verify` exits 1 when one

@@ -846,16 +846,8 @@ fn verbose_and_quiet_flags() {
 
 #[test]
 fn a_terminal_gets_a_progress_bar_a_pipe_gets_lines() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!(
-            "SKIPPED a_terminal_gets_a_progress_bar: the 'script' command (util-linux) is missing"
-        );
-        return;
-    }
+    // `script` (util-linux, essential on Debian) gives the command a
+    // pseudo-terminal; missing, it is a broken machine, not a skip.
     let sb = Sandbox::new();
     sb.write("input.txt", "x=$x\n");
     sb.write("calc.sh", "#!/bin/bash\nsleep 0.2\n");
@@ -874,7 +866,16 @@ fn a_terminal_gets_a_progress_bar_a_pipe_gets_lines() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("4/4 (100%)") && text.contains('█'), "{text}");
+    assert!(
+        text.contains("4/4 (100.0%)") && text.contains('█'),
+        "{text}"
+    );
+    assert!(
+        text.contains("done 4 · failed 0 · cached 0"),
+        "counts on the bar: {text}"
+    );
+    let eta = regex::Regex::new(r"- ETA: \d+s").unwrap();
+    assert!(eta.is_match(&text), "an ETA in seconds: {text}");
     assert!(
         !text.contains("📊 Progress"),
         "no plain lines on a terminal"
@@ -1006,4 +1007,92 @@ fn map_outputs_become_columns() {
     assert_eq!(rows[0]["d_a"], 1);
     assert_eq!(rows[0]["d_b_c"], 2);
     assert!(rows[0].get("d").is_none());
+}
+
+#[test]
+fn events_file_follows_the_run_and_no_progress_silences_it() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\ngrep -q 'x=2' input.txt && exit 3\necho result=1 > output.txt\n",
+    );
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1,2,3]}"#,
+            "-m",
+            r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "--events",
+            "events.jsonl",
+            "--no-progress",
+        ])
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "--no-progress: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: Vec<serde_json::Value> = sb
+        .read("events.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"start"));
+    assert_eq!(kinds.last(), Some(&"complete"));
+    assert_eq!(kinds.iter().filter(|k| **k == "case_start").count(), 3);
+    assert_eq!(kinds.iter().filter(|k| **k == "progress").count(), 3);
+    let finished: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "case_complete")
+        .collect();
+    assert_eq!(finished.len(), 3);
+    let x2 = finished.iter().find(|e| e["values"]["x"] == 2).unwrap();
+    assert_eq!(x2["status"], "failed");
+    let x3 = finished.iter().find(|e| e["values"]["x"] == 3).unwrap();
+    assert_eq!(
+        (&x3["status"], &x3["row"]["r"]),
+        (&serde_json::json!("done"), &serde_json::json!(1))
+    );
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last["total"].as_u64(), last["done"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(last["interrupted"], false);
+
+    // A file that cannot be opened is refused before anything runs.
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":[1]}"#,
+            "-c",
+            "sh://bash calc.sh",
+            "--events",
+            "no/such/dir/events.jsonl",
+            "-r",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--events: cannot open") && err.contains("no/such/dir/events.jsonl"),
+        "{err}"
+    );
+    assert!(!sb.path().join("never").exists());
 }

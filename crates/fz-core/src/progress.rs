@@ -2,14 +2,19 @@
 //! bar with a spinner, counts, percentage and ETA, with log lines printed
 //! above it so they never tear it. Otherwise: a plain line per finished
 //! case (every tenth of a big run, and the last five). `FZ_PROGRESS=0` or
-//! the QUIET log level turns both off. This module only displays; it does
-//! not count cases itself.
+//! the QUIET log level turns both off.
+//!
+//! The ETA comes from the cases that actually ran (cache hits take no
+//! time and would make it lie): their mean duration times the cases left,
+//! divided by the number of cases that have been running at once. This
+//! module only displays and estimates; the run tells it what happened.
 
 use crate::config::{parse_bool, LogLevel};
 use crate::log;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Environment variables whose presence means "running under CI".
@@ -33,10 +38,11 @@ pub enum Mode {
     Bar,
 }
 
-/// The mode for a run of `total` cases, from the environment now.
-pub fn mode_for(total: usize) -> Mode {
+/// The mode for a run of `total` cases, from the environment now
+/// (`wanted` false: off whatever the environment says).
+pub fn mode_for(total: usize, wanted: bool) -> Mode {
     let disabled = std::env::var("FZ_PROGRESS").is_ok_and(|v| parse_bool(&v) == Some(false));
-    if total < 2 || disabled || !log::enabled(LogLevel::Error) {
+    if total < 2 || !wanted || disabled || !log::enabled(LogLevel::Error) {
         Mode::Off
     } else if std::io::stderr().is_terminal()
         && !CI_VARS.iter().any(|v| std::env::var_os(v).is_some())
@@ -44,6 +50,59 @@ pub fn mode_for(total: usize) -> Mode {
         Mode::Bar
     } else {
         Mode::Lines
+    }
+}
+
+/// What the ETA is computed from.
+#[derive(Debug, Default)]
+struct Eta {
+    total: usize,
+    completed: usize,
+    /// Cases running now.
+    busy: usize,
+    /// Most cases seen running at once (the slots the run really uses).
+    peak_busy: usize,
+    /// Cases that ran on a calculator and ended, and their total time.
+    ran: usize,
+    ran_time: Duration,
+    /// The last estimate and when it was made (it counts down between
+    /// case ends).
+    estimate: Option<(Duration, Instant)>,
+}
+
+impl Eta {
+    fn update(&mut self) {
+        let left = self.total.saturating_sub(self.completed);
+        self.estimate = if left == 0 {
+            Some((Duration::ZERO, Instant::now()))
+        } else if self.ran == 0 {
+            None
+        } else {
+            let mean = self.ran_time.as_secs_f64() / self.ran as f64;
+            let slots = self.peak_busy.clamp(1, left) as f64;
+            Some((
+                Duration::from_secs_f64(mean * left as f64 / slots),
+                Instant::now(),
+            ))
+        };
+    }
+
+    /// Time left now, if it can be estimated yet.
+    fn left(&self) -> Option<Duration> {
+        self.estimate
+            .map(|(eta, at)| eta.saturating_sub(at.elapsed()))
+    }
+}
+
+/// `45s`, `1m 45s`, `2h 5m` (upstream's bar format).
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs_f64().round() as u64;
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m {}s", s / 60, s % 60)
+    } else {
+        format!("{}h {}m", s / 3600, (s % 3600) / 60)
     }
 }
 
@@ -55,20 +114,43 @@ pub struct Reporter {
     completed: AtomicUsize,
     failed: AtomicUsize,
     cached: AtomicUsize,
+    eta: Arc<Mutex<Eta>>,
     bar: Option<ProgressBar>,
 }
 
 impl Reporter {
-    /// Starts showing the progress of `total` cases.
-    pub fn new(total: usize) -> Reporter {
-        let mode = mode_for(total);
+    /// Starts showing the progress of `total` cases (unless `wanted` is
+    /// false or the environment turns it off).
+    pub fn new(total: usize, wanted: bool) -> Reporter {
+        let mode = mode_for(total, wanted);
+        let eta = Arc::new(Mutex::new(Eta {
+            total,
+            ..Eta::default()
+        }));
         let bar = (mode == Mode::Bar).then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            let shared = Arc::clone(&eta);
             let style = ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} ({percent}%) - ETA: {eta} {msg}",
+                "{spinner} [{bar:30}] {pos}/{len} ({fz_percent}) - {fz_eta} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "fz_percent",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.1}%", state.fraction() * 100.0);
+                },
+            )
+            .with_key(
+                "fz_eta",
+                move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let eta = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = match eta.left() {
+                        Some(left) => write!(w, "ETA: {}", human_duration(left)),
+                        None => write!(w, "ETA: ..."),
+                    };
+                },
+            )
             .progress_chars("█>░")
             .tick_chars("◢◣◤◥ ");
             bar.set_style(style);
@@ -83,6 +165,7 @@ impl Reporter {
             completed: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
             cached: AtomicUsize::new(0),
+            eta,
             bar,
         }
     }
@@ -92,8 +175,35 @@ impl Reporter {
         self.mode
     }
 
-    /// A case ended (`done`, and whether it came from a cache).
-    pub fn case_finished(&self, done: bool, cached: bool) {
+    /// A case starts running on a calculator (cache hits never do).
+    pub fn case_running(&self) {
+        let mut eta = self.lock_eta();
+        eta.busy += 1;
+        eta.peak_busy = eta.peak_busy.max(eta.busy);
+    }
+
+    /// Estimated time left, once a case has run (cache hits excluded).
+    pub fn eta(&self) -> Option<Duration> {
+        self.lock_eta().left()
+    }
+
+    fn lock_eta(&self) -> std::sync::MutexGuard<'_, Eta> {
+        self.eta.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A case ended (`done`, whether it came from a cache, and how long it
+    /// ran when it ran on a calculator).
+    pub fn case_finished(&self, done: bool, cached: bool, ran_for: Option<Duration>) {
+        {
+            let mut eta = self.lock_eta();
+            eta.completed += 1;
+            if let Some(time) = ran_for {
+                eta.busy = eta.busy.saturating_sub(1);
+                eta.ran += 1;
+                eta.ran_time += time;
+            }
+            eta.update();
+        }
         let completed = self.completed.fetch_add(1, Ordering::SeqCst) + 1;
         if !done {
             self.failed.fetch_add(1, Ordering::SeqCst);
@@ -107,7 +217,7 @@ impl Reporter {
                 if let Some(bar) = &self.bar {
                     bar.set_position(completed as u64);
                     bar.set_message(format!(
-                        "done {} · failed {} · cached {}",
+                        "· done {} · failed {} · cached {}",
                         completed - self.failed.load(Ordering::SeqCst),
                         self.failed.load(Ordering::SeqCst),
                         self.cached.load(Ordering::SeqCst)
@@ -124,8 +234,13 @@ impl Reporter {
         if !completed.is_multiple_of(step) && total - completed > 5 {
             return;
         }
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = elapsed / completed as f64 * (total - completed) as f64;
+        let eta = match self.eta() {
+            Some(left) => left.as_secs_f64(),
+            None => {
+                let elapsed = self.started.elapsed().as_secs_f64();
+                elapsed / completed as f64 * (total - completed) as f64
+            }
+        };
         let eta = if eta < 60.0 {
             format!("{eta:.1}s")
         } else if eta < 3600.0 {
@@ -148,5 +263,68 @@ impl Drop for Reporter {
             // The final state stays on screen; what follows starts below it.
             eprintln!();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eta(total: usize) -> Eta {
+        Eta {
+            total,
+            ..Eta::default()
+        }
+    }
+
+    #[test]
+    fn eta_is_mean_duration_times_cases_left_over_busy_slots() {
+        let mut e = eta(10);
+        e.busy = 2;
+        e.peak_busy = 2;
+        // Two cases of 4 s each ended: 8 left, 2 at a time → 16 s.
+        e.completed = 2;
+        e.ran = 2;
+        e.ran_time = Duration::from_secs(8);
+        e.update();
+        let left = e.left().unwrap().as_secs_f64();
+        assert!((15.9..=16.0).contains(&left), "{left}");
+    }
+
+    #[test]
+    fn cache_hits_do_not_shrink_the_estimate_and_nothing_is_guessed_before_a_run() {
+        let mut e = eta(10);
+        e.completed = 5; // all from the cache
+        e.update();
+        assert_eq!(e.left(), None);
+        e.peak_busy = 1;
+        e.completed = 6;
+        e.ran = 1;
+        e.ran_time = Duration::from_secs(3);
+        e.update();
+        let left = e.left().unwrap().as_secs_f64();
+        assert!((11.9..=12.0).contains(&left), "{left}");
+    }
+
+    #[test]
+    fn fewer_cases_left_than_slots_take_one_case_duration() {
+        let mut e = eta(10);
+        e.peak_busy = 8;
+        e.completed = 9;
+        e.ran = 9;
+        e.ran_time = Duration::from_secs(18);
+        e.update();
+        let left = e.left().unwrap().as_secs_f64();
+        assert!((1.9..=2.0).contains(&left), "{left}");
+        e.completed = 10;
+        e.update();
+        assert_eq!(e.left(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn durations_read_like_upstreams_bar() {
+        assert_eq!(human_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(human_duration(Duration::from_secs(105)), "1m 45s");
+        assert_eq!(human_duration(Duration::from_secs(7500)), "2h 5m");
     }
 }

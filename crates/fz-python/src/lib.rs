@@ -178,7 +178,7 @@ fn fzr(
         input_static,
         cancel: None,
         resume,
-        events: None,
+        ..Default::default()
     };
     let input = absolute(&input_path, &lookup.cwd);
     let report = match on_event {
@@ -201,7 +201,7 @@ fn fzr(
                 });
                 rx = back;
                 let Ok(event) = event else { break };
-                let (kind, payload) = event_json(&event);
+                let (kind, payload) = (event.kind(), event.payload().to_string());
                 // A failing callback is reported by the Python layer, which
                 // wraps the user's functions; an error here is ours.
                 callback.call1(py, (kind, payload))?;
@@ -216,49 +216,6 @@ fn fzr(
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     json["interrupted"] = serde_json::Value::Bool(report.interrupted);
     Ok(json.to_string())
-}
-
-/// An event as (kind, JSON payload) for the Python dispatcher.
-fn event_json(event: &fz_core::ops::run::RunEvent) -> (&'static str, String) {
-    use fz_core::ops::run::RunEvent;
-    let values = |v: &fz_core::design::Case| fz_core::Value::Map(v.clone()).to_json();
-    match event {
-        RunEvent::Started { total, calculators } => (
-            "start",
-            serde_json::json!({"total": total, "calculators": calculators}).to_string(),
-        ),
-        RunEvent::CaseStarted {
-            index,
-            total,
-            values: v,
-        } => (
-            "case_start",
-            serde_json::json!({"index": index, "total": total, "values": values(v)}).to_string(),
-        ),
-        RunEvent::CaseFinished {
-            index,
-            total,
-            values: v,
-            status,
-            row,
-        } => (
-            "case_complete",
-            serde_json::json!({
-                "index": index, "total": total, "values": values(v), "status": status,
-                "row": fz_core::Value::Map(row.clone()).to_json(),
-            })
-            .to_string(),
-        ),
-        RunEvent::Progress {
-            completed,
-            total,
-            eta_seconds,
-        } => (
-            "progress",
-            serde_json::json!({"completed": completed, "total": total, "eta": eta_seconds})
-                .to_string(),
-        ),
-    }
 }
 
 fn table_json(table: &fz_core::format::Table) -> String {

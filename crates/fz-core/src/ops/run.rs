@@ -11,6 +11,7 @@
 use super::compile::{
     compile_all, fresh_output_dir, name_cases, prepare, Diagnostics, StaticEntry,
 };
+pub use super::events::RunEvent;
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
 use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, CacheIndex, CacheTier};
 use crate::calculators::{self, Calculator, Cancel};
@@ -50,51 +51,12 @@ pub struct RunOptions {
     /// Reuse an existing results directory in place: its finished cases
     /// are kept, the others run again (instead of moving it aside).
     pub resume: bool,
-    /// Where to send [`RunEvent`]s as the run goes (Python callbacks).
+    /// Where to send [`RunEvent`]s as the run goes (Python callbacks, the
+    /// CLI's `--events` file).
     pub events: Option<std::sync::mpsc::Sender<RunEvent>>,
-}
-
-/// What a run reports as it goes, to a caller following it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunEvent {
-    /// Cases are compiled; running starts.
-    Started {
-        /// Number of cases.
-        total: usize,
-        /// The calculators, as resolved (cache tiers included).
-        calculators: Vec<String>,
-    },
-    /// A case starts (before its cache check).
-    CaseStarted {
-        /// Its index.
-        index: usize,
-        /// Number of cases.
-        total: usize,
-        /// Its variables.
-        values: crate::design::Case,
-    },
-    /// A case finished; `row` is its row of the table.
-    CaseFinished {
-        /// Its index.
-        index: usize,
-        /// Number of cases.
-        total: usize,
-        /// Its variables.
-        values: crate::design::Case,
-        /// Its final status.
-        status: String,
-        /// Its row: column name → value.
-        row: indexmap::IndexMap<String, crate::Value>,
-    },
-    /// After every finished case.
-    Progress {
-        /// Cases finished so far.
-        completed: usize,
-        /// Number of cases.
-        total: usize,
-        /// Estimated seconds left.
-        eta_seconds: f64,
-    },
+    /// Show no progress bar or lines (`--no-progress`), whatever
+    /// `FZ_PROGRESS` says.
+    pub no_progress: bool,
 }
 
 /// What a run produced.
@@ -223,7 +185,7 @@ pub fn fzr(
     let output_names: Vec<String> = model.output.keys().cloned().collect();
     let output_timeout = crate::outputs::shell::timeout_from_env();
     let finished: Mutex<Progress> = Mutex::new(Progress::default());
-    let reporter = crate::progress::Reporter::new(p.cases.len());
+    let reporter = crate::progress::Reporter::new(p.cases.len(), !options.no_progress);
     let total = p.cases.len();
     let run_started = Instant::now();
     let send = |event: RunEvent| {
@@ -281,6 +243,10 @@ pub fn fzr(
             result.status == CaseStatus::Done,
             result.calculator.starts_with("cache://"),
         );
+        let ran_for = match (result_cached, result.started, result.ended) {
+            (false, Some(start), Some(end)) => Some(end.duration_since(start).unwrap_or_default()),
+            _ => None,
+        };
         if options.events.is_some() {
             let one = build_table(
                 &p.variables,
@@ -305,13 +271,19 @@ pub fn fzr(
         let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
         progress.results.push(result);
         let completed = progress.results.len();
-        let elapsed = run_started.elapsed().as_secs_f64();
+        reporter.case_finished(result_done, result_cached, ran_for);
+        let eta_seconds = reporter.eta().map_or_else(
+            || {
+                let elapsed = run_started.elapsed().as_secs_f64();
+                elapsed / completed.max(1) as f64 * total.saturating_sub(completed) as f64
+            },
+            |left| left.as_secs_f64(),
+        );
         send(RunEvent::Progress {
             completed,
             total,
-            eta_seconds: elapsed / completed.max(1) as f64 * total.saturating_sub(completed) as f64,
+            eta_seconds,
         });
-        reporter.case_finished(result_done, result_cached);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
         let pause = Duration::from_millis(250).max(progress.last_cost * 10);
@@ -375,7 +347,7 @@ pub fn fzr(
                     ended: None,
                 });
                 drop(progress);
-                reporter.case_finished(true, true);
+                reporter.case_finished(true, true, None);
                 kept[i] = true;
             } else {
                 let replaced = results_dir.join(".fz").join("replaced");
@@ -478,7 +450,10 @@ pub fn fzr(
         got.error_text().map(|e| format!("Missing output: {e}"))
     };
     let hooks = FnHooks {
-        case_started: |job: &Job| case_started(job.index),
+        case_started: |job: &Job| {
+            reporter.case_running();
+            case_started(job.index)
+        },
         validate,
         attempt_ended: |job: &Job, a: &SlotAttempt, number: usize| {
             let calc = display.get(a.slot).map_or("?", String::as_str);
@@ -539,6 +514,14 @@ pub fn fzr(
     results.sort_by_key(|r| r.index);
     let table = build_table(&p.variables, &output_names, &results, cwd);
     write_summaries(results_dir, &table)?;
+    send(RunEvent::Finished {
+        total,
+        done: results
+            .iter()
+            .filter(|r| r.status == CaseStatus::Done)
+            .count(),
+        interrupted,
+    });
     // The work area is empty once every case is in place.
     let _ = fs::remove_dir(&work_root);
     let _ = fs::remove_dir(results_dir.join(".fz"));
