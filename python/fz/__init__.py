@@ -3,9 +3,10 @@
 The same functions as funz-fz (fzi, fzc, fzo, fzr), implemented in Rust.
 Values cross into Rust as JSON: pandas and numpy inputs are turned into
 plain Python values here, and tables come back as pandas DataFrames.
-Environment variables (FZ_MAX_WORKERS, FZ_MAX_RETRIES, FZ_RUN_TIMEOUT,
-FZ_LOG_LEVEL, ...) are read when each call starts, so setting
-os.environ after `import fz` takes effect.
+Settings are read when each call starts: an explicit argument, else a
+get_config() attribute set by the program, else the environment variable
+(FZ_MAX_WORKERS, FZ_MAX_RETRIES, FZ_RUN_TIMEOUT, FZ_LOG_LEVEL, ...; so
+setting os.environ after `import fz` takes effect), else the default.
 """
 
 import json
@@ -15,7 +16,10 @@ from typing import Any, Dict, List, Optional, Union
 from . import _fz
 
 __version__ = _fz.version()
-__all__ = ["fzi", "fzc", "fzo", "fzr", "get_config", "set_interpreter", "__version__"]
+__all__ = [
+    "fzi", "fzc", "fzo", "fzr", "get_config", "reload_config", "print_config",
+    "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
+]
 
 
 def _plain(value: Any) -> Any:
@@ -151,10 +155,41 @@ def fzr(
     input_static: Optional[List[str]] = None,
     resume: bool = False,
 ):
-    """Run a parametric study; one DataFrame row per case.
+    """Run a parametric study; returns a pandas DataFrame, one row per case.
 
-    resume=True reuses an existing results_dir in place: its finished cases
-    are kept, the others run again (instead of renaming it aside).
+    Args:
+        input_path: the input file or directory (the template).
+        input_variables: dict of variable -> value or list of values (lists,
+            tuples, numpy arrays and pandas Series are axes of a full
+            grid), or a DataFrame (one case per row). None: no variables.
+        model: model alias name, JSON file, or dict with the template
+            syntax (varprefix, formulaprefix, delim, commentline) and
+            "output": {name: shell command printing the value}.
+        results_dir: where case directories and summary.csv/json go; an
+            existing one is renamed aside (unless resume=True).
+        calculators: URI string or list ("sh://bash calc.sh",
+            "cache://old_results", "ssh://...", "slurm://..."), alias names
+            or dicts; each entry is one slot (the same URI 4 times runs 4
+            cases at once). None: the aliases found in .fz/calculators/.
+        callbacks: dict (on_start, on_case_start, on_case_complete,
+            on_progress, on_complete) or list of fn(event_type, case_info);
+            called on this thread; an exception in one is reported, not
+            fatal.
+        timeout: seconds per attempt (over the model's and FZ_RUN_TIMEOUT).
+        case_naming: "path" (T=20,V=1), "hash" or "index".
+        input_static: files identical in every case (linked, not copied).
+        resume: reuse an existing results_dir in place: its finished cases
+            are kept, the others run again.
+
+    Columns: the variables, the outputs, path, calculator, status (done,
+    failed, timeout, error, interrupted), error, command, exit_code,
+    attempts.
+
+    Ctrl+C: the first one lets running cases finish, starts no new one and
+    returns the partial DataFrame (cases not run are "interrupted"; a line
+    on stderr says how to resume); the second kills the running cases and
+    raises KeyboardInterrupt. The results directory is consistent either
+    way.
 
     Positional order: upstream's is (input_path, input_variables, model,
     results_dir, calculators); the seed's documents write
@@ -254,42 +289,118 @@ def _callbacks(callbacks: Any):
     raise TypeError(f"callbacks must be a dictionary or a list of callables, got {type(callbacks).__name__}")
 
 
-_ENV = {
-    "log_level": ("FZ_LOG_LEVEL", "ERROR"),
-    "max_retries": ("FZ_MAX_RETRIES", 5),
-    "max_workers": ("FZ_MAX_WORKERS", None),
-    "run_timeout": ("FZ_RUN_TIMEOUT", 3600),
-    "interpreter": ("FZ_INTERPRETER", "python"),
-    "case_naming": ("FZ_CASE_NAMING", "path"),
+_LEVELS = ["QUIET", "ERROR", "WARNING", "INFO", "DEBUG"]
+_INTERPRETERS = ["python", "r", "javascript", "auto"]
+
+# attribute: (environment variable, default, kind)
+_SETTINGS = {
+    "log_level": ("FZ_LOG_LEVEL", "ERROR", "level"),
+    "max_retries": ("FZ_MAX_RETRIES", 5, "int"),
+    "max_workers": ("FZ_MAX_WORKERS", None, "workers"),
+    "run_timeout": ("FZ_RUN_TIMEOUT", 3600, "int"),
+    "interpreter": ("FZ_INTERPRETER", "python", "interpreter"),
+    "case_naming": ("FZ_CASE_NAMING", "path", "naming"),
+    "static_candidate_min_size": ("FZ_STATIC_CANDIDATE_MIN_SIZE", 1048576, "int"),
+    "ssh_auto_accept_hostkeys": ("FZ_SSH_AUTO_ACCEPT_HOSTKEYS", False, "bool"),
+    "ssh_keepalive": ("FZ_SSH_KEEPALIVE", 300, "int"),
 }
+
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+def _parse(kind: str, raw: Optional[str], default: Any) -> Any:
+    """A setting's text as fz reads it (invalid → default, as upstream)."""
+    if raw is None:
+        return default
+    raw = raw.strip()
+    if kind in ("int", "workers"):
+        try:
+            value = int(raw)
+        except ValueError:
+            return default
+        return value if value >= (1 if kind == "workers" else 0) else default
+    if kind == "bool":
+        low = raw.lower()
+        return True if low in _TRUE else False if low in _FALSE else default
+    if kind == "level":
+        up = raw.upper()
+        return "WARNING" if up == "WARN" else up if up in _LEVELS else default
+    if kind == "interpreter":
+        return raw.lower() if raw.lower() in _INTERPRETERS else default
+    if kind == "naming":
+        return raw.lower() if raw.lower() in ("path", "hash", "index") else default
+    return raw
+
+
+def _text(name: str, kind: str, value: Any) -> str:
+    """The text stored for `config.<name> = value`; bad values raise."""
+    if kind in ("int", "workers"):
+        if value is None and kind == "workers":
+            return ""  # auto
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+        if value < (1 if kind == "workers" else 0):
+            raise ValueError(f"{name} must be {'positive' if kind == 'workers' else 'non-negative'}, got {value}")
+        return str(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+        return "1" if value else "0"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if kind == "level" and _parse(kind, value, None) is None:
+        raise ValueError(f"Invalid log level: {value}. Valid levels: {_LEVELS}")
+    if kind == "interpreter" and value.lower() not in _INTERPRETERS:
+        raise ValueError(f"Invalid interpreter '{value}'. Must be one of: {_INTERPRETERS}")
+    if kind == "naming" and _parse(kind, value, None) is None:
+        raise ValueError(f"Invalid case naming '{value}'. Must be one of: ['path', 'hash', 'index']")
+    return value
 
 
 class Config:
-    """Live configuration: reading an attribute reads the environment now,
-    setting one sets the environment variable fz reads at each call."""
+    """Live configuration, read by fz when each call starts.
+
+    Precedence, highest first: an explicit argument of the call (e.g.
+    fzr(timeout=...)), an attribute set here (get_config().max_workers = 8),
+    the environment variable (FZ_MAX_WORKERS, read at call time, so
+    os.environ changes after `import fz` count), the default.
+    `del get_config().max_workers` removes the attribute's value so the
+    environment counts again; reload_config() removes them all.
+    Attributes: log_level, max_retries, max_workers (None = auto),
+    run_timeout, interpreter, case_naming, static_candidate_min_size,
+    ssh_auto_accept_hostkeys, ssh_keepalive.
+    """
 
     def __getattr__(self, name: str) -> Any:
-        if name not in _ENV:
+        if name not in _SETTINGS:
             raise AttributeError(name)
-        var, default = _ENV[name]
-        raw = os.environ.get(var)
-        if raw is None:
-            return default
-        if isinstance(default, int) or name == "max_workers":
-            try:
-                return int(raw)
-            except ValueError:
-                return default
-        return raw
+        var, default, kind = _SETTINGS[name]
+        return _parse(kind, _fz.setting(var), default)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name not in _ENV:
-            raise AttributeError(f"unknown configuration setting '{name}'")
-        var, _ = _ENV[name]
-        if value is None:
-            os.environ.pop(var, None)
-        else:
-            os.environ[var] = str(value)
+        if name not in _SETTINGS:
+            raise AttributeError(f"unknown configuration setting '{name}'; known: {sorted(_SETTINGS)}")
+        var, _, kind = _SETTINGS[name]
+        text = _text(name, kind, value)
+        _fz.set_setting(var, text.lower() if kind == "interpreter" else text)
+
+    def __delattr__(self, name: str) -> None:
+        if name not in _SETTINGS:
+            raise AttributeError(name)
+        _fz.set_setting(_SETTINGS[name][0], None)
+
+    def __dir__(self) -> List[str]:
+        return sorted(_SETTINGS) + ["get_summary"]
+
+    def __repr__(self) -> str:
+        return f"Config({', '.join(f'{k}={getattr(self, k)!r}' for k in _SETTINGS)})"
+
+    def get_summary(self) -> Dict[str, Any]:
+        """The version and every setting's current value, as a dict."""
+        summary: Dict[str, Any] = {"version": __version__}
+        summary.update({name: getattr(self, name) for name in _SETTINGS})
+        return summary
 
 
 _CONFIG = Config()
@@ -300,8 +411,50 @@ def get_config() -> Config:
     return _CONFIG
 
 
+def reload_config() -> Config:
+    """Forget the values set on get_config(): the environment counts again."""
+    _fz.clear_settings()
+    return _CONFIG
+
+
+def print_config() -> None:
+    """Print the current settings on stdout."""
+    c = _CONFIG
+    rule = "=" * 60
+    workers = "auto" if c.max_workers is None else c.max_workers
+    print(
+        f"{rule}\nFZ PACKAGE CONFIGURATION\n{rule}\nVersion: {__version__}\n\n"
+        f"🔧 LOGGING:\n  FZ_LOG_LEVEL = {c.log_level}\n\n"
+        f"🔄 CALCULATION:\n  FZ_MAX_RETRIES = {c.max_retries}\n  FZ_INTERPRETER = {c.interpreter}\n"
+        f"  Current interpreter = {c.interpreter}\n\n"
+        f"⚡ PERFORMANCE:\n  FZ_MAX_WORKERS = {workers}\n\n"
+        f"🌐 SSH:\n  FZ_SSH_AUTO_ACCEPT_HOSTKEYS = {c.ssh_auto_accept_hostkeys}\n"
+        f"  FZ_SSH_KEEPALIVE = {c.ssh_keepalive}s\n\n"
+        f"⏱️  RUN TIMEOUT:\n  FZ_RUN_TIMEOUT = {c.run_timeout}s\n\n"
+        f"📁 CASE DIRECTORY NAMING:\n  FZ_CASE_NAMING = {c.case_naming}\n\n"
+        f"📦 STATIC FILE DETECTION:\n  FZ_STATIC_CANDIDATE_MIN_SIZE = {c.static_candidate_min_size} bytes (0 = disabled)\n\n"
+        f"{rule}\nSet environment variables or get_config() attributes to change these defaults\n"
+        f"Example: export FZ_LOG_LEVEL=INFO FZ_MAX_RETRIES=3\n{rule}"
+    )
+
+
 def set_interpreter(name: str) -> None:
-    """Set the default formula interpreter: python or R."""
-    if not isinstance(name, str) or name.lower() not in ("python", "r", "javascript", "auto"):
-        raise ValueError(f"Invalid interpreter '{name}'. Must be one of: ['python', 'r', 'javascript', 'auto']")
-    os.environ["FZ_INTERPRETER"] = name.lower()
+    """Set the default formula interpreter: python or R (also javascript, auto)."""
+    if not isinstance(name, str) or name.lower() not in _INTERPRETERS:
+        raise ValueError(f"Invalid interpreter '{name}'. Must be one of: {_INTERPRETERS}")
+    _CONFIG.interpreter = name.lower()
+
+
+def get_interpreter() -> str:
+    """The default formula interpreter now."""
+    return _CONFIG.interpreter
+
+
+def set_log_level(level: str) -> None:
+    """Set the log level: QUIET, ERROR, WARNING, INFO or DEBUG (any case)."""
+    _CONFIG.log_level = level.upper() if isinstance(level, str) else level
+
+
+def get_log_level() -> str:
+    """The log level now."""
+    return _CONFIG.log_level

@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+import fz
+
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
@@ -12,6 +14,7 @@ def project(tmp_path, monkeypatch):
     for var in ("FZ_MAX_WORKERS", "FZ_MAX_RETRIES", "FZ_RUN_TIMEOUT", "FZ_LOG_LEVEL", "FZ_CASE_NAMING"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("FZ_PROGRESS", "0")
+    fz.reload_config()  # settings made on get_config() by an earlier test
     (tmp_path / "input.txt").write_text("temp=${temp}\npressure=${pressure~1}\n")
     (tmp_path / "calc.sh").write_text(
         "#!/bin/bash\n"

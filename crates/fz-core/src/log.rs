@@ -24,7 +24,10 @@ pub fn emit(line: &str) {
 
 /// Whether messages of `level` are shown now.
 pub fn enabled(level: LogLevel) -> bool {
-    level != LogLevel::Quiet && Config::from_env().log_level >= level
+    let current = crate::config::setting("FZ_LOG_LEVEL")
+        .and_then(|v| v.parse::<LogLevel>().ok())
+        .unwrap_or(Config::default().log_level);
+    level != LogLevel::Quiet && current >= level
 }
 
 /// An error line (shown unless QUIET).

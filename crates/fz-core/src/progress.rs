@@ -41,7 +41,8 @@ pub enum Mode {
 /// The mode for a run of `total` cases, from the environment now
 /// (`wanted` false: off whatever the environment says).
 pub fn mode_for(total: usize, wanted: bool) -> Mode {
-    let disabled = std::env::var("FZ_PROGRESS").is_ok_and(|v| parse_bool(&v) == Some(false));
+    let disabled =
+        crate::config::setting("FZ_PROGRESS").is_some_and(|v| parse_bool(&v) == Some(false));
     if total < 2 || !wanted || disabled || !log::enabled(LogLevel::Error) {
         Mode::Off
     } else if std::io::stderr().is_terminal()

@@ -181,37 +181,92 @@ fn fzr(
         ..Default::default()
     };
     let input = absolute(&input_path, &lookup.cwd);
-    let report = match on_event {
-        None => py
-            .detach(|| fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup))
-            .map_err(py_err)?,
-        Some(callback) => {
-            // The run goes on another thread; events come back here, so the
-            // Python callback always runs on the thread that called fzr.
-            let (tx, rx) = std::sync::mpsc::channel();
-            options.events = Some(tx);
-            let worker = std::thread::spawn(move || {
-                fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup)
-            });
-            let mut rx = rx;
-            loop {
-                let (back, event) = py.detach(move || {
-                    let event = rx.recv();
-                    (rx, event)
-                });
-                rx = back;
-                let Ok(event) = event else { break };
-                let (kind, payload) = (event.kind(), event.payload().to_string());
-                // A failing callback is reported by the Python layer, which
-                // wraps the user's functions; an error here is ours.
-                callback.call1(py, (kind, payload))?;
-            }
-            worker
-                .join()
-                .map_err(|_| PyRuntimeError::new_err("the run thread panicked"))?
-                .map_err(py_err)?
+    let cancel = fz_core::calculators::Cancel::new();
+    options.cancel = Some(cancel.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    if on_event.is_some() {
+        options.events = Some(tx);
+    } else {
+        drop(tx);
+    }
+    let shown_results = options.results_dir.clone();
+    // The run goes on another thread with the GIL released; this thread
+    // dispatches events (so Python callbacks always run on the thread that
+    // called fzr) and checks for Ctrl+C every 100 ms.
+    let worker = std::thread::spawn(move || {
+        fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup)
+    });
+    let mut rx = rx;
+    let mut interrupts = 0;
+    let mut raise: Option<PyErr> = None;
+    let mut on_interrupt = |py: Python<'_>, error: PyErr| {
+        if !error.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+            // Another signal handler raised: stop everything, re-raise it.
+            cancel.kill_running();
+            raise.get_or_insert(error);
+            return;
+        }
+        interrupts += 1;
+        if interrupts == 1 {
+            cancel.stop_new();
+            eprintln!(
+                "⚠️  Interrupt: running cases finish, no new case starts (Ctrl+C again kills them)."
+            );
+        } else {
+            cancel.kill_running();
+            raise.get_or_insert(error);
         }
     };
+    loop {
+        let (back, got) = py.detach(move || {
+            let got = rx.recv_timeout(std::time::Duration::from_millis(100));
+            if matches!(got, Err(std::sync::mpsc::RecvTimeoutError::Disconnected)) {
+                // No (more) events: nothing to wait on but the run itself.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            (rx, got)
+        });
+        rx = back;
+        if let (Ok(event), Some(callback)) = (&got, &on_event) {
+            let (kind, payload) = (event.kind(), event.payload().to_string());
+            // User errors are caught by the Python layer's wrapper; what
+            // gets here is Ctrl+C during the callback, or an error of ours.
+            if let Err(e) = callback.call1(py, (kind, payload)) {
+                on_interrupt(py, e);
+            }
+        }
+        if let Err(e) = py.check_signals() {
+            on_interrupt(py, e);
+        }
+        if matches!(got, Err(std::sync::mpsc::RecvTimeoutError::Disconnected))
+            && worker.is_finished()
+        {
+            break;
+        }
+    }
+    let report = worker
+        .join()
+        .map_err(|_| PyRuntimeError::new_err("the run thread panicked"))?;
+    if let Some(error) = raise {
+        if let Ok(report) = &report {
+            eprintln!(
+                "⚠️  Run killed: {} of {} cases done; results in {}. Resume with fzr(..., resume=True).",
+                report.count_status("done"),
+                report.table.rows.len(),
+                shown_results.display()
+            );
+        }
+        return Err(error);
+    }
+    let report = report.map_err(py_err)?;
+    if report.interrupted {
+        eprintln!(
+            "⚠️  Run interrupted: {} of {} cases done, the others were not run. Resume with fzr(..., resume=True) or calculators=['cache://{}', ...].",
+            report.count_status("done"),
+            report.table.rows.len(),
+            shown_results.display()
+        );
+    }
     let mut json: serde_json::Value = serde_json::from_str(&table_json(&report.table))
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
     json["interrupted"] = serde_json::Value::Bool(report.interrupted);
@@ -225,6 +280,27 @@ fn table_json(table: &fz_core::format::Table) -> String {
         .map(|r| serde_json::Value::Array(r.iter().map(fz_core::Value::to_json).collect()))
         .collect();
     serde_json::json!({ "columns": table.columns, "rows": rows }).to_string()
+}
+
+/// Sets a configuration variable (`FZ_MAX_WORKERS`, …) for this process,
+/// over the environment; `None` removes the setting.
+#[pyfunction]
+#[pyo3(signature = (var, value=None))]
+fn set_setting(var: &str, value: Option<&str>) {
+    fz_core::config::set_setting(var, value);
+}
+
+/// The value of a configuration variable now: the program's setting, else
+/// the environment.
+#[pyfunction]
+fn setting(var: &str) -> Option<String> {
+    fz_core::config::setting(var)
+}
+
+/// Removes every setting made with `set_setting`.
+#[pyfunction]
+fn clear_settings() {
+    fz_core::config::clear_settings();
 }
 
 /// The fz version.
@@ -241,5 +317,8 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzo, m)?)?;
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(set_setting, m)?)?;
+    m.add_function(wrap_pyfunction!(setting, m)?)?;
+    m.add_function(wrap_pyfunction!(clear_settings, m)?)?;
     Ok(())
 }

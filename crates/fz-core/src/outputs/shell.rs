@@ -26,13 +26,13 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 /// `0` or a negative value disables it), [`DEFAULT_TIMEOUT`] when unset or
 /// not a number.
 pub fn timeout_from_env() -> Option<Duration> {
-    match std::env::var(TIMEOUT_ENV) {
-        Ok(text) => match text.trim().parse::<f64>() {
+    match crate::config::setting(TIMEOUT_ENV) {
+        Some(text) => match text.trim().parse::<f64>() {
             Ok(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
             Ok(s) if s <= 0.0 => None,
             _ => Some(DEFAULT_TIMEOUT),
         },
-        Err(_) => Some(DEFAULT_TIMEOUT),
+        None => Some(DEFAULT_TIMEOUT),
     }
 }
 

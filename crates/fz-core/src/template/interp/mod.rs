@@ -112,8 +112,8 @@ impl InterpreterKind {
     /// (`FZ_PYTHON` / `FZ_RSCRIPT`) if set and not empty, else `python3` /
     /// `Rscript` from `PATH`.
     pub fn executable(self) -> String {
-        match std::env::var_os(self.env_var()) {
-            Some(exe) if !exe.is_empty() => exe.to_string_lossy().into_owned(),
+        match crate::config::setting(self.env_var()) {
+            Some(exe) if !exe.is_empty() => exe,
             _ => self.default_executable().to_string(),
         }
     }
