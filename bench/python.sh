@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark: what the Python layer costs.
+#   1. The same 1,000-case study (bench/run.sh's trivial calculator, one
+#      output) run with the `fzr` command and with `fz.fzr(...)` from Python;
+#      both use the same release build (the wheel built from this tree).
+#   2. Converting a 100,000-row result to a pandas DataFrame: `fz.fzo` over
+#      100,000 synthetic case directories, split into the Rust part (the
+#      table as JSON text) and the conversion (JSON → DataFrame).
+#
+# Usage: bash bench/python.sh
+# Environment: BENCH_N (default 1000), BENCH_ROWS (default 100000),
+#   BENCH_VENV (default target/bench-venv: a venv with the wheel, pandas),
+#   BENCH_DIR (scratch dir; default under /dev/shm when it is tmpfs).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+n=${BENCH_N:-1000}
+rows=${BENCH_ROWS:-100000}
+venv=${BENCH_VENV:-${CARGO_TARGET_DIR:-$root/target}/bench-venv}
+if [[ -n ${BENCH_DIR:-} ]]; then
+    work=$BENCH_DIR
+elif [[ -d /dev/shm && -w /dev/shm ]] && [[ $(stat -f -c %T /dev/shm) == tmpfs ]]; then
+    work=/dev/shm/fz-bench-python.$$
+    trap 'rm -rf "$work"' EXIT
+else
+    work=${CARGO_TARGET_DIR:-$root/target}/bench-python
+fi
+
+if [[ ! -x $venv/bin/python ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check pandas
+fi
+echo "building and installing the wheel into $venv ..." >&2
+"$venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root" >&2
+py=$venv/bin/python
+
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+printf 'x=${x}\n' >input.txt
+printf '#!/bin/bash\necho "result = $(cut -d= -f2 "$1")" > output.txt\n' >calc.sh
+model='{"varprefix":"$","formulaprefix":"@","delim":"{}","commentline":"#","output":{"r":"grep result output.txt | cut -d= -f2"}}'
+vars=$(printf '{"x": [%s]}' "$(seq -s, 0 $((n - 1)))")
+export FZ_PROGRESS=0
+
+best_cli=999999
+for _ in 1 2 3; do
+    t=$("$py" - "$model" "$vars" "$venv/bin/fzr" <<'PY'
+import subprocess, sys, time
+model, variables, fzr = sys.argv[1:4]
+t0 = time.perf_counter()
+subprocess.run([fzr, "input.txt", "-m", model, "-v", variables, "-c", "sh://bash calc.sh",
+                "-c", "sh://bash calc.sh", "-r", "cli", "-f", "csv"], check=True, stdout=subprocess.DEVNULL)
+print(f"{time.perf_counter() - t0:.3f}")
+PY
+)
+    best_cli=$(awk -v a="$best_cli" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+done
+best_py=999999
+best_call=999999
+for _ in 1 2 3; do
+    read -r t c < <("$py" - "$model" "$vars" <<'PY'
+import json, sys, time
+t0 = time.perf_counter()
+import fz, pandas
+t1 = time.perf_counter()
+model, variables = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+df = fz.fzr("input.txt", variables, model, ["sh://bash calc.sh"] * 2, "py")
+assert len(df) == len(variables["x"]) and (df["status"] == "done").all()
+print(f"{time.perf_counter() - t0:.3f} {time.perf_counter() - t1:.3f}")
+PY
+)
+    best_py=$(awk -v a="$best_py" -v b="$t" 'BEGIN { print (b < a) ? b : a }')
+    best_call=$(awk -v a="$best_call" -v b="$c" 'BEGIN { print (b < a) ? b : a }')
+done
+pct() { awk -v a="$best_cli" -v b="$1" 'BEGIN { printf "%+.1f", (b - a) * 100 / a }'; }
+echo "fzr, $n cases, 2 calculators (best of 3): CLI process ${best_cli} s;" \
+    "Python process ${best_py} s ($(pct "$best_py") %, import of fz and pandas included);" \
+    "the fz.fzr call alone ${best_call} s ($(pct "$best_call") %)"
+
+"$py" - "$rows" <<'PY'
+import json, os, sys, time
+rows = int(sys.argv[1])
+os.makedirs("big", exist_ok=True)
+for i in range(rows):
+    d = f"big/x={i}"
+    os.mkdir(d)
+    with open(f"{d}/output.txt", "w") as f:
+        f.write(f"result = {i}\n")
+import fz, pandas
+from fz import _fz
+model = {"output": {"r": "grep result output.txt | cut -d= -f2"}}
+spec, is_json = fz._model_args(model)
+t0 = time.perf_counter()
+text = _fz.fzo("big/*", spec, is_json)
+t1 = time.perf_counter()
+df = fz._dataframe(text)
+t2 = time.perf_counter()
+assert len(df) == rows and df["r"].sum() == rows * (rows - 1) // 2, df
+print(f"fzo over {rows} case directories: {t1 - t0:.2f} s in Rust (table as JSON text), "
+      f"{t2 - t1:.2f} s to turn it into a DataFrame ({len(df.columns)} columns)")
+PY
