@@ -303,6 +303,7 @@ _SETTINGS = {
     "static_candidate_min_size": ("FZ_STATIC_CANDIDATE_MIN_SIZE", 1048576, "int"),
     "ssh_auto_accept_hostkeys": ("FZ_SSH_AUTO_ACCEPT_HOSTKEYS", False, "bool"),
     "ssh_keepalive": ("FZ_SSH_KEEPALIVE", 300, "int"),
+    "shell_path": ("FZ_SHELL_PATH", None, "path"),
 }
 
 _TRUE = ("true", "1", "yes", "on")
@@ -330,7 +331,7 @@ def _parse(kind: str, raw: Optional[str], default: Any) -> Any:
         return raw.lower() if raw.lower() in _INTERPRETERS else default
     if kind == "naming":
         return raw.lower() if raw.lower() in ("path", "hash", "index") else default
-    return raw
+    return raw or default
 
 
 def _text(name: str, kind: str, value: Any) -> str:
@@ -343,6 +344,8 @@ def _text(name: str, kind: str, value: Any) -> str:
         if value < (1 if kind == "workers" else 0):
             raise ValueError(f"{name} must be {'positive' if kind == 'workers' else 'non-negative'}, got {value}")
         return str(value)
+    if kind == "path" and value is None:
+        return ""  # not set: the system PATH
     if kind == "bool":
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
@@ -369,7 +372,8 @@ class Config:
     environment counts again; reload_config() removes them all.
     Attributes: log_level, max_retries, max_workers (None = auto),
     run_timeout, interpreter, case_naming, static_candidate_min_size,
-    ssh_auto_accept_hostkeys, ssh_keepalive.
+    ssh_auto_accept_hostkeys, ssh_keepalive, shell_path (directories
+    searched first for the tools of shell commands, ":"-separated).
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -431,6 +435,7 @@ def print_config() -> None:
         f"🌐 SSH:\n  FZ_SSH_AUTO_ACCEPT_HOSTKEYS = {c.ssh_auto_accept_hostkeys}\n"
         f"  FZ_SSH_KEEPALIVE = {c.ssh_keepalive}s\n\n"
         f"⏱️  RUN TIMEOUT:\n  FZ_RUN_TIMEOUT = {c.run_timeout}s\n\n"
+        f"🔍 SHELL PATH:\n  FZ_SHELL_PATH = {c.shell_path or '(not set, use system PATH)'}\n\n"
         f"📁 CASE DIRECTORY NAMING:\n  FZ_CASE_NAMING = {c.case_naming}\n\n"
         f"📦 STATIC FILE DETECTION:\n  FZ_STATIC_CANDIDATE_MIN_SIZE = {c.static_candidate_min_size} bytes (0 = disabled)\n\n"
         f"{rule}\nSet environment variables or get_config() attributes to change these defaults\n"

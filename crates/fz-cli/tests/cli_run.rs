@@ -1096,3 +1096,69 @@ fn events_file_follows_the_run_and_no_progress_silences_it() {
     );
     assert!(!sb.path().join("never").exists());
 }
+
+#[test]
+fn fz_shell_path_tools_win_for_commands_and_outputs() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "tools/mytool",
+        "#!/bin/bash\necho \"result = $(( $(cut -d= -f2 input.txt) * 2 ))\" > output.txt\n",
+    );
+    let grep_log = sb.path().join("grep.log");
+    sb.write(
+        "tools/grep",
+        &format!(
+            "#!/bin/bash\necho used >> {}\nexec /usr/bin/grep \"$@\"\n",
+            grep_log.display()
+        ),
+    );
+    for tool in ["tools/mytool", "tools/grep"] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(sb.path().join(tool), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+    }
+    let args = [
+        "input.txt",
+        "-v",
+        r#"{"x":[1,2]}"#,
+        "-m",
+        r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#,
+        "-c",
+        "sh://mytool",
+        "-f",
+        "json",
+    ];
+    let out = sb
+        .cmd("fzr")
+        .args(args)
+        .env("FZ_SHELL_PATH", sb.path().join("tools"))
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let r: Vec<&serde_json::Value> = rows.iter().map(|row| &row["r"]).collect();
+    assert_eq!(r, [&serde_json::json!(2), &serde_json::json!(4)]);
+    assert_eq!(
+        std::fs::read_to_string(&grep_log).unwrap().lines().count(),
+        2,
+        "the output extractor used the grep of FZ_SHELL_PATH"
+    );
+    // Without it the tool is not found and the cases fail.
+    let out = sb
+        .cmd("fzr")
+        .args(args)
+        .args(["-r", "without"])
+        .env_remove("FZ_SHELL_PATH")
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows = json_rows(&out.stdout);
+    assert!(rows.iter().all(|row| row["status"] == "failed"), "{rows:?}");
+}

@@ -98,6 +98,24 @@ impl FromStr for CaseNaming {
     }
 }
 
+/// The `PATH` for the shell commands fz runs (calculator commands, output
+/// extractors): the directories of `FZ_SHELL_PATH` (`:`-separated) before
+/// the inherited `PATH`, so the tools found there win. `None` when
+/// `FZ_SHELL_PATH` is unset or empty: children inherit `PATH` as is.
+pub fn shell_search_path() -> Option<std::ffi::OsString> {
+    let extra = setting("FZ_SHELL_PATH")?;
+    let mut dirs: Vec<std::path::PathBuf> = std::env::split_paths(&extra)
+        .filter(|d| !d.as_os_str().is_empty())
+        .collect();
+    if dirs.is_empty() {
+        return None;
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).ok()
+}
+
 /// The settings fz reads from `FZ_*` environment variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -200,6 +218,17 @@ pub fn parse_int<T: FromStr>(text: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_path_directories_come_before_path() {
+        set_setting("FZ_SHELL_PATH", Some("/opt/tools::/opt/more"));
+        let path = shell_search_path().unwrap();
+        set_setting("FZ_SHELL_PATH", None);
+        let dirs: Vec<_> = std::env::split_paths(&path).collect();
+        assert_eq!(dirs[0], std::path::Path::new("/opt/tools"));
+        assert_eq!(dirs[1], std::path::Path::new("/opt/more"));
+        assert!(dirs.len() > 2, "the inherited PATH follows");
+    }
 
     #[test]
     fn a_setting_wins_over_the_environment_until_removed() {

@@ -887,6 +887,9 @@ fn execute(line: &str, request: &RunRequest, grace: Duration) -> Ended {
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
         .process_group(0);
+    if let Some(path) = crate::config::shell_search_path() {
+        command.env("PATH", path);
+    }
     let clock = Instant::now();
     let mut child = match command.spawn() {
         Ok(child) => child,

@@ -172,8 +172,13 @@ pub fn extract_one(
         );
     }
     // Common grep/awk/cut pipelines are answered in-process when the answer
-    // is certain (see fastpath); anything else runs in bash.
-    if let Some(stdout) = fastpath::evaluate(command, dir) {
+    // is certain (see fastpath); anything else runs in bash. With
+    // FZ_SHELL_PATH the user picked their own tools: always run them.
+    let own_tools = crate::config::shell_search_path().is_some();
+    if let Some(stdout) = (!own_tools)
+        .then(|| fastpath::evaluate(command, dir))
+        .flatten()
+    {
         return (cast_output(&stdout), None);
     }
     let run = match shell::run_shell(command, dir, timeout) {

@@ -159,6 +159,9 @@ fn spawn(shell: &str, command: &str, dir: &Path) -> std::io::Result<std::process
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(path) = crate::config::shell_search_path() {
+        cmd.env("PATH", path);
+    }
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
