@@ -38,6 +38,9 @@ fn peak_concurrency(timeline: &str) -> usize {
     peak as usize
 }
 
+/// A model reading `result = <r>` from output.txt.
+const MODEL_R: &str = r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#;
+
 fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
     serde_json::from_slice::<serde_json::Value>(out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
@@ -260,6 +263,8 @@ fn case_directories_appear_only_complete() {
             "input.txt",
             "-v",
             r#"{"x":[1,2,3,4,5,6]}"#,
+            "-m",
+            MODEL_R,
             "-c",
             "sh://bash calc.sh",
         ])
@@ -269,7 +274,36 @@ fn case_directories_appear_only_complete() {
         .unwrap();
     let results = sb.path().join("results");
     let mut seen = 0;
+    let mut read_during_run = false;
     for _ in 0..200 {
+        // `fzo 'results/*'` during the run reads exactly the finished cases.
+        let count_cases = || {
+            std::fs::read_dir(&results).map_or(0, |d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("x="))
+                    .count()
+            })
+        };
+        let before = count_cases();
+        if !read_during_run && before > 0 && before < 6 {
+            let out = sb
+                .cmd("fzo")
+                .args(["results/*", "-m", MODEL_R, "-f", "json"])
+                .output()
+                .unwrap();
+            let after = count_cases();
+            let rows = json_rows(&out.stdout);
+            assert!(
+                (before..=after).contains(&rows.len()),
+                "{before} <= {} <= {after}",
+                rows.len()
+            );
+            assert!(
+                rows.iter().all(|r| r["r"] == 1),
+                "only complete cases: {rows:?}"
+            );
+            read_during_run = after < 6;
+        }
         if let Ok(entries) = std::fs::read_dir(&results) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -296,6 +330,7 @@ fn case_directories_appear_only_complete() {
     }
     assert!(child.wait().unwrap().success());
     assert!(seen > 0);
+    assert!(read_during_run, "fzo ran while cases were still running");
     assert_eq!(
         sb.ls("results")
             .iter()
