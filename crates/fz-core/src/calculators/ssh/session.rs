@@ -665,11 +665,13 @@ const UNPACK_SCRIPT: &str = r#"d="$HOME/$1"
 mkdir -p "$d" && cd "$d" && tar -xf - || { echo "fz: could not unpack the files in $d" >&2; exit 125; }"#;
 
 /// `$1` dir, `$2` 1 to remove it afterwards, `$3…` tar options
-/// (`--exclude=./name`): write the tree as a tar on stdout.
+/// (`--exclude=./name`): write the tree as a tar on stdout; the pid file
+/// of the run is removed in any case.
 const PACK_SCRIPT: &str = r#"d="$HOME/$1"; rm_after=$2; shift 2
 cd "$d" || exit 125
 tar -cf - "$@" .; rc=$?
-if [ "$rm_after" = 1 ]; then cd / && rm -rf -- "$d" "$d.pid"; fi
+rm -f -- "$d.pid"
+if [ "$rm_after" = 1 ]; then cd / && rm -rf -- "$d"; fi
 exit $rc"#;
 
 /// `$1` dir: remove it and its pid file.
