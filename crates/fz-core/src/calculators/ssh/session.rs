@@ -32,9 +32,17 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// How often a running client is checked for its end, the clock and
-/// cancellation.
-const POLL: Duration = Duration::from_millis(5);
+/// Longest pause between two checks of a running client (its end, the
+/// clock, cancellation). Short commands are checked more often: see
+/// [`pause`].
+const POLL: Duration = Duration::from_millis(20);
+
+/// The pause before the next check of a process running for `elapsed`:
+/// a tenth of that (so a 10 ms ssh round trip is noticed within 1 ms),
+/// between 0.2 ms and [`POLL`].
+fn pause(elapsed: Duration) -> Duration {
+    (elapsed / 10).clamp(Duration::from_micros(200), POLL)
+}
 
 /// Longest wait for short housekeeping commands (kill, remove).
 const SHORT_LIMIT: Duration = Duration::from_secs(60);
@@ -573,7 +581,7 @@ impl Session {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break RunEnd::TimedOut;
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep(pause(clock.elapsed()));
         };
         self.stop_remote(remote, grace, &mut ssh);
         reap_pack(tar);
@@ -670,8 +678,8 @@ mkdir -p "$d" && cd "$d" && tar -xf - || { echo "fz: could not unpack the files 
 const PACK_SCRIPT: &str = r#"d="$HOME/$1"; rm_after=$2; shift 2
 cd "$d" || exit 125
 tar -cf - "$@" .; rc=$?
-rm -f -- "$d.pid"
-if [ "$rm_after" = 1 ]; then cd / && rm -rf -- "$d"; fi
+cd /
+if [ "$rm_after" = 1 ]; then rm -rf -- "$d" "$d.pid"; else rm -f -- "$d.pid"; fi
 exit $rc"#;
 
 /// `$1` dir: remove it and its pid file.
@@ -683,7 +691,6 @@ const REMOVE_SCRIPT: &str = r#"rm -rf -- "$HOME/$1" "$HOME/$1.pid""#;
 const RUN_SCRIPT: &str = r#"d="$HOME/$1"
 mkdir -p "$d" && cd "$d" || { echo "fz: could not create $d" >&2; exit 125; }
 if [ "$3" = 1 ]; then tar -xf - || { echo "fz: could not unpack the case files in $d" >&2; exit 125; }; fi
-rm -f "$d.pid"
 if command -v setsid >/dev/null 2>&1; then
   exec setsid -w sh -c "$4" fz-case "$d.pid" "$2" </dev/null
 fi
@@ -874,7 +881,7 @@ fn wait_bounded(child: &mut Child, limit: Duration, cancel: Option<&Cancel>) -> 
         if start.elapsed() >= limit || cancel.is_some_and(Cancel::must_kill) {
             break;
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(pause(start.elapsed()));
     }
     let _ = child.kill();
     let _ = child.wait();
