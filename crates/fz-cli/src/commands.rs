@@ -103,7 +103,12 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     if report.interrupted {
         let done = report.count_status("done");
         let total = report.table.rows.len();
-        let argv = crate::invocation();
+        // Passwords of calculator URIs are never printed, here neither (the
+        // user types them again).
+        let argv: Vec<String> = crate::invocation()
+            .iter()
+            .map(|a| fz_core::calculators::uri::redact(a))
+            .collect();
         eprintln!(
             "⚠️  Run interrupted: {done} of {total} cases done, the others were not run. Resume with: {} -c cache://_",
             crate::interrupt::shell_words(&argv)

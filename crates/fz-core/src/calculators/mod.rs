@@ -8,6 +8,7 @@
 
 pub mod resolve;
 pub mod sh;
+pub mod ssh;
 pub mod uri;
 
 use std::path::Path;
@@ -117,15 +118,38 @@ pub trait Calculator: Send + Sync {
     fn run(&self, request: &RunRequest) -> Attempt;
 }
 
-/// The calculator a URI names. Schemes fz knows but cannot run yet are a
-/// clear error, never a silent fallback.
+/// The calculator a URI names, on its own (an `ssh://` calculator built
+/// here gets a connection of its own; use a [`Builder`] to share them).
 pub fn build(uri: &str) -> crate::Result<Box<dyn Calculator>> {
-    let parsed = uri::parse(uri)?;
-    match parsed.scheme.as_str() {
-        "sh" => Ok(Box::new(sh::ShCalculator::from_uri(&parsed)?)),
-        other => Err(crate::Error::Value(format!(
-            "calculator '{}': the '{other}://' scheme is not supported yet",
-            uri::redact(uri)
-        ))),
+    Builder::new().build(uri)
+}
+
+/// Builds the calculators of one run, so that those reaching the same
+/// remote login share one connection. The connections close when the
+/// builder and every calculator it built are dropped, i.e. at the end of
+/// the run.
+#[derive(Debug, Default)]
+pub struct Builder {
+    ssh: ssh::SessionPool,
+}
+
+impl Builder {
+    /// A builder with no connection yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The calculator a URI names. Schemes fz knows but cannot run yet are
+    /// a clear error, never a silent fallback.
+    pub fn build(&self, uri: &str) -> crate::Result<Box<dyn Calculator>> {
+        let parsed = uri::parse(uri)?;
+        match parsed.scheme.as_str() {
+            "sh" => Ok(Box::new(sh::ShCalculator::from_uri(&parsed)?)),
+            "ssh" => Ok(Box::new(ssh::SshCalculator::from_uri(&parsed, &self.ssh)?)),
+            other => Err(crate::Error::Value(format!(
+                "calculator '{}': the '{other}://' scheme is not supported yet",
+                uri::redact(uri)
+            ))),
+        }
     }
 }

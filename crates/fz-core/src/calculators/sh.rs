@@ -361,6 +361,40 @@ pub fn absolutize_paths(command: &str, launch_dir: &Path) -> String {
     out
 }
 
+/// The words of a shell command that name existing regular files relative
+/// to `launch_dir`, as written (`calc.sh`, `scripts/run.sh`), by the rule
+/// of [`absolutize_paths`], leaving out words that climb out of the
+/// directory (`../x`). Used by remote calculators to send the scripts a
+/// command refers to along with the case files. Each path is listed once.
+pub fn local_files(command: &str, launch_dir: &Path) -> Vec<String> {
+    let Some(words) = scan_words(command) else {
+        return Vec::new();
+    };
+    let mut found: Vec<String> = Vec::new();
+    for w in words.iter().filter(|w| !w.redirect_target) {
+        let Some(word) = command.get(w.start..w.end) else {
+            continue;
+        };
+        let climbs = Path::new(word)
+            .components()
+            .any(|c| matches!(c, Component::ParentDir));
+        if climbs || absolute_word(word, launch_dir).is_none() {
+            continue;
+        }
+        let rel: PathBuf = Path::new(word)
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .collect();
+        let is_file = std::fs::metadata(launch_dir.join(&rel)).is_ok_and(|m| m.is_file());
+        if let (true, Some(rel)) = (is_file, rel.to_str()) {
+            if !found.iter().any(|f| f == rel) {
+                found.push(rel.to_string());
+            }
+        }
+    }
+    found
+}
+
 /// Reserved words of bash, never rewritten.
 const RESERVED: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",
@@ -765,7 +799,7 @@ fn contains_words(text: &str, phrase: &str) -> bool {
 }
 
 /// `hint` followed by `stderr: <stderr>` when there is stderr text.
-fn with_stderr(hint: String, stderr: &str) -> String {
+pub(crate) fn with_stderr(hint: String, stderr: &str) -> String {
     let stderr = stderr.trim();
     if stderr.is_empty() {
         hint.trim_end_matches('.').to_string()
@@ -810,7 +844,7 @@ fn signal_name(sig: i32) -> String {
 
 /// The last lines of `path` (at most [`STDERR_TAIL_LINES`] lines from its
 /// last [`STDERR_TAIL_BYTES`] bytes), trimmed; empty when unreadable.
-fn stderr_tail(path: &Path) -> String {
+pub(crate) fn stderr_tail(path: &Path) -> String {
     use std::io::{Read, Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return String::new();
@@ -832,7 +866,7 @@ fn stderr_tail(path: &Path) -> String {
 }
 
 /// Seconds as written in messages: `300`, `1.5`.
-fn format_seconds(d: Duration) -> String {
+pub(crate) fn format_seconds(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         d.as_secs().to_string()
     } else {
@@ -1133,16 +1167,16 @@ impl RunLog<'_> {
 }
 
 /// Who and where, for `log.txt`.
-struct HostInfo {
-    user: String,
-    hostname: String,
-    os: String,
-    platform: String,
+pub(crate) struct HostInfo {
+    pub(crate) user: String,
+    pub(crate) hostname: String,
+    pub(crate) os: String,
+    pub(crate) platform: String,
 }
 
 /// The user (`LOGNAME`, `USER`, `LNAME`, `USERNAME`, then the password
 /// database), host name, OS name and a `<os>-<release>-<machine>` string.
-fn host_info() -> HostInfo {
+pub(crate) fn host_info() -> HostInfo {
     let user = ["LOGNAME", "USER", "LNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
@@ -1363,6 +1397,21 @@ mod tests {
         assert!(log.contains(&format!("Working directory: {}\n", d.work.display())));
         assert!(log.contains(&format!("Original directory: {p}\n")));
         assert!(a.ended >= a.started);
+    }
+
+    #[test]
+    fn local_files_lists_existing_relative_files_once() {
+        let d = dirs();
+        fs::create_dir_all(d.launch.join("sub")).unwrap();
+        fs::write(d.launch.join("calc.sh"), "").unwrap();
+        fs::write(d.launch.join("sub/run.sh"), "").unwrap();
+        fs::write(d.work.join("x"), "").unwrap();
+        let got = local_files(
+            "bash ./calc.sh sub/run.sh calc.sh sub /abs/x ../launch/calc.sh > out.txt 'calc.sh'",
+            &d.launch,
+        );
+        assert_eq!(got, ["calc.sh", "sub/run.sh"]);
+        assert!(local_files("bash 'unclosed", &d.launch).is_empty());
     }
 
     #[test]

@@ -189,19 +189,27 @@ pub fn percent_decode(text: &str) -> Option<String> {
 
 /// The URI with the password of a `user:password@host` part replaced by
 /// `***`; used for every display of a URI. Only the text right after `://`
-/// is considered, and only when it reaches the `@` without whitespace or
-/// `/` (so a shell command containing `a:b@c` after a space is untouched).
-/// A URI without a password is returned unchanged.
+/// is considered, up to the first `/` for the login schemes (`ssh://`,
+/// `slurm://`, whose parsers read the login part that far, so a password
+/// with an unencoded space or `?` is still hidden), and for other schemes
+/// only when it reaches the `@` without whitespace, `/` or `?` (so a shell
+/// command containing `a:b@c` after a space is untouched). A URI without a
+/// password is returned unchanged.
 pub fn redact(uri: &str) -> String {
     let Some(sep) = uri.find("://") else {
         return uri.to_string();
     };
     let start = sep + 3;
     let rest = &uri[start..];
-    // The authority ends at the first `/`, whitespace or `?`.
-    let end = rest
-        .find(|c: char| c == '/' || c == '?' || c.is_whitespace())
-        .unwrap_or(rest.len());
+    let login_scheme = ["ssh", "slurm"]
+        .iter()
+        .any(|s| uri[..sep].eq_ignore_ascii_case(s));
+    let end = if login_scheme {
+        rest.find('/').unwrap_or(rest.len())
+    } else {
+        rest.find(|c: char| c == '/' || c == '?' || c.is_whitespace())
+            .unwrap_or(rest.len())
+    };
     let authority = &rest[..end];
     let Some(at) = authority.rfind('@') else {
         return uri.to_string();
@@ -322,5 +330,7 @@ mod tests {
             redact("slurm://u:pw@hpc:debug/x?timeout=3"),
             "slurm://u:***@hpc:debug/x?timeout=3"
         );
+        assert_eq!(redact("ssh://u:p w?d@h/x"), "ssh://u:***@h/x");
+        assert_eq!(redact("SSH://u:pw@h?timeout=3"), "SSH://u:***@h?timeout=3");
     }
 }

@@ -126,9 +126,12 @@ pub fn fzr(
     let (cache_uris, run_uris): (Vec<&String>, Vec<&String>) = uris
         .iter()
         .partition(|u| u.to_ascii_lowercase().starts_with("cache://"));
+    // One builder per run: calculators reaching the same SSH login share a
+    // connection, closed when `calcs` is dropped at the end of the run.
+    let builder = calculators::Builder::new();
     let mut calcs: Vec<Box<dyn Calculator>> = Vec::with_capacity(run_uris.len());
     for uri in run_uris {
-        calcs.push(calculators::build(uri)?);
+        calcs.push(builder.build(uri)?);
     }
     let display: Vec<String> = calcs.iter().map(|c| c.display_uri().to_string()).collect();
     let p = prepare(

@@ -1,0 +1,498 @@
+//! `ssh://` – runs a case on a remote host through the system OpenSSH
+//! client.
+//!
+//! This module owns one attempt of one case over SSH: building the remote
+//! command line, sending the case directory (and the local scripts the
+//! command names) to a fresh remote directory, running the command there,
+//! fetching the directory back, removing it, classifying failures and
+//! writing the case's `log.txt`. The connection itself (one multiplexed
+//! master per login and run, transfers, remote process groups) belongs to
+//! [`session`], the URI body to [`target`], error messages to [`errors`].
+//! Like `sh://`, it must not decide retries nor parse outputs.
+//!
+//! # What runs where
+//!
+//! * The case directory tree (subdirectories included) is sent to
+//!   `~/.fz/tmp/fz_<case>_<random>` on the remote host, with tar through
+//!   the SSH connection.
+//! * Words of the command that name regular files relative to the launch
+//!   directory (`bash calc.sh`, `python3 scripts/post.py`) are sent too,
+//!   to the same relative path in the remote directory, so the command
+//!   runs there unchanged. An input file of the same path wins. Absolute
+//!   paths and words naming nothing local refer to the remote host.
+//! * The command runs with bash (sh without bash) in that directory, in a
+//!   new remote session, with the case's input files appended as
+//!   arguments (`./<first input> <rest>` without a command, as `sh://`).
+//!   Its stdout and stderr stream into the local `out.txt` and `err.txt`.
+//! * Then the remote directory is fetched back (except `out.txt`,
+//!   `err.txt`, `log.txt` and the sent scripts) and removed, unless the
+//!   URI has `?keep=1` or `FZ_LOG_LEVEL=DEBUG` (then its place is logged).
+//! * On timeout or Ctrl+C the remote process group gets SIGTERM, then
+//!   SIGKILL after the grace period.
+
+pub mod errors;
+pub mod session;
+pub mod target;
+
+use super::sh::{format_seconds, host_info, shell_quote, stderr_tail};
+use super::uri::CalculatorUri;
+use super::{Attempt, AttemptStatus, Calculator, RunRequest};
+use crate::{Error, Result};
+use errors::classify_remote;
+use session::{RemoteDir, RunEnd, Session, SshSettings, Upload};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use target::SshTarget;
+
+/// Default time between SIGTERM and SIGKILL when a remote run is stopped.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// Files fz writes in every case directory: never fetched back.
+const RESERVED: &[&str] = &["out.txt", "err.txt", "log.txt"];
+
+/// The sessions of one run, one per login target: calculators naming the
+/// same `user@host:port` share one master connection. Dropping the last
+/// holder (the pool and the calculators built from it) closes them.
+#[derive(Debug, Default)]
+pub struct SessionPool {
+    sessions: Mutex<HashMap<SshTarget, Arc<Session>>>,
+}
+
+impl SessionPool {
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The session for `target`, created (not connected) on first request.
+    pub fn get(&self, target: &SshTarget) -> Arc<Session> {
+        let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(target.clone())
+            .or_insert_with(|| Arc::new(Session::new(target.clone(), SshSettings::from_env())))
+            .clone()
+    }
+}
+
+/// A remote calculator, `ssh://[user[:password]@]host[:port]/command[?timeout=N&keep=1]`.
+#[derive(Debug, Clone)]
+pub struct SshCalculator {
+    display: String,
+    session: Arc<Session>,
+    command: String,
+    timeout: Option<Duration>,
+    keep: bool,
+    /// Time between SIGTERM and SIGKILL when a run is stopped.
+    pub grace: Duration,
+}
+
+impl SshCalculator {
+    /// Builds the calculator from a parsed `ssh://` URI, taking its
+    /// session from `pool`. Query keys accepted: `timeout`, `keep`
+    /// (`1/true/yes/on` or `0/false/no/off`).
+    ///
+    /// Errors ([`Error::Value`], naming the redacted URI): another scheme,
+    /// a malformed login part (see [`target::parse_body`]), another query
+    /// key, a bad `keep` value.
+    pub fn from_uri(uri: &CalculatorUri, pool: &SessionPool) -> Result<Self> {
+        if uri.scheme != "ssh" {
+            return Err(Error::Value(format!(
+                "Not an ssh:// calculator URI: '{}'",
+                uri.display
+            )));
+        }
+        let mut keep = false;
+        for (key, value) in &uri.params {
+            match key.as_str() {
+                "keep" => {
+                    keep = crate::config::parse_bool(value).ok_or_else(|| {
+                        Error::Value(format!(
+                            "Invalid SSH calculator URI '{}': keep must be 1/true/yes/on \
+                             or 0/false/no/off, got '{value}'",
+                            uri.display
+                        ))
+                    })?;
+                }
+                other => {
+                    return Err(Error::Value(format!(
+                        "Query parameter '{other}' is not supported by ssh:// calculators \
+                         (only 'timeout' and 'keep'): '{}'",
+                        uri.display
+                    )))
+                }
+            }
+        }
+        let default_user = std::env::var("SSH_USER").ok();
+        let (target, command) =
+            target::parse_body(&uri.body, default_user.as_deref(), &uri.display)?;
+        if target.password.is_some() {
+            crate::log::warn(&format!(
+                "SSH password given in the calculator URI for {}: prefer keys or an agent",
+                target.display()
+            ));
+        }
+        Ok(SshCalculator {
+            display: uri.display.clone(),
+            session: pool.get(&target),
+            command,
+            timeout: uri.timeout,
+            keep,
+            grace: DEFAULT_GRACE,
+        })
+    }
+
+    /// The same calculator with another SIGTERM→SIGKILL grace period.
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The remote command as written in the URI (may be empty).
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+}
+
+impl Calculator for SshCalculator {
+    fn display_uri(&self) -> &str {
+        &self.display
+    }
+
+    fn uri_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Runs the command once on the remote host (see the module
+    /// documentation). Outcomes: exit 0 → `Done`; non-zero exit, a
+    /// connection or transfer failure → `Failed` with a one-line message;
+    /// time limit → `Timeout`; cancellation → `Interrupted`. `log.txt` is
+    /// written whenever the work directory exists.
+    fn run(&self, request: &RunRequest) -> Attempt {
+        let line = command_line(&self.command, request.input_files);
+        let shown = if self.command.is_empty() {
+            line.clone()
+        } else {
+            self.command.clone()
+        };
+        let who = self.session.target().display();
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let label = request
+            .work_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let remote = RemoteDir::unique(&label);
+        let mut remote_used = false;
+
+        let outcome: std::result::Result<RunEnd, String> = if request.cancel.must_kill() {
+            Err(String::new())
+        } else {
+            crate::log::info(&format!("Running on {who}: {line}"));
+            self.execute(request, &line, &remote, &mut remote_used)
+        };
+        let (status, exit_code, error) = match &outcome {
+            Err(msg) if msg.is_empty() => (
+                AttemptStatus::Interrupted,
+                None,
+                Some("Execution interrupted by user".to_string()),
+            ),
+            Err(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
+            Ok(RunEnd::Exited(0)) => (AttemptStatus::Done, Some(0), None),
+            Ok(RunEnd::Exited(code)) => {
+                let stderr = stderr_tail(&request.work_dir.join("err.txt"));
+                let msg = classify_remote(&who, &stderr, *code, &shown);
+                (AttemptStatus::Failed, Some(*code), Some(msg))
+            }
+            Ok(RunEnd::TimedOut) => (
+                AttemptStatus::Timeout,
+                None,
+                Some(format!(
+                    "Command timed out after {} seconds: '{shown}'",
+                    format_seconds(request.timeout.unwrap_or_default())
+                )),
+            ),
+            Ok(RunEnd::Interrupted) => (
+                AttemptStatus::Interrupted,
+                None,
+                Some("Calculation interrupted by user".to_string()),
+            ),
+            Ok(RunEnd::Failed(msg)) => (AttemptStatus::Failed, None, Some(msg.clone())),
+        };
+
+        // Fetch what the command produced (also after a failure or a
+        // timeout, to look into), then clean up; not after Ctrl+C, where
+        // the user wants fz to stop.
+        let mut error = error;
+        if remote_used {
+            let keep = self.keep || crate::log::enabled(crate::config::LogLevel::Debug);
+            let fetched = if status == AttemptStatus::Interrupted {
+                if keep {
+                    Ok(())
+                } else {
+                    self.session.remove_dir(&remote)
+                }
+            } else {
+                let exclude = self.not_fetched(request);
+                self.session
+                    .download_dir(&remote, request.work_dir, &exclude, !keep)
+            };
+            if keep {
+                crate::log::notice(&format!(
+                    "Remote directory kept: {who}:{}",
+                    remote.display()
+                ));
+            }
+            if let Err(e) = fetched {
+                crate::log::warn(&e.to_string());
+                if status == AttemptStatus::Done {
+                    error = Some(e.to_string());
+                }
+            }
+        }
+        // A successful run whose results could not be fetched failed.
+        let status = if status == AttemptStatus::Done && error.is_some() {
+            AttemptStatus::Failed
+        } else {
+            status
+        };
+        let ended = SystemTime::now();
+        if request.work_dir.is_dir() {
+            let log = LogFields {
+                calculator: &self.display,
+                remote: &format!("{who}:{}", remote.display()),
+                command_line: &line,
+                exit_code,
+                started,
+                ended,
+                elapsed: clock.elapsed(),
+                work_dir: request.work_dir,
+                launch_dir: request.launch_dir,
+                status,
+                error: error.as_deref(),
+            };
+            let path = request.work_dir.join("log.txt");
+            if let Err(e) = std::fs::write(&path, log.text()) {
+                crate::log::warn(&format!("Could not write {}: {e}", path.display()));
+            }
+        }
+        Attempt {
+            status,
+            exit_code,
+            command: self.command.clone(),
+            command_line: line,
+            started,
+            ended,
+            error,
+        }
+    }
+}
+
+impl SshCalculator {
+    /// Connects, sends the files and runs the command; `Err` is a failure
+    /// message (empty: cancelled before anything started).
+    fn execute(
+        &self,
+        request: &RunRequest,
+        line: &str,
+        remote: &RemoteDir,
+        remote_used: &mut bool,
+    ) -> std::result::Result<RunEnd, String> {
+        let clock = Instant::now();
+        self.session
+            .connect(request.timeout)
+            .map_err(|e| e.to_string())?;
+        if request.cancel.must_kill() {
+            return Err(String::new());
+        }
+        let scripts = self.scripts(request);
+        if !scripts.is_empty() {
+            crate::log::info(&format!(
+                "Sending with the case files: {}",
+                scripts.join(", ")
+            ));
+        }
+        let open = |name: &str| {
+            let path = request.work_dir.join(name);
+            std::fs::File::create(&path)
+                .map_err(|e| format!("Could not create {}: {e}", path.display()))
+        };
+        let (out, err) = (open("out.txt")?, open("err.txt")?);
+        let upload = Upload {
+            dir: request.work_dir,
+            extra_base: request.launch_dir,
+            extra_files: &scripts,
+        };
+        let limit = request.timeout.map(|t| t.saturating_sub(clock.elapsed()));
+        *remote_used = true;
+        self.session
+            .run_in_dir(
+                remote,
+                Some(&upload),
+                line,
+                out,
+                err,
+                limit,
+                request.cancel,
+                self.grace,
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// The local files the command names, minus those the case directory
+    /// already has (the input wins).
+    fn scripts(&self, request: &RunRequest) -> Vec<String> {
+        super::sh::local_files(&self.command, request.launch_dir)
+            .into_iter()
+            .filter(|f| std::fs::symlink_metadata(request.work_dir.join(f)).is_err())
+            .collect()
+    }
+
+    /// Top-level names not fetched back: fz's own files and the sent
+    /// scripts.
+    fn not_fetched(&self, request: &RunRequest) -> Vec<String> {
+        let mut names: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+        names.extend(self.scripts(request));
+        names
+    }
+}
+
+/// The remote command line: the command with the input files appended
+/// (shell-quoted), ` .` without input files; without a command the first
+/// input file is run: `./<first> <rest…>`.
+pub fn command_line(command: &str, input_files: &[String]) -> String {
+    let args: Vec<String> = input_files
+        .iter()
+        .map(|f| shell_quote(f).into_owned())
+        .collect();
+    let command = command.trim();
+    if command.is_empty() {
+        return match input_files.split_first() {
+            Some((first, _)) => {
+                let mut parts = vec![shell_quote(&format!("./{first}")).into_owned()];
+                parts.extend(args.into_iter().skip(1));
+                parts.join(" ")
+            }
+            None => "./.".to_string(),
+        };
+    }
+    if args.is_empty() {
+        format!("{command} .")
+    } else {
+        format!("{command} {}", args.join(" "))
+    }
+}
+
+/// What `log.txt` records about one remote attempt.
+struct LogFields<'a> {
+    calculator: &'a str,
+    remote: &'a str,
+    command_line: &'a str,
+    exit_code: Option<i32>,
+    started: SystemTime,
+    ended: SystemTime,
+    elapsed: Duration,
+    work_dir: &'a Path,
+    launch_dir: &'a Path,
+    status: AttemptStatus,
+    error: Option<&'a str>,
+}
+
+impl LogFields<'_> {
+    /// The `key: value` lines (continuation lines of an error indented).
+    fn text(&self) -> String {
+        use chrono::{DateTime, Local};
+        let iso = |t: SystemTime| {
+            DateTime::<Local>::from(t)
+                .format("%Y-%m-%dT%H:%M:%S%.6f")
+                .to_string()
+        };
+        let host = host_info();
+        let exit = self
+            .exit_code
+            .map_or_else(|| "None".to_string(), |c| c.to_string());
+        let error = self
+            .error
+            .map_or_else(|| "None".to_string(), |e| e.replace('\n', "\n  "));
+        format!(
+            "Command: {}\nExit code: {exit}\nTime start: {}\nTime end: {}\n\
+             Execution time: {:.3} seconds\nCalculator: {}\nRemote directory: {}\n\
+             Local user: {}\nLocal hostname: {}\nLocal operating system: {}\n\
+             Working directory: {}\nOriginal directory: {}\nStatus: {}\nError: {error}\n\
+             Timestamp: {}\n",
+            self.command_line,
+            iso(self.started),
+            iso(self.ended),
+            self.elapsed.as_secs_f64(),
+            self.calculator,
+            self.remote,
+            host.user,
+            host.hostname,
+            host.os,
+            self.work_dir.display(),
+            self.launch_dir.display(),
+            self.status.as_str(),
+            DateTime::<Local>::from(self.ended).format("%a %b %e %H:%M:%S %Y"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calc(uri: &str) -> Result<SshCalculator> {
+        SshCalculator::from_uri(&CalculatorUri::parse(uri)?, &SessionPool::new())
+    }
+
+    #[test]
+    fn command_lines() {
+        let files = ["input.txt".to_string(), "a b.txt".to_string()];
+        assert_eq!(
+            command_line("bash calc.sh", &files),
+            "bash calc.sh input.txt 'a b.txt'"
+        );
+        assert_eq!(command_line("", &files), "./input.txt 'a b.txt'");
+        assert_eq!(command_line("run", &[]), "run .");
+        assert_eq!(command_line(" ", &[]), "./.");
+    }
+
+    #[test]
+    fn uri_keys_and_errors() {
+        let c = calc("ssh://u@h:2222/bash calc.sh?timeout=5&keep=1").unwrap();
+        assert!(c.keep);
+        assert_eq!(c.command(), "bash calc.sh");
+        assert_eq!(c.uri_timeout(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            c.display_uri(),
+            "ssh://u@h:2222/bash calc.sh?timeout=5&keep=1"
+        );
+        let c = calc("ssh://u:s3cret@h/x").unwrap();
+        assert_eq!(c.display_uri(), "ssh://u:***@h/x");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        for (uri, needle) in [
+            ("ssh://h/x?keep=maybe", "keep"),
+            ("ssh://h/x?mem=4G", "'mem'"),
+            ("ssh:///x", "No host"),
+            ("ssh://u:s3cret@h:99999/x", "99999"),
+        ] {
+            let e = calc(uri).unwrap_err().to_string();
+            assert!(e.contains(needle), "{uri}: {e}");
+            assert!(!e.contains("s3cret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn one_session_per_login() {
+        let pool = SessionPool::new();
+        let a = SshCalculator::from_uri(&CalculatorUri::parse("ssh://u@h:1/a").unwrap(), &pool)
+            .unwrap();
+        let b = SshCalculator::from_uri(&CalculatorUri::parse("ssh://u@h:1/b").unwrap(), &pool)
+            .unwrap();
+        let c = SshCalculator::from_uri(&CalculatorUri::parse("ssh://v@h:1/a").unwrap(), &pool)
+            .unwrap();
+        assert!(Arc::ptr_eq(&a.session, &b.session));
+        assert!(!Arc::ptr_eq(&a.session, &c.session));
+    }
+}
