@@ -75,7 +75,7 @@ pub struct SshSettings {
 impl SshSettings {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Self {
-        Self::from_lookup(|k| std::env::var(k).ok())
+        Self::from_lookup(crate::config::setting)
     }
 
     /// Reads the settings through `get` (tests).
