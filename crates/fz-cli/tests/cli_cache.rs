@@ -427,3 +427,127 @@ fn a_case_truncated_mid_copy_is_not_a_hit() {
         "recompiled, not copied"
     );
 }
+
+/// `(x, r, calculator)` of every row.
+fn summary(out: &[serde_json::Value]) -> Vec<(i64, i64, String)> {
+    out.iter()
+        .map(|r| {
+            (
+                r["x"].as_i64().unwrap(),
+                r["r"].as_i64().unwrap_or(-1),
+                r["calculator"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_results_index_never_gives_a_wrong_hit() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    calc(&sb, "calc.sh", &[]);
+    let run = |vars: &str, cache: &str, res: &str| {
+        rows(
+            &sb,
+            &[
+                "input.txt",
+                "-v",
+                vars,
+                "-c",
+                cache,
+                "-c",
+                "sh://bash calc.sh",
+                "-r",
+                res,
+            ],
+        )
+    };
+    let x0to4 = r#"{"x":[0,1,2,3,4]}"#;
+    run(x0to4, "cache://nothing", "res");
+    run(r#"{"x":[11,12]}"#, "cache://nothing", "other");
+    assert_eq!(runs(&sb), 7);
+    let index = sb.read("res/.fz/cache-index.tsv");
+    assert!(index.starts_with("# fz cache index 1\t"), "{index}");
+    let names: Vec<&str> = index
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit('\t').next().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["x=0", "x=1", "x=2", "x=3", "x=4"], "{index}");
+    assert!(sb.ls("res").contains(&".fz".to_string()));
+
+    // Damage: x=0 deleted, x=1 replaced by other's x=11 (its index line
+    // now names a case with other inputs), the index torn mid-line.
+    std::fs::remove_dir_all(sb.path().join("res/x=0")).unwrap();
+    std::fs::remove_dir_all(sb.path().join("res/x=1")).unwrap();
+    std::fs::rename(sb.path().join("other/x=11"), sb.path().join("res/x=1")).unwrap();
+    let cut = index.len() - 10;
+    std::fs::write(sb.path().join("res/.fz/cache-index.tsv"), &index[..cut]).unwrap();
+    let out = run(r#"{"x":[0,1,2,3,4,11]}"#, "cache://res", "again1");
+    assert_eq!(runs(&sb) - 7, 2, "x=0 (deleted) and x=1 (replaced) rerun");
+    let c = "cache://res".to_string();
+    let s = "sh://bash calc.sh".to_string();
+    assert_eq!(
+        summary(&out),
+        [
+            (0, 0, s.clone()),
+            (1, 10, s.clone()),
+            (2, 20, c.clone()),
+            (3, 30, c.clone()),
+            (4, 40, c.clone()),
+            (11, 110, c.clone()),
+        ]
+    );
+    assert_eq!(
+        out[5]["command"], "cache hit from res/x=1",
+        "found under its real inputs"
+    );
+    // The scan rewrote the index: complete lines for what is there now.
+    let rebuilt = sb.read("res/.fz/cache-index.tsv");
+    assert_eq!(rebuilt.lines().count(), 1 + 4, "{rebuilt}");
+    assert!(rebuilt.ends_with('\n'));
+
+    // An index copied in from another results directory with the same
+    // case names but other inputs.
+    run(r#"{"x":[2,3]}"#, "cache://nothing", "swapped_src");
+    let before = runs(&sb);
+    // "swapped": x=2 holds the case x=3 and x=3 the case x=2 (the same
+    // files, moved), with the index of the directory they came from.
+    std::fs::create_dir_all(sb.path().join("swapped")).unwrap();
+    std::fs::rename(
+        sb.path().join("swapped_src/x=2"),
+        sb.path().join("swapped/x=3"),
+    )
+    .unwrap();
+    std::fs::rename(
+        sb.path().join("swapped_src/x=3"),
+        sb.path().join("swapped/x=2"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(sb.path().join("swapped/.fz")).unwrap();
+    std::fs::copy(
+        sb.path().join("swapped_src/.fz/cache-index.tsv"),
+        sb.path().join("swapped/.fz/cache-index.tsv"),
+    )
+    .unwrap();
+    let out = run(r#"{"x":[2,3]}"#, "cache://swapped", "again2");
+    assert_eq!(runs(&sb), before, "both found, under their real inputs");
+    assert_eq!(
+        summary(&out),
+        [
+            (2, 20, "cache://swapped".to_string()),
+            (3, 30, "cache://swapped".to_string())
+        ]
+    );
+    assert_eq!(out[0]["command"], "cache hit from swapped/x=3");
+
+    // Without any index (a directory written by funz-fz, or copied by
+    // hand without .fz/), the scan finds everything.
+    std::fs::remove_dir_all(sb.path().join("res/.fz")).unwrap();
+    let before = runs(&sb);
+    let out = run(x0to4, "cache://res", "again3");
+    assert_eq!(runs(&sb) - before, 2, "x=0 is gone, x=1 holds x=11");
+    assert_eq!(out[4].get("r").unwrap(), 40);
+}

@@ -1,15 +1,19 @@
 //! Finding earlier results of a case: `cache://` tiers resolved once per
 //! run into one map from input hash to candidate case directories, so each
 //! case costs one map lookup (upstream rescans every candidate per case).
+//! Results directories are read through their index
+//! ([`super::index`]), so a tier costs one directory listing and one
+//! `stat` per case directory rather than one `.fz_hash` read.
 //!
 //! The key of a case is the SET of its `.fz_hash` lines (path, md5), so
 //! directory inputs match whatever order either tool wrote them in. This
 //! module finds and validates candidates; it does not copy them or decide
 //! the case's row.
 
-use super::hashfile::{parse, HashLine, HASH_FILE};
+use super::hashfile::{md5_hex, parse, HashLine, HASH_FILE};
+use super::index::{case_keys, read_hash};
 use crate::log;
-use crate::outputs::paths::resolve_output_paths;
+use crate::outputs::paths::resolve_dirs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +55,12 @@ pub fn key_of(lines: &[HashLine]) -> String {
     sorted.join("\n")
 }
 
+/// The MD5 of [`key_of`]: what the lookup map and the results-directory
+/// index store (32 hex digits whatever the number of input files).
+pub fn key_digest(lines: &[HashLine]) -> String {
+    md5_hex(key_of(lines).as_bytes())
+}
+
 /// A cached case directory and the tier it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -67,41 +77,39 @@ pub struct CacheIndex {
 }
 
 impl CacheIndex {
-    /// Resolves every tier against `cwd` and reads each candidate's
-    /// `.fz_hash` once. A pattern matching nothing is a miss (INFO line).
+    /// Resolves every tier against `cwd` into directories; each directory
+    /// that is a case (has a `.fz_hash`) and each of its immediate case
+    /// subdirectories is a candidate, its key read once (from the
+    /// directory's index when that still holds). A pattern matching nothing
+    /// is a miss (INFO line).
     pub fn build(tiers: &[CacheTier], cwd: &Path) -> CacheIndex {
         let mut index = CacheIndex::default();
         for (t, tier) in tiers.iter().enumerate() {
-            let dirs = match resolve_output_paths(&tier.pattern, cwd) {
-                Ok(found) => found.into_iter().map(|d| d.dir).collect::<Vec<_>>(),
-                Err(_) => {
-                    log::info(&format!(
-                        "Cache pattern '{}' did not match any directories",
-                        tier.pattern
-                    ));
-                    continue;
-                }
-            };
+            let dirs = resolve_dirs(&tier.pattern, cwd);
+            if dirs.is_empty() {
+                log::info(&format!(
+                    "Cache pattern '{}' did not match any directories",
+                    tier.pattern
+                ));
+                continue;
+            }
             for dir in dirs {
-                for candidate in candidates_in(&dir) {
-                    if let Ok(text) = std::fs::read_to_string(candidate.join(HASH_FILE)) {
-                        let lines = parse(&text);
-                        if lines.is_empty() {
-                            continue;
-                        }
-                        index
-                            .by_key
-                            .entry(key_of(&lines))
-                            .or_default()
-                            .push(Candidate {
-                                tier: t,
-                                dir: candidate,
-                            });
-                    }
+                if let Some((key, _)) = read_hash(&dir.join(HASH_FILE)) {
+                    index.push(key, t, dir.clone());
+                }
+                for (case, key) in case_keys(&dir) {
+                    index.push(key, t, case);
                 }
             }
         }
         index
+    }
+
+    fn push(&mut self, key: String, tier: usize, dir: PathBuf) {
+        self.by_key
+            .entry(key)
+            .or_default()
+            .push(Candidate { tier, dir });
     }
 
     /// Candidates for a key, tier order first.
@@ -120,34 +128,19 @@ impl CacheIndex {
     }
 }
 
-/// `dir` itself when it is a case directory, and its immediate
-/// subdirectories that are, sorted by name.
-fn candidates_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if dir.join(HASH_FILE).is_file() {
-        out.push(dir.to_path_buf());
-    }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut subs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .filter(|p| p.join(HASH_FILE).is_file())
-            .collect();
-        subs.sort();
-        out.extend(subs);
-    }
-    out
-}
-
 /// Files listed in `dir/.fz_hash` that are missing and that changed, so a
 /// truncated or edited cached case is never a hit. Absolute entries
 /// (`input_static` on shared storage) are checked where they are.
 pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
     let text = std::fs::read_to_string(dir.join(HASH_FILE)).unwrap_or_default();
+    damaged_listed(dir, &parse(&text))
+}
+
+/// [`damaged_files`] for hash lines already read from `dir/.fz_hash`.
+pub fn damaged_listed(dir: &Path, lines: &[HashLine]) -> (Vec<String>, Vec<String>) {
     let mut missing = Vec::new();
     let mut changed = Vec::new();
-    for line in parse(&text) {
+    for line in lines {
         let path = if Path::new(&line.path).is_absolute() {
             PathBuf::from(&line.path)
         } else {
@@ -155,8 +148,8 @@ pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
         };
         match super::hashfile::md5_file(&path) {
             Ok(m) if m == line.md5 => {}
-            Ok(_) => changed.push(line.path),
-            Err(_) => missing.push(line.path),
+            Ok(_) => changed.push(line.path.clone()),
+            Err(_) => missing.push(line.path.clone()),
         }
     }
     (missing, changed)
@@ -231,7 +224,7 @@ mod tests {
             CacheTier::new("cache://nothing_here", None),
         ];
         let index = CacheIndex::build(&tiers, d.path());
-        let key = key_of(&parse(a));
+        let key = key_digest(&parse(a));
         let found = index.candidates(&key);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].tier, 0);

@@ -12,7 +12,10 @@ use super::compile::{
     compile_all, fresh_output_dir, name_cases, prepare, Diagnostics, StaticEntry,
 };
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
-use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, CacheIndex, CacheTier};
+use crate::cache::index::IndexWriter;
+use crate::cache::lookup::{
+    damaged_listed, key_digest, key_of, recorded_state, restore, CacheIndex, CacheTier,
+};
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::{CaseNaming, Config};
 use crate::design::Design;
@@ -188,6 +191,11 @@ pub fn fzr(
     let work_root = results_dir.join(".fz").join("work");
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
     let journal = Journal::create(results_dir)?;
+    // The index only saves later runs a scan: a results directory where it
+    // cannot be written still works.
+    let case_index = IndexWriter::open(results_dir)
+        .map_err(|e| log::debug(&format!("no cache index in {}: {e}", results_dir.display())))
+        .ok();
     let names = name_cases(
         results_dir,
         &p.cases,
@@ -206,6 +214,7 @@ pub fn fzr(
         })
         .collect();
     let diagnostics = Diagnostics::default();
+    let phase = Instant::now();
     let work_dirs = compile_all(
         &p.scan.input,
         model,
@@ -217,6 +226,11 @@ pub fn fzr(
         &diagnostics,
     )?;
     diagnostics.report();
+    log::debug(&format!(
+        "compiled {} cases in {:.3} s",
+        work_dirs.len(),
+        phase.elapsed().as_secs_f64()
+    ));
 
     let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
     let args = input_files(&rels, &p.statics);
@@ -262,10 +276,17 @@ pub fn fzr(
     let store = |work_dir: &Path, mut result: CaseResult, history: String| {
         let index = result.index;
         let final_dir = result.dir.clone();
-        if let Err(e) = finish_case(work_dir, &final_dir, &names[index], &mut result, &history) {
-            result.status = CaseStatus::Error;
-            result.error = Some(format!("Failed to store the case results: {e}"));
-            log::error(&format!("case {index}: {e}"));
+        match finish_case(work_dir, &final_dir, &names[index], &mut result, &history) {
+            Ok(()) => {
+                if let Some(case_index) = &case_index {
+                    case_index.record(results_dir, &names[index]);
+                }
+            }
+            Err(e) => {
+                result.status = CaseStatus::Error;
+                result.error = Some(format!("Failed to store the case results: {e}"));
+                log::error(&format!("case {index}: {e}"));
+            }
         }
         log::info(&format!(
             "case {}: {} on {}{}",
@@ -338,15 +359,15 @@ pub fn fzr(
             if names[i].is_empty() || !old.join(HASH_FILE).is_file() {
                 continue;
             }
-            let same_inputs = match (
-                fs::read_to_string(dir.join(HASH_FILE)),
-                fs::read_to_string(old.join(HASH_FILE)),
-            ) {
-                (Ok(a), Ok(b)) => key_of(&parse_hash(&a)) == key_of(&parse_hash(&b)),
+            let old_lines = fs::read_to_string(old.join(HASH_FILE))
+                .map(|t| parse_hash(&t))
+                .unwrap_or_default();
+            let same_inputs = match fs::read_to_string(dir.join(HASH_FILE)) {
+                Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
                 _ => false,
             };
             let outputs = if same_inputs {
-                reusable(&old, &names[i], model, output_timeout)
+                reusable(&old, &names[i], &old_lines, model, output_timeout)
             } else {
                 None
             };
@@ -391,11 +412,18 @@ pub fn fzr(
         .iter()
         .map(|u| CacheTier::new(u, moved_aside.as_deref()))
         .collect();
+    let phase = Instant::now();
     let index = if tiers.is_empty() {
         CacheIndex::default()
     } else {
         CacheIndex::build(&tiers, cwd)
     };
+    log::debug(&format!(
+        "cache index: {} input keys in {:.3} s",
+        index.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    let phase = Instant::now();
     let mut jobs: Vec<Job> = Vec::with_capacity(work_dirs.len());
     for (i, dir) in work_dirs.iter().enumerate() {
         if kept[i] {
@@ -458,6 +486,12 @@ pub fn fzr(
             input_files: args.clone(),
         });
     }
+    log::debug(&format!(
+        "cache phase: {} of {} cases from the cache in {:.3} s",
+        work_dirs.len() - jobs.len(),
+        work_dirs.len(),
+        phase.elapsed().as_secs_f64()
+    ));
     let settings = EngineSettings {
         max_workers: config.max_workers,
         max_attempts,
@@ -537,8 +571,13 @@ pub fn fzr(
         });
     }
     results.sort_by_key(|r| r.index);
+    let phase = Instant::now();
     let table = build_table(&p.variables, &output_names, &results, cwd);
     write_summaries(results_dir, &table)?;
+    log::debug(&format!(
+        "final table and summaries in {:.3} s",
+        phase.elapsed().as_secs_f64()
+    ));
     // The work area is empty once every case is in place.
     let _ = fs::remove_dir(&work_root);
     let _ = fs::remove_dir(results_dir.join(".fz"));
@@ -557,6 +596,7 @@ pub fn fzr(
 fn reusable(
     dir: &Path,
     shown: &str,
+    lines: &[crate::cache::hashfile::HashLine],
     model: &Model,
     output_timeout: Option<Duration>,
 ) -> Option<indexmap::IndexMap<String, crate::Value>> {
@@ -566,7 +606,7 @@ fn reusable(
         ));
         return None;
     }
-    let (missing, changed) = damaged_files(dir);
+    let (missing, changed) = damaged_listed(dir, lines);
     if !missing.is_empty() || !changed.is_empty() {
         log::debug(&format!(
             "cached case {shown} rejected: files missing {missing:?} or changed {changed:?}"
@@ -598,10 +638,21 @@ fn cache_hit(
         return None;
     }
     let text = fs::read_to_string(work_dir.join(HASH_FILE)).ok()?;
-    let key = key_of(&parse_hash(&text));
+    let key = key_digest(&parse_hash(&text));
     for candidate in index.candidates(&key) {
         let shown = crate::results::display_path(&candidate.dir, cwd);
-        let Some(outputs) = reusable(&candidate.dir, &shown, model, output_timeout) else {
+        // The map may come from a results-directory index: the candidate's
+        // own .fz_hash, read now, has the last word.
+        let lines = fs::read_to_string(candidate.dir.join(HASH_FILE))
+            .map(|t| parse_hash(&t))
+            .unwrap_or_default();
+        if lines.is_empty() || key_digest(&lines) != key {
+            log::debug(&format!(
+                "cached case {shown} skipped: its .fz_hash changed since it was indexed"
+            ));
+            continue;
+        }
+        let Some(outputs) = reusable(&candidate.dir, &shown, &lines, model, output_timeout) else {
             continue;
         };
         return Some((
