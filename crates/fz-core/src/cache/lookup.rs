@@ -14,7 +14,7 @@ use super::hashfile::{md5_hex, parse, HashLine, HASH_FILE};
 use super::index::{case_keys, read_hash};
 use crate::log;
 use crate::outputs::paths::resolve_dirs;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One `cache://` calculator.
@@ -166,36 +166,50 @@ pub fn recorded_state(dir: &Path) -> Option<String> {
 
 /// Copies a cached case's files (subdirectories too, except `.fz_hash`,
 /// `info.txt` and `history.txt`, which belong to the new case) into
-/// `target`.
-pub fn restore(from: &Path, target: &Path) -> std::io::Result<()> {
+/// `target`. Files the matched `.fz_hash` lists (`listed`, relative
+/// `/`-separated paths) are not copied: the new case was compiled with the
+/// very same bytes (same MD5), so they are already there.
+pub fn restore(from: &Path, target: &Path, listed: &[HashLine]) -> std::io::Result<()> {
+    let listed: HashSet<&str> = listed.iter().map(|l| l.path.as_str()).collect();
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
         if name == HASH_FILE || name == "info.txt" || name == "history.txt" {
             continue;
         }
-        copy_tree(&entry.path(), &target.join(&name))?;
+        let rel = name.to_string_lossy();
+        copy_tree(&entry, &target.join(&name), &rel, &listed)?;
     }
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    let meta = std::fs::symlink_metadata(from)?;
-    if meta.is_dir() {
+fn copy_tree(
+    from: &std::fs::DirEntry,
+    to: &Path,
+    rel: &str,
+    listed: &HashSet<&str>,
+) -> std::io::Result<()> {
+    // The listing's file type: no stat per entry.
+    let kind = from.file_type()?;
+    if kind.is_dir() {
         std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
+        for entry in std::fs::read_dir(from.path())? {
             let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+            let name = entry.file_name();
+            let sub = format!("{rel}/{}", name.to_string_lossy());
+            copy_tree(&entry, &to.join(&name), &sub, listed)?;
         }
         Ok(())
-    } else if meta.file_type().is_symlink() {
-        let link = std::fs::read_link(from)?;
+    } else if listed.contains(rel) {
+        Ok(())
+    } else if kind.is_symlink() {
+        let link = std::fs::read_link(from.path())?;
         let _ = std::fs::remove_file(to);
         #[cfg(unix)]
         std::os::unix::fs::symlink(link, to)?;
         Ok(())
     } else {
-        std::fs::copy(from, to).map(|_| ())
+        std::fs::copy(from.path(), to).map(|_| ())
     }
 }
 
@@ -251,7 +265,16 @@ mod tests {
         std::fs::write(from.join("output.txt"), "r = 1").unwrap();
         let to = d.path().join("to");
         std::fs::create_dir(&to).unwrap();
-        restore(&from, &to).unwrap();
+        let listed = [HashLine {
+            md5: String::new(),
+            path: "sub/deep/listed.txt".into(),
+        }];
+        std::fs::write(from.join("sub/deep/listed.txt"), "compiled").unwrap();
+        restore(&from, &to, &listed).unwrap();
+        assert!(
+            !to.join("sub/deep/listed.txt").exists(),
+            "listed inputs are already in the new case"
+        );
         assert_eq!(
             std::fs::read(to.join("sub/deep/f.dat")).unwrap(),
             b"\x00\x01"

@@ -271,6 +271,18 @@ pub fn fzr(
             results_dir.join(name)
         }
     };
+    // Rewrites summary.csv/json with the rows finished so far.
+    let write_partial = |progress: &mut Progress| {
+        let started = Instant::now();
+        let mut sorted = progress.results.clone();
+        sorted.sort_by_key(|r| r.index);
+        let table = build_table(&p.variables, &output_names, &sorted, cwd);
+        if let Err(e) = write_summaries(results_dir, &table) {
+            log::warn(&format!("could not write the summary files: {e}"));
+        }
+        progress.last_cost = started.elapsed();
+        progress.last_write = Some(Instant::now());
+    };
     // Writes the bookkeeping files, moves the case into place and records
     // its row (the summaries are rewritten at most every 250 ms).
     let store = |work_dir: &Path, mut result: CaseResult, history: String| {
@@ -335,17 +347,11 @@ pub fn fzr(
         reporter.case_finished(result_done, result_cached);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
+        // Cache hits follow each other in a tight loop: they are written
+        // once, when the calculators start (see below).
         let pause = Duration::from_millis(250).max(progress.last_cost * 10);
-        if progress.last_write.is_none_or(|t| t.elapsed() >= pause) {
-            let started = Instant::now();
-            let mut sorted = progress.results.clone();
-            sorted.sort_by_key(|r| r.index);
-            let table = build_table(&p.variables, &output_names, &sorted, cwd);
-            if let Err(e) = write_summaries(results_dir, &table) {
-                log::warn(&format!("could not write the summary files: {e}"));
-            }
-            progress.last_cost = started.elapsed();
-            progress.last_write = Some(Instant::now());
+        if !progress.defer_summaries && progress.last_write.is_none_or(|t| t.elapsed() >= pause) {
+            write_partial(&mut progress);
         }
     };
 
@@ -425,21 +431,37 @@ pub fn fzr(
     ));
     let phase = Instant::now();
     let mut jobs: Vec<Job> = Vec::with_capacity(work_dirs.len());
+    finished
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .defer_summaries = true;
     for (i, dir) in work_dirs.iter().enumerate() {
         if kept[i] {
             continue;
         }
-        if let Some((candidate, uri, outputs)) =
-            cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
+        if let Some(Hit {
+            dir: candidate,
+            uri,
+            outputs,
+            lines,
+        }) = cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
         {
             case_started(i);
-            match restore(&candidate, dir) {
+            match restore(&candidate, dir, &lines) {
                 Ok(()) => {
                     let from = crate::results::display_path(&candidate, cwd);
-                    let log_path = dir.join("log.txt");
-                    let mut log_text = fs::read_to_string(&log_path).unwrap_or_default();
-                    log_text.push_str(&format!("Cache hit from {}\n", candidate.display()));
-                    let _ = fs::write(&log_path, log_text);
+                    // The cached case's log.txt (copied) says how it was
+                    // computed; one line says where it came from.
+                    let _ = fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(dir.join("log.txt"))
+                        .and_then(|mut f| {
+                            use std::io::Write;
+                            f.write_all(
+                                format!("Cache hit from {}\n", candidate.display()).as_bytes(),
+                            )
+                        });
                     let now = std::time::SystemTime::now();
                     let history = format!(
                         "# {}\nCache hit from {} ({uri})\nCase finished (status: done)\n",
@@ -492,6 +514,15 @@ pub fn fzr(
         work_dirs.len(),
         phase.elapsed().as_secs_f64()
     ));
+    {
+        // What the cache gave is in the summaries before the first
+        // calculator starts (the final write covers a run without any).
+        let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+        progress.defer_summaries = false;
+        if !jobs.is_empty() && !progress.results.is_empty() {
+            write_partial(&mut progress);
+        }
+    }
     let settings = EngineSettings {
         max_workers: config.max_workers,
         max_attempts,
@@ -625,7 +656,7 @@ fn reusable(
 /// same input hashes, recorded as `done`, its listed files intact (not
 /// truncated mid-copy nor edited), and every model output readable
 /// (checked in the cached directory, so a rejected candidate leaves nothing
-/// behind). Returns the directory, the tier's URI and the outputs.
+/// behind).
 fn cache_hit(
     index: &CacheIndex,
     tiers: &[CacheTier],
@@ -633,7 +664,7 @@ fn cache_hit(
     model: &Model,
     output_timeout: Option<Duration>,
     cwd: &Path,
-) -> Option<(PathBuf, String, indexmap::IndexMap<String, crate::Value>)> {
+) -> Option<Hit> {
     if index.is_empty() {
         return None;
     }
@@ -655,18 +686,33 @@ fn cache_hit(
         let Some(outputs) = reusable(&candidate.dir, &shown, &lines, model, output_timeout) else {
             continue;
         };
-        return Some((
-            candidate.dir.clone(),
-            tiers[candidate.tier].uri.clone(),
+        return Some(Hit {
+            dir: candidate.dir.clone(),
+            uri: tiers[candidate.tier].uri.clone(),
             outputs,
-        ));
+            lines,
+        });
     }
     None
+}
+
+/// An accepted cached case.
+struct Hit {
+    /// The cached case directory.
+    dir: PathBuf,
+    /// The URI of the tier it was found through.
+    uri: String,
+    /// Its outputs, read in place.
+    outputs: indexmap::IndexMap<String, crate::Value>,
+    /// Its `.fz_hash` lines (the new case's compiled inputs).
+    lines: Vec<crate::cache::hashfile::HashLine>,
 }
 
 #[derive(Default)]
 struct Progress {
     results: Vec<CaseResult>,
+    /// While set (the cache phase), rows are not written to the summaries.
+    defer_summaries: bool,
     last_write: Option<Instant>,
     last_cost: Duration,
 }
