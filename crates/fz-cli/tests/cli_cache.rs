@@ -820,3 +820,64 @@ fn staged_execution_reuses_detailed_runs() {
     );
     assert!(second.iter().all(|r| r["status"] == "done"));
 }
+
+#[test]
+fn keeping_only_fz_hash_files_empties_the_cache_and_verify_says_so() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    calc(&sb, "calc.sh", &[]);
+    rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(3),
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "results",
+        ],
+    );
+    // The seed's clean-up: find results/ -type f ! -name '.fz_hash' -delete
+    let status = std::process::Command::new("find")
+        .args([
+            "results/", "-type", "f", "!", "-name", ".fz_hash", "-delete",
+        ])
+        .current_dir(sb.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = sb
+        .cmd("fz")
+        .args(["cache", "verify", "results", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 3, "the entries are still listed");
+    for e in v {
+        assert_eq!(e["usable"], false, "{e}");
+        assert_eq!(
+            e["problem"],
+            "missing input.txt; no info.txt state (never run, or only .fz_hash kept)"
+        );
+    }
+    let before = runs(&sb);
+    let again = rows(
+        &sb,
+        &[
+            "input.txt",
+            "-v",
+            &grid(3),
+            "-c",
+            "cache://results",
+            "-c",
+            "sh://bash calc.sh",
+            "-r",
+            "again",
+        ],
+    );
+    assert_eq!(runs(&sb) - before, 3, "nothing left to reuse");
+    assert!(again.iter().all(|r| r["calculator"] == "sh://bash calc.sh"));
+}
