@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: resume a study entirely from a cache of N cases, for N = 1,000,
 # 10,000 and 100,000 (synthetic case directories written by a Python script:
-# compiled input, .fz_hash, info.txt state=done, output.txt), with our fzr;
-# and funz-fz 1.2's fzr on the 1,000-case cache.
+# compiled input, .fz_hash, info.txt state=done, output.txt), with our fzr,
+# twice (without, then with the cache's index); and funz-fz 1.2's fzr on the
+# 1,000-case cache (without our index: it ignores .fz/).
 #
 # Usage: bash bench/cache.sh
 # Environment: BENCH_SIZES (default "1000 10000 100000"), BENCH_UPSTREAM_N
@@ -49,22 +50,33 @@ with open(f"vars_{n}.json", "w") as f: json.dump({"x": list(range(n))}, f)
 PY
 }
 
-for n in $sizes; do
-    make_cache "$n" "cache_$n"
+resume() { # N LABEL: one fzr resuming the N-case study from cache_N
+    local n=$1 t0 t1 t hits
     rm -rf "res_$n"
     t0=$(now)
-    "$ours/fzr" input.txt -m "$model" -v "vars_$n.json" -c "cache://cache_$n" -c "sh://bash calc.sh" -r "res_$n" -f csv >"ours_$n.csv"
+    "$ours/fzr" input.txt -m "$model" -v "vars_$n.json" -c "cache://cache_$n" -c "sh://bash calc.sh" -r "res_$n" -f csv >"ours_$n.csv" 2>"ours_$n.err"
     t1=$(now)
     t=$(secs "$t0" "$t1")
     hits=$(grep -c "cache://cache_$n" "ours_$n.csv" || true)
     [[ $hits -eq $n ]] || { echo "bench: only $hits of $n cases were cache hits" >&2; exit 1; }
-    echo "bench: ours, $n cached cases, study of $n: $t s, $(awk -v t="$t" -v n="$n" 'BEGIN { printf "%.1f", t / n * 1e6 }') µs per hit"
+    echo "bench: ours, $n cached cases, study of $n, $2: $t s, $(awk -v t="$t" -v n="$n" 'BEGIN { printf "%.1f", t / n * 1e6 }') µs per hit"
     rm -rf "res_$n"
+}
+
+for n in $sizes; do
+    make_cache "$n" "cache_$n"
+    # The synthetic cache has no index (as one written by funz-fz): the
+    # first run scans every .fz_hash and writes cache_N/.fz/cache-index.tsv,
+    # the second reads the index.
+    resume "$n" "no index (scan)"
+    [[ -f cache_$n/.fz/cache-index.tsv ]] || { echo "bench: no index written in cache_$n" >&2; exit 1; }
+    resume "$n" "with index"
 done
 
 if [[ $un -gt 0 ]]; then
     upstream=${FZ_UPSTREAM_BIN_DIR:-$("$root/scripts/upstream-fz.sh")}
-    [[ -d cache_$un ]] || make_cache "$un" "cache_$un"
+    rm -rf "cache_$un"
+    make_cache "$un" "cache_$un"
     t0=$(now)
     "$upstream/fzr" input.txt -m "$model" -v "vars_$un.json" -c "cache://cache_$un" -c "sh://bash calc.sh" -r "up_$un" -f csv >"upstream_$un.csv" 2>/dev/null
     t1=$(now)

@@ -62,7 +62,9 @@ pub fn install(cancel: Cancel) -> Guard {
                 }
                 seen = n;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            // Parked rather than asleep, so the end of a run (Guard::drop)
+            // wakes it at once instead of waiting out the poll period.
+            std::thread::park_timeout(Duration::from_millis(50));
         }
     });
     Guard {
@@ -76,6 +78,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(w) = self.watcher.take() {
+            w.thread().unpark();
             let _ = w.join();
         }
         for (sig, old) in &self.previous {

@@ -339,7 +339,7 @@ fn case_directories_appear_only_complete() {
         6
     );
     assert!(
-        !results.join(".fz").exists(),
+        !results.join(".fz/work").exists(),
         "work area removed at the end"
     );
 }
@@ -651,7 +651,7 @@ fn first_interrupt_lets_running_cases_finish_and_starts_no_more() {
         ["x=1", "x=2"],
         "only finished cases are in the results"
     );
-    assert!(!sb.path().join("results/.fz").exists());
+    assert!(!sb.path().join("results/.fz/work").exists());
     assert!(sb.read("results/summary.csv").contains("interrupted"));
     // The printed resume command works: the 4 missing cases run, 2 come from the cache.
     let resume = format!(

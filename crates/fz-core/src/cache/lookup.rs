@@ -1,16 +1,20 @@
 //! Finding earlier results of a case: `cache://` tiers resolved once per
 //! run into one map from input hash to candidate case directories, so each
 //! case costs one map lookup (upstream rescans every candidate per case).
+//! Results directories are read through their index
+//! ([`super::index`]), so a tier costs one directory listing and one
+//! `stat` per case directory rather than one `.fz_hash` read.
 //!
 //! The key of a case is the SET of its `.fz_hash` lines (path, md5), so
 //! directory inputs match whatever order either tool wrote them in. This
 //! module finds and validates candidates; it does not copy them or decide
 //! the case's row.
 
-use super::hashfile::{parse, HashLine, HASH_FILE};
+use super::hashfile::{md5_hex, parse, HashLine, HASH_FILE};
+use super::index::{case_keys, read_hash};
 use crate::log;
-use crate::outputs::paths::resolve_output_paths;
-use std::collections::HashMap;
+use crate::outputs::paths::resolve_dirs;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One `cache://` calculator.
@@ -51,6 +55,12 @@ pub fn key_of(lines: &[HashLine]) -> String {
     sorted.join("\n")
 }
 
+/// The MD5 of [`key_of`]: what the lookup map and the results-directory
+/// index store (32 hex digits whatever the number of input files).
+pub fn key_digest(lines: &[HashLine]) -> String {
+    md5_hex(key_of(lines).as_bytes())
+}
+
 /// A cached case directory and the tier it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -67,41 +77,39 @@ pub struct CacheIndex {
 }
 
 impl CacheIndex {
-    /// Resolves every tier against `cwd` and reads each candidate's
-    /// `.fz_hash` once. A pattern matching nothing is a miss (INFO line).
+    /// Resolves every tier against `cwd` into directories; each directory
+    /// that is a case (has a `.fz_hash`) and each of its immediate case
+    /// subdirectories is a candidate, its key read once (from the
+    /// directory's index when that still holds). A pattern matching nothing
+    /// is a miss (INFO line).
     pub fn build(tiers: &[CacheTier], cwd: &Path) -> CacheIndex {
         let mut index = CacheIndex::default();
         for (t, tier) in tiers.iter().enumerate() {
-            let dirs = match resolve_output_paths(&tier.pattern, cwd) {
-                Ok(found) => found.into_iter().map(|d| d.dir).collect::<Vec<_>>(),
-                Err(_) => {
-                    log::info(&format!(
-                        "Cache pattern '{}' did not match any directories",
-                        tier.pattern
-                    ));
-                    continue;
-                }
-            };
+            let dirs = resolve_dirs(&tier.pattern, cwd);
+            if dirs.is_empty() {
+                log::info(&format!(
+                    "Cache pattern '{}' did not match any directories",
+                    tier.pattern
+                ));
+                continue;
+            }
             for dir in dirs {
-                for candidate in candidates_in(&dir) {
-                    if let Ok(text) = std::fs::read_to_string(candidate.join(HASH_FILE)) {
-                        let lines = parse(&text);
-                        if lines.is_empty() {
-                            continue;
-                        }
-                        index
-                            .by_key
-                            .entry(key_of(&lines))
-                            .or_default()
-                            .push(Candidate {
-                                tier: t,
-                                dir: candidate,
-                            });
-                    }
+                if let Some((key, _)) = read_hash(&dir.join(HASH_FILE)) {
+                    index.push(key, t, dir.clone());
+                }
+                for (case, key) in case_keys(&dir) {
+                    index.push(key, t, case);
                 }
             }
         }
         index
+    }
+
+    fn push(&mut self, key: String, tier: usize, dir: PathBuf) {
+        self.by_key
+            .entry(key)
+            .or_default()
+            .push(Candidate { tier, dir });
     }
 
     /// Candidates for a key, tier order first.
@@ -120,34 +128,19 @@ impl CacheIndex {
     }
 }
 
-/// `dir` itself when it is a case directory, and its immediate
-/// subdirectories that are, sorted by name.
-fn candidates_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if dir.join(HASH_FILE).is_file() {
-        out.push(dir.to_path_buf());
-    }
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut subs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|e| e.path())
-            .filter(|p| p.join(HASH_FILE).is_file())
-            .collect();
-        subs.sort();
-        out.extend(subs);
-    }
-    out
-}
-
 /// Files listed in `dir/.fz_hash` that are missing and that changed, so a
 /// truncated or edited cached case is never a hit. Absolute entries
 /// (`input_static` on shared storage) are checked where they are.
 pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
     let text = std::fs::read_to_string(dir.join(HASH_FILE)).unwrap_or_default();
+    damaged_listed(dir, &parse(&text))
+}
+
+/// [`damaged_files`] for hash lines already read from `dir/.fz_hash`.
+pub fn damaged_listed(dir: &Path, lines: &[HashLine]) -> (Vec<String>, Vec<String>) {
     let mut missing = Vec::new();
     let mut changed = Vec::new();
-    for line in parse(&text) {
+    for line in lines {
         let path = if Path::new(&line.path).is_absolute() {
             PathBuf::from(&line.path)
         } else {
@@ -155,8 +148,8 @@ pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
         };
         match super::hashfile::md5_file(&path) {
             Ok(m) if m == line.md5 => {}
-            Ok(_) => changed.push(line.path),
-            Err(_) => missing.push(line.path),
+            Ok(_) => changed.push(line.path.clone()),
+            Err(_) => missing.push(line.path.clone()),
         }
     }
     (missing, changed)
@@ -173,36 +166,50 @@ pub fn recorded_state(dir: &Path) -> Option<String> {
 
 /// Copies a cached case's files (subdirectories too, except `.fz_hash`,
 /// `info.txt` and `history.txt`, which belong to the new case) into
-/// `target`.
-pub fn restore(from: &Path, target: &Path) -> std::io::Result<()> {
+/// `target`. Files the matched `.fz_hash` lists (`listed`, relative
+/// `/`-separated paths) are not copied: the new case was compiled with the
+/// very same bytes (same MD5), so they are already there.
+pub fn restore(from: &Path, target: &Path, listed: &[HashLine]) -> std::io::Result<()> {
+    let listed: HashSet<&str> = listed.iter().map(|l| l.path.as_str()).collect();
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
         if name == HASH_FILE || name == "info.txt" || name == "history.txt" {
             continue;
         }
-        copy_tree(&entry.path(), &target.join(&name))?;
+        let rel = name.to_string_lossy();
+        copy_tree(&entry, &target.join(&name), &rel, &listed)?;
     }
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    let meta = std::fs::symlink_metadata(from)?;
-    if meta.is_dir() {
+fn copy_tree(
+    from: &std::fs::DirEntry,
+    to: &Path,
+    rel: &str,
+    listed: &HashSet<&str>,
+) -> std::io::Result<()> {
+    // The listing's file type: no stat per entry.
+    let kind = from.file_type()?;
+    if kind.is_dir() {
         std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
+        for entry in std::fs::read_dir(from.path())? {
             let entry = entry?;
-            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+            let name = entry.file_name();
+            let sub = format!("{rel}/{}", name.to_string_lossy());
+            copy_tree(&entry, &to.join(&name), &sub, listed)?;
         }
         Ok(())
-    } else if meta.file_type().is_symlink() {
-        let link = std::fs::read_link(from)?;
+    } else if listed.contains(rel) {
+        Ok(())
+    } else if kind.is_symlink() {
+        let link = std::fs::read_link(from.path())?;
         let _ = std::fs::remove_file(to);
         #[cfg(unix)]
         std::os::unix::fs::symlink(link, to)?;
         Ok(())
     } else {
-        std::fs::copy(from, to).map(|_| ())
+        std::fs::copy(from.path(), to).map(|_| ())
     }
 }
 
@@ -231,7 +238,7 @@ mod tests {
             CacheTier::new("cache://nothing_here", None),
         ];
         let index = CacheIndex::build(&tiers, d.path());
-        let key = key_of(&parse(a));
+        let key = key_digest(&parse(a));
         let found = index.candidates(&key);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].tier, 0);
@@ -258,7 +265,16 @@ mod tests {
         std::fs::write(from.join("output.txt"), "r = 1").unwrap();
         let to = d.path().join("to");
         std::fs::create_dir(&to).unwrap();
-        restore(&from, &to).unwrap();
+        let listed = [HashLine {
+            md5: String::new(),
+            path: "sub/deep/listed.txt".into(),
+        }];
+        std::fs::write(from.join("sub/deep/listed.txt"), "compiled").unwrap();
+        restore(&from, &to, &listed).unwrap();
+        assert!(
+            !to.join("sub/deep/listed.txt").exists(),
+            "listed inputs are already in the new case"
+        );
         assert_eq!(
             std::fs::read(to.join("sub/deep/f.dat")).unwrap(),
             b"\x00\x01"

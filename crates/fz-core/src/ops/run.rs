@@ -13,7 +13,10 @@ use super::compile::{
 };
 pub use super::events::RunEvent;
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
-use crate::cache::lookup::{damaged_files, key_of, recorded_state, restore, CacheIndex, CacheTier};
+use crate::cache::index::IndexWriter;
+use crate::cache::lookup::{
+    damaged_listed, key_digest, key_of, recorded_state, restore, CacheIndex, CacheTier,
+};
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::{CaseNaming, Config};
 use crate::design::Design;
@@ -153,6 +156,11 @@ pub fn fzr(
     let work_root = results_dir.join(".fz").join("work");
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
     let journal = Journal::create(results_dir)?;
+    // The index only saves later runs a scan: a results directory where it
+    // cannot be written still works.
+    let case_index = IndexWriter::open(results_dir)
+        .map_err(|e| log::debug(&format!("no cache index in {}: {e}", results_dir.display())))
+        .ok();
     let names = name_cases(
         results_dir,
         &p.cases,
@@ -171,6 +179,7 @@ pub fn fzr(
         })
         .collect();
     let diagnostics = Diagnostics::default();
+    let phase = Instant::now();
     let work_dirs = compile_all(
         &p.scan.input,
         model,
@@ -182,6 +191,11 @@ pub fn fzr(
         &diagnostics,
     )?;
     diagnostics.report();
+    log::debug(&format!(
+        "compiled {} cases in {:.3} s",
+        work_dirs.len(),
+        phase.elapsed().as_secs_f64()
+    ));
 
     let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
     let args = input_files(&rels, &p.statics);
@@ -222,15 +236,34 @@ pub fn fzr(
             results_dir.join(name)
         }
     };
+    // Rewrites summary.csv/json with the rows finished so far.
+    let write_partial = |progress: &mut Progress| {
+        let started = Instant::now();
+        let mut sorted = progress.results.clone();
+        sorted.sort_by_key(|r| r.index);
+        let table = build_table(&p.variables, &output_names, &sorted, cwd);
+        if let Err(e) = write_summaries(results_dir, &table) {
+            log::warn(&format!("could not write the summary files: {e}"));
+        }
+        progress.last_cost = started.elapsed();
+        progress.last_write = Some(Instant::now());
+    };
     // Writes the bookkeeping files, moves the case into place and records
     // its row (the summaries are rewritten at most every 250 ms).
     let store = |work_dir: &Path, mut result: CaseResult, history: String| {
         let index = result.index;
         let final_dir = result.dir.clone();
-        if let Err(e) = finish_case(work_dir, &final_dir, &names[index], &mut result, &history) {
-            result.status = CaseStatus::Error;
-            result.error = Some(format!("Failed to store the case results: {e}"));
-            log::error(&format!("case {index}: {e}"));
+        match finish_case(work_dir, &final_dir, &names[index], &mut result, &history) {
+            Ok(()) => {
+                if let Some(case_index) = &case_index {
+                    case_index.record(results_dir, &names[index]);
+                }
+            }
+            Err(e) => {
+                result.status = CaseStatus::Error;
+                result.error = Some(format!("Failed to store the case results: {e}"));
+                log::error(&format!("case {index}: {e}"));
+            }
         }
         log::info(&format!(
             "case {}: {} on {}{}",
@@ -289,17 +322,11 @@ pub fn fzr(
         });
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
+        // Cache hits follow each other in a tight loop: they are written
+        // once, when the calculators start (see below).
         let pause = Duration::from_millis(250).max(progress.last_cost * 10);
-        if progress.last_write.is_none_or(|t| t.elapsed() >= pause) {
-            let started = Instant::now();
-            let mut sorted = progress.results.clone();
-            sorted.sort_by_key(|r| r.index);
-            let table = build_table(&p.variables, &output_names, &sorted, cwd);
-            if let Err(e) = write_summaries(results_dir, &table) {
-                log::warn(&format!("could not write the summary files: {e}"));
-            }
-            progress.last_cost = started.elapsed();
-            progress.last_write = Some(Instant::now());
+        if !progress.defer_summaries && progress.last_write.is_none_or(|t| t.elapsed() >= pause) {
+            write_partial(&mut progress);
         }
     };
 
@@ -313,15 +340,15 @@ pub fn fzr(
             if names[i].is_empty() || !old.join(HASH_FILE).is_file() {
                 continue;
             }
-            let same_inputs = match (
-                fs::read_to_string(dir.join(HASH_FILE)),
-                fs::read_to_string(old.join(HASH_FILE)),
-            ) {
-                (Ok(a), Ok(b)) => key_of(&parse_hash(&a)) == key_of(&parse_hash(&b)),
+            let old_lines = fs::read_to_string(old.join(HASH_FILE))
+                .map(|t| parse_hash(&t))
+                .unwrap_or_default();
+            let same_inputs = match fs::read_to_string(dir.join(HASH_FILE)) {
+                Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
                 _ => false,
             };
             let outputs = if same_inputs {
-                reusable(&old, &names[i], model, output_timeout)
+                reusable(&old, &names[i], &old_lines, model, output_timeout)
             } else {
                 None
             };
@@ -366,27 +393,50 @@ pub fn fzr(
         .iter()
         .map(|u| CacheTier::new(u, moved_aside.as_deref()))
         .collect();
+    let phase = Instant::now();
     let index = if tiers.is_empty() {
         CacheIndex::default()
     } else {
         CacheIndex::build(&tiers, cwd)
     };
+    log::debug(&format!(
+        "cache index: {} input keys in {:.3} s",
+        index.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    let phase = Instant::now();
     let mut jobs: Vec<Job> = Vec::with_capacity(work_dirs.len());
+    finished
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .defer_summaries = true;
     for (i, dir) in work_dirs.iter().enumerate() {
         if kept[i] {
             continue;
         }
-        if let Some((candidate, uri, outputs)) =
-            cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
+        if let Some(Hit {
+            dir: candidate,
+            uri,
+            outputs,
+            lines,
+        }) = cache_hit(&index, &tiers, dir, model, output_timeout, cwd)
         {
             case_started(i);
-            match restore(&candidate, dir) {
+            match restore(&candidate, dir, &lines) {
                 Ok(()) => {
                     let from = crate::results::display_path(&candidate, cwd);
-                    let log_path = dir.join("log.txt");
-                    let mut log_text = fs::read_to_string(&log_path).unwrap_or_default();
-                    log_text.push_str(&format!("Cache hit from {}\n", candidate.display()));
-                    let _ = fs::write(&log_path, log_text);
+                    // The cached case's log.txt (copied) says how it was
+                    // computed; one line says where it came from.
+                    let _ = fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(dir.join("log.txt"))
+                        .and_then(|mut f| {
+                            use std::io::Write;
+                            f.write_all(
+                                format!("Cache hit from {}\n", candidate.display()).as_bytes(),
+                            )
+                        });
                     let now = std::time::SystemTime::now();
                     let history = format!(
                         "# {}\nCache hit from {} ({uri})\nCase finished (status: done)\n",
@@ -432,6 +482,21 @@ pub fn fzr(
             work_dir: dir.clone(),
             input_files: args.clone(),
         });
+    }
+    log::debug(&format!(
+        "cache phase: {} of {} cases from the cache in {:.3} s",
+        work_dirs.len() - jobs.len(),
+        work_dirs.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    {
+        // What the cache gave is in the summaries before the first
+        // calculator starts (the final write covers a run without any).
+        let mut progress = finished.lock().unwrap_or_else(|p| p.into_inner());
+        progress.defer_summaries = false;
+        if !jobs.is_empty() && !progress.results.is_empty() {
+            write_partial(&mut progress);
+        }
     }
     let settings = EngineSettings {
         max_workers: config.max_workers,
@@ -515,8 +580,13 @@ pub fn fzr(
         });
     }
     results.sort_by_key(|r| r.index);
+    let phase = Instant::now();
     let table = build_table(&p.variables, &output_names, &results, cwd);
     write_summaries(results_dir, &table)?;
+    log::debug(&format!(
+        "final table and summaries in {:.3} s",
+        phase.elapsed().as_secs_f64()
+    ));
     send(RunEvent::Finished {
         total,
         done: results
@@ -543,6 +613,7 @@ pub fn fzr(
 fn reusable(
     dir: &Path,
     shown: &str,
+    lines: &[crate::cache::hashfile::HashLine],
     model: &Model,
     output_timeout: Option<Duration>,
 ) -> Option<indexmap::IndexMap<String, crate::Value>> {
@@ -552,7 +623,7 @@ fn reusable(
         ));
         return None;
     }
-    let (missing, changed) = damaged_files(dir);
+    let (missing, changed) = damaged_listed(dir, lines);
     if !missing.is_empty() || !changed.is_empty() {
         log::debug(&format!(
             "cached case {shown} rejected: files missing {missing:?} or changed {changed:?}"
@@ -571,7 +642,7 @@ fn reusable(
 /// same input hashes, recorded as `done`, its listed files intact (not
 /// truncated mid-copy nor edited), and every model output readable
 /// (checked in the cached directory, so a rejected candidate leaves nothing
-/// behind). Returns the directory, the tier's URI and the outputs.
+/// behind).
 fn cache_hit(
     index: &CacheIndex,
     tiers: &[CacheTier],
@@ -579,29 +650,55 @@ fn cache_hit(
     model: &Model,
     output_timeout: Option<Duration>,
     cwd: &Path,
-) -> Option<(PathBuf, String, indexmap::IndexMap<String, crate::Value>)> {
+) -> Option<Hit> {
     if index.is_empty() {
         return None;
     }
     let text = fs::read_to_string(work_dir.join(HASH_FILE)).ok()?;
-    let key = key_of(&parse_hash(&text));
+    let key = key_digest(&parse_hash(&text));
     for candidate in index.candidates(&key) {
         let shown = crate::results::display_path(&candidate.dir, cwd);
-        let Some(outputs) = reusable(&candidate.dir, &shown, model, output_timeout) else {
+        // The map may come from a results-directory index: the candidate's
+        // own .fz_hash, read now, has the last word.
+        let lines = fs::read_to_string(candidate.dir.join(HASH_FILE))
+            .map(|t| parse_hash(&t))
+            .unwrap_or_default();
+        if lines.is_empty() || key_digest(&lines) != key {
+            log::debug(&format!(
+                "cached case {shown} skipped: its .fz_hash changed since it was indexed"
+            ));
+            continue;
+        }
+        let Some(outputs) = reusable(&candidate.dir, &shown, &lines, model, output_timeout) else {
             continue;
         };
-        return Some((
-            candidate.dir.clone(),
-            tiers[candidate.tier].uri.clone(),
+        return Some(Hit {
+            dir: candidate.dir.clone(),
+            uri: tiers[candidate.tier].uri.clone(),
             outputs,
-        ));
+            lines,
+        });
     }
     None
+}
+
+/// An accepted cached case.
+struct Hit {
+    /// The cached case directory.
+    dir: PathBuf,
+    /// The URI of the tier it was found through.
+    uri: String,
+    /// Its outputs, read in place.
+    outputs: indexmap::IndexMap<String, crate::Value>,
+    /// Its `.fz_hash` lines (the new case's compiled inputs).
+    lines: Vec<crate::cache::hashfile::HashLine>,
 }
 
 #[derive(Default)]
 struct Progress {
     results: Vec<CaseResult>,
+    /// While set (the cache phase), rows are not written to the summaries.
+    defer_summaries: bool,
     last_write: Option<Instant>,
     last_cost: Duration,
 }

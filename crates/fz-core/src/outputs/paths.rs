@@ -69,6 +69,29 @@ pub fn resolve_output_paths(given: &str, cwd: &Path) -> Result<Vec<OutputDir>> {
     Err(Error::NotFound(format!("Output path '{given}' not found")))
 }
 
+/// The directories `given` names, resolved against `cwd` as
+/// [`resolve_output_paths`] does (an existing directory, else a glob, else
+/// a regex on the last component) but without looking inside them: a
+/// results directory is returned as itself. Empty when nothing matches.
+/// Used by `cache://` tiers, which read the case subdirectories through
+/// the results directory's index.
+pub fn resolve_dirs(given: &str, cwd: &Path) -> Vec<PathBuf> {
+    let abs = absolute(Path::new(given), cwd);
+    if abs.is_dir() {
+        return vec![abs];
+    }
+    if !given.contains(PATTERN_CHARS) {
+        return Vec::new();
+    }
+    let globbed = glob_dirs(given, cwd);
+    let found = if globbed.is_empty() {
+        regex_dirs(given, cwd)
+    } else {
+        globbed
+    };
+    found.into_iter().map(|d| d.dir).collect()
+}
+
 /// `path` made absolute against `cwd` (lexically; nothing resolved).
 fn absolute(path: &Path, cwd: &Path) -> PathBuf {
     if path.is_absolute() {
