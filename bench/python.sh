@@ -99,4 +99,18 @@ t2 = time.perf_counter()
 assert len(df) == rows and df["r"].sum() == rows * (rows - 1) // 2, df
 print(f"fzo over {rows} case directories: {t1 - t0:.2f} s in Rust (table as JSON text), "
       f"{t2 - t1:.2f} s to turn it into a DataFrame ({len(df.columns)} columns)")
+# An fzr-shaped table: 2 variables, 2 outputs, path, calculator, status,
+# error, command, exit_code, attempts.
+columns = ["T", "V", "pressure", "label", "path", "calculator", "status", "error", "command",
+           "exit_code", "attempts"]
+table = {"columns": columns, "rows": [
+    [i, i * 0.5, i * 8.314, f"c{i}", f"results/T={i},V={i * 0.5}", "sh://bash calc.sh", "done",
+     None, "bash calc.sh input.txt", 0, 1] for i in range(rows)]}
+text = json.dumps(table)
+t0 = time.perf_counter()
+df = fz._dataframe(text)
+t1 = time.perf_counter()
+assert len(df) == rows and df["pressure"].dtype.kind == "f" and df["T"].dtype.kind == "i"
+print(f"an fzr table of {rows} rows x {len(columns)} columns ({len(text) // 1_000_000} MB of JSON) "
+      f"to a DataFrame: {t1 - t0:.2f} s")
 PY
