@@ -8,6 +8,7 @@
 
 pub mod resolve;
 pub mod sh;
+pub mod slurm;
 pub mod ssh;
 pub mod uri;
 
@@ -114,6 +115,14 @@ pub trait Calculator: Send + Sync {
     fn uri_timeout(&self) -> Option<Duration> {
         None
     }
+    /// How many cases this calculator entry may run at the same time: 1
+    /// for most, more for a calculator that hands cases to a batch system
+    /// in groups (`slurm://…?array=1`), whose `run()` calls block
+    /// concurrently, one per case, while it submits them together. The
+    /// engine gives the entry that many slots.
+    fn capacity(&self) -> usize {
+        1
+    }
     /// Runs one attempt; never panics, reports every failure in the result.
     fn run(&self, request: &RunRequest) -> Attempt;
 }
@@ -125,12 +134,14 @@ pub fn build(uri: &str) -> crate::Result<Box<dyn Calculator>> {
 }
 
 /// Builds the calculators of one run, so that those reaching the same
-/// remote login share one connection. The connections close when the
+/// remote login share one connection, and `slurm://…?array=1` entries
+/// submitting to the same partition share one job-array queue. The connections close when the
 /// builder and every calculator it built are dropped, i.e. at the end of
 /// the run.
 #[derive(Debug, Default)]
 pub struct Builder {
     ssh: ssh::SessionPool,
+    slurm_arrays: slurm::ArrayQueues,
 }
 
 impl Builder {
@@ -146,6 +157,11 @@ impl Builder {
         match parsed.scheme.as_str() {
             "sh" => Ok(Box::new(sh::ShCalculator::from_uri(&parsed)?)),
             "ssh" => Ok(Box::new(ssh::SshCalculator::from_uri(&parsed, &self.ssh)?)),
+            "slurm" => Ok(Box::new(slurm::SlurmCalculator::from_uri(
+                &parsed,
+                &self.ssh,
+                &self.slurm_arrays,
+            )?)),
             other => Err(crate::Error::Value(format!(
                 "calculator '{}': the '{other}://' scheme is not supported yet",
                 uri::redact(uri)

@@ -214,6 +214,7 @@ impl Calculator for ShCalculator {
         let log = RunLog {
             command_line: &built.line,
             exit_code: raw_code,
+            extra: &[],
             started,
             ended,
             elapsed,
@@ -878,9 +879,10 @@ pub(crate) fn format_seconds(d: Duration) -> String {
 // ---------------------------------------------------------------------------
 // Process
 
-/// How the command ended.
+/// How the command ended (also used by `slurm://`, whose srun mode runs
+/// its line through [`execute`]).
 #[derive(Debug)]
-enum Ended {
+pub(crate) enum Ended {
     /// Cancellation was already requested: nothing was started.
     NotStarted,
     /// The command could not be started (message).
@@ -897,7 +899,7 @@ enum Ended {
 /// Runs `line` with `bash -c` in `request.work_dir` and waits for it under
 /// the request's time limit and cancellation.
 #[cfg(unix)]
-fn execute(line: &str, request: &RunRequest, grace: Duration) -> Ended {
+pub(crate) fn execute(line: &str, request: &RunRequest, grace: Duration) -> Ended {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     use std::sync::mpsc::{self, RecvTimeoutError};
@@ -1002,7 +1004,7 @@ fn execute(line: &str, request: &RunRequest, grace: Duration) -> Ended {
 
 /// Non-Unix systems: not supported yet.
 #[cfg(not(unix))]
-fn execute(_line: &str, _request: &RunRequest, _grace: Duration) -> Ended {
+pub(crate) fn execute(_line: &str, _request: &RunRequest, _grace: Duration) -> Ended {
     Ended::SpawnFailed("sh:// calculators are only supported on Unix systems".to_string())
 }
 
@@ -1114,23 +1116,27 @@ fn linux_group_has_live_member(pgid: libc::pid_t) -> Option<bool> {
 // ---------------------------------------------------------------------------
 // log.txt
 
-/// What `log.txt` records about one attempt.
-struct RunLog<'a> {
-    command_line: &'a str,
-    exit_code: Option<i32>,
-    started: SystemTime,
-    ended: SystemTime,
-    elapsed: Duration,
-    work_dir: &'a Path,
-    launch_dir: &'a Path,
-    status: AttemptStatus,
-    error: Option<&'a str>,
+/// What `log.txt` records about one local attempt (`sh://`, and
+/// `slurm://` in local mode with its extra lines).
+pub(crate) struct RunLog<'a> {
+    pub(crate) command_line: &'a str,
+    pub(crate) exit_code: Option<i32>,
+    /// `key: value` lines written right after `Exit code` (none for
+    /// `sh://`; `SLURM partition`, … for `slurm://`).
+    pub(crate) extra: &'a [(&'a str, String)],
+    pub(crate) started: SystemTime,
+    pub(crate) ended: SystemTime,
+    pub(crate) elapsed: Duration,
+    pub(crate) work_dir: &'a Path,
+    pub(crate) launch_dir: &'a Path,
+    pub(crate) status: AttemptStatus,
+    pub(crate) error: Option<&'a str>,
 }
 
 impl RunLog<'_> {
     /// Writes the `key: value` lines (continuation lines of a multi-line
     /// error indented by two spaces).
-    fn write(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {
         use chrono::{DateTime, Local};
         let iso = |t: SystemTime| {
             DateTime::<Local>::from(t)
@@ -1144,8 +1150,13 @@ impl RunLog<'_> {
         let error = self
             .error
             .map_or_else(|| "None".to_string(), |e| e.replace('\n', "\n  "));
+        let extra: String = self
+            .extra
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\n"))
+            .collect();
         let text = format!(
-            "Command: {}\nExit code: {exit}\nTime start: {}\nTime end: {}\n\
+            "Command: {}\nExit code: {exit}\n{extra}Time start: {}\nTime end: {}\n\
              Execution time: {:.3} seconds\nUser: {}\nHostname: {}\n\
              Operating system: {}\nPlatform: {}\nWorking directory: {}\n\
              Original directory: {}\nStatus: {}\nError: {error}\nTimestamp: {}\n",

@@ -109,47 +109,56 @@ where
     }
 }
 
-/// A pool of calculator slots, each used by one case at a time.
+/// The slots of the calculator entries: entry `i` runs at most
+/// `capacity[i]` cases at a time (1 for most calculators, see
+/// [`Calculator::capacity`]).
 struct Slots {
-    busy: Mutex<Vec<bool>>,
+    capacity: Vec<usize>,
+    busy: Mutex<Vec<usize>>,
     freed: Condvar,
 }
 
 impl Slots {
-    fn new(n: usize) -> Self {
+    fn new(capacity: Vec<usize>) -> Self {
+        let n = capacity.len();
         Slots {
-            busy: Mutex::new(vec![false; n]),
+            capacity,
+            busy: Mutex::new(vec![0; n]),
             freed: Condvar::new(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<bool>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<usize>> {
         self.busy.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The lowest free slot, waiting for one.
+    /// A slot of the first entry (in list order) with room, waiting for
+    /// one.
     fn acquire_any(&self) -> usize {
         let mut busy = self.lock();
         loop {
-            if let Some(i) = busy.iter().position(|b| !b) {
-                busy[i] = true;
+            if let Some(i) = (0..busy.len()).find(|&i| busy[i] < self.capacity[i]) {
+                busy[i] += 1;
                 return i;
             }
             busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
         }
     }
 
-    /// Slot `i`, waiting until it is free.
+    /// A slot of entry `i`, waiting until it has room.
     fn acquire(&self, i: usize) {
         let mut busy = self.lock();
-        while busy[i] {
+        while busy[i] >= self.capacity[i] {
             busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
         }
-        busy[i] = true;
+        busy[i] += 1;
     }
 
     fn release(&self, i: usize) {
-        self.lock()[i] = false;
+        {
+            let mut busy = self.lock();
+            busy[i] = busy[i].saturating_sub(1);
+        }
         self.freed.notify_all();
     }
 }
@@ -172,10 +181,16 @@ pub fn run_jobs(
     if jobs.is_empty() {
         return Vec::new();
     }
-    let slots = Slots::new(calculators.len().max(1));
-    let workers = calculators
-        .len()
-        .max(1)
+    let capacity: Vec<usize> = if calculators.is_empty() {
+        vec![1]
+    } else {
+        calculators.iter().map(|c| c.capacity().max(1)).collect()
+    };
+    let total = capacity
+        .iter()
+        .fold(0usize, |sum, &c| sum.saturating_add(c));
+    let slots = Slots::new(capacity);
+    let workers = total
         .min(jobs.len())
         .min(settings.max_workers.unwrap_or(usize::MAX).max(1));
     let next = AtomicUsize::new(0);
@@ -306,11 +321,15 @@ mod tests {
         outcome: F,
         running: AtomicUsize,
         peak: AtomicUsize,
+        capacity: usize,
     }
 
     impl<F: Fn(&RunRequest) -> AttemptStatus + Send + Sync> Calculator for Scripted<F> {
         fn display_uri(&self) -> &str {
             &self.name
+        }
+        fn capacity(&self) -> usize {
+            self.capacity
         }
         fn run(&self, r: &RunRequest) -> Attempt {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
@@ -339,6 +358,7 @@ mod tests {
             outcome: f,
             running: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            capacity: 1,
         })
     }
 
@@ -490,5 +510,49 @@ mod tests {
             &TestHooks(|_| None, |_, _| {}),
         );
         assert_eq!(out.len(), 1, "the running case finishes, no new one starts");
+    }
+
+    #[test]
+    fn a_calculator_with_capacity_runs_that_many_cases_at_once() {
+        let peak = std::sync::Arc::new(AtomicUsize::new(0));
+        let running = std::sync::Arc::new(AtomicUsize::new(0));
+        let (p, r) = (peak.clone(), running.clone());
+        let batchy: Box<dyn Calculator> = Box::new(Scripted {
+            name: "batch".into(),
+            outcome: move |_: &RunRequest| {
+                let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(100));
+                r.fetch_sub(1, Ordering::SeqCst);
+                AttemptStatus::Failed
+            },
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            capacity: 4,
+        });
+        let calcs = vec![batchy, calc("single", |_| AttemptStatus::Done)];
+        let out = run_jobs(
+            &jobs(6),
+            &calcs,
+            &settings(2),
+            Path::new("/"),
+            &Cancel::new(),
+            &TestHooks(|_| None, |_, _| {}),
+        );
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            4,
+            "four cases at once on the first entry"
+        );
+        for (_, a) in &out {
+            // Every case fails on the batch entry, then is retried on the
+            // next one in the list.
+            let slots: Vec<usize> = a.attempts.iter().map(|x| x.slot).collect();
+            assert_eq!(slots.last(), Some(&1), "{slots:?}");
+            assert_eq!(
+                a.last().map(|x| x.attempt.status),
+                Some(AttemptStatus::Done)
+            );
+        }
     }
 }

@@ -142,6 +142,24 @@ impl SshCalculator {
         })
     }
 
+    /// A calculator running `command` through `session`, shown as
+    /// `display` (used by `slurm://` in remote mode for its srun line).
+    pub(crate) fn for_command(
+        session: Arc<Session>,
+        display: &str,
+        command: &str,
+        keep: bool,
+    ) -> Self {
+        SshCalculator {
+            display: display.to_string(),
+            session,
+            command: command.to_string(),
+            timeout: None,
+            keep,
+            grace: DEFAULT_GRACE,
+        }
+    }
+
     /// The same calculator with another SIGTERM→SIGKILL grace period.
     pub fn with_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;

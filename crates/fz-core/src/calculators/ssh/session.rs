@@ -858,7 +858,7 @@ fn check_transfer(
 }
 
 /// Reads a pipe to the end on a thread (so it never fills up).
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+pub(crate) fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
         if let Some(mut p) = pipe {
@@ -870,7 +870,11 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<V
 
 /// Waits for `child` at most `limit`, killing it then or on cancellation;
 /// `None` when it was killed.
-fn wait_bounded(child: &mut Child, limit: Duration, cancel: Option<&Cancel>) -> Option<ExitStatus> {
+pub(crate) fn wait_bounded(
+    child: &mut Child,
+    limit: Duration,
+    cancel: Option<&Cancel>,
+) -> Option<ExitStatus> {
     let start = Instant::now();
     loop {
         match child.try_wait() {
@@ -889,7 +893,7 @@ fn wait_bounded(child: &mut Child, limit: Duration, cancel: Option<&Cancel>) -> 
 }
 
 /// The exit code, or minus the signal number that killed the process.
-fn exit_code(status: ExitStatus) -> i32 {
+pub(crate) fn exit_code(status: ExitStatus) -> i32 {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
@@ -906,7 +910,7 @@ fn exit_code(status: ExitStatus) -> i32 {
 
 /// Puts the process in a group of its own: a Ctrl+C on the terminal must
 /// reach fz only.
-fn own_group(cmd: &mut Command) {
+pub(crate) fn own_group(cmd: &mut Command) {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;

@@ -1,0 +1,649 @@
+//! Job-array mode (`slurm://…?array=1`): the cases handed to a calculator
+//! within a short window go to SLURM as ONE `sbatch --array=0-(N-1)%K`
+//! job, one array task per case directory, and each `run()` call blocks
+//! until its task ends.
+//!
+//! This module owns the queue of cases waiting to be submitted, the
+//! submission (a wrapper script in a directory next to the case
+//! directories), the bounded-rate polling of the submitted arrays (one
+//! `squeue` call for all of them per round, `sacct` only for tasks that
+//! vanished without an exit code), and `scancel` of tasks whose case timed
+//! out or was interrupted. It does not decide retries nor write case
+//! results: the engine and `SlurmCalculator::run` do.
+//!
+//! # How a task reports
+//!
+//! The wrapper runs the case line with bash in the case directory, stdout
+//! and stderr to `out.txt`/`err.txt`, then writes its exit code to
+//! `<i>.rc` in the submission directory (atomically, through a rename).
+//! An `.rc` file is a finished task, without waiting for SLURM to say so;
+//! a task no longer listed by `squeue` without one was killed (time limit,
+//! node failure, memory, scancel), and `sacct` says how.
+
+use super::host::CommandHost;
+use super::srun::CLIENT_LIMIT;
+use crate::calculators::sh::shell_quote;
+use crate::calculators::Cancel;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Most tasks in one array (SLURM's default `MaxArraySize` is 1001).
+pub const MAX_TASKS: usize = 1000;
+
+/// A submission waits this long after the last case arrived...
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// ...but never longer than this after the first one.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// Time between two polls of SLURM.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Time between two looks at the `.rc` files, cancellations and deadlines.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Polls a vanished task may stay without `sacct` knowing it before it is
+/// reported as lost.
+const LOST_POLLS: u32 = 10;
+
+/// How one task ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskEnd {
+    /// The case line exited with this code.
+    Exited(i32),
+    /// Killed by SLURM without an exit code: the state `sacct` gave
+    /// (`NODE_FAIL`, `TIMEOUT`, …; empty when unknown), and the tail of
+    /// the task's SLURM log.
+    Killed { state: String, log: String },
+    /// Cancelled because the case's time limit expired.
+    TimedOut,
+    /// Cancelled because the run was interrupted.
+    Interrupted,
+    /// Never ran: the submission failed (message).
+    NotSubmitted(String),
+}
+
+/// One case waiting for its task.
+#[derive(Debug)]
+struct Task {
+    work_dir: PathBuf,
+    line: String,
+    deadline: Option<Instant>,
+    cancel: Cancel,
+    /// Set once, by the worker, under the queue lock.
+    end: Mutex<Option<(TaskEnd, String)>>,
+}
+
+/// A submitted array.
+#[derive(Debug)]
+struct Submitted {
+    job_id: String,
+    dir: PathBuf,
+    tasks: Vec<Arc<Task>>,
+    finished: Vec<bool>,
+    /// Why a task was scancelled (`Some(TimedOut | Interrupted)`).
+    cancelled: Vec<Option<TaskEnd>>,
+    unknown_polls: Vec<u32>,
+    /// `squeue` listed the task as PENDING at the last poll.
+    waiting: Vec<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    pending: Vec<Arc<Task>>,
+    first_arrival: Option<Instant>,
+    last_arrival: Option<Instant>,
+    worker: bool,
+}
+
+/// The queue of one `slurm://…?array=1` URI, shared by every calculator
+/// entry naming it in a run.
+#[derive(Debug)]
+pub struct ArrayQueue {
+    host: Arc<dyn CommandHost>,
+    partition: String,
+    options: Vec<String>,
+    /// Entries sharing this queue: the `%K` of the arrays.
+    throttle: AtomicUsize,
+    keep: bool,
+    inner: Mutex<Inner>,
+    changed: Condvar,
+}
+
+impl ArrayQueue {
+    /// A queue submitting to `partition` with the extra sbatch `options`.
+    pub fn new(
+        host: Arc<dyn CommandHost>,
+        partition: &str,
+        options: &[String],
+        keep: bool,
+    ) -> Self {
+        ArrayQueue {
+            host,
+            partition: partition.to_string(),
+            options: options.to_vec(),
+            throttle: AtomicUsize::new(0),
+            keep,
+            inner: Mutex::new(Inner::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// One more calculator entry uses this queue (one more concurrent
+    /// task per array).
+    pub fn add_entry(&self) {
+        self.throttle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues the case of `work_dir` (`line` run there) and blocks until
+    /// its task ended; returns how, and the SLURM task id (`123_4`, empty
+    /// when never submitted).
+    pub fn run(
+        self: &Arc<Self>,
+        work_dir: &Path,
+        line: &str,
+        timeout: Option<Duration>,
+        cancel: &Cancel,
+    ) -> (TaskEnd, String) {
+        let task = Arc::new(Task {
+            work_dir: work_dir.to_path_buf(),
+            line: line.to_string(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            cancel: cancel.clone(),
+            end: Mutex::new(None),
+        });
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner.first_arrival.get_or_insert(now);
+        inner.last_arrival = Some(now);
+        inner.pending.push(task.clone());
+        if !inner.worker {
+            inner.worker = true;
+            let me = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name("fz-slurm-array".to_string())
+                .spawn(move || me.work());
+            if let Err(e) = spawned {
+                inner.worker = false;
+                inner.pending.retain(|t| !Arc::ptr_eq(t, &task));
+                return (
+                    TaskEnd::NotSubmitted(format!("Could not start the SLURM array thread: {e}")),
+                    String::new(),
+                );
+            }
+        }
+        loop {
+            if let Some(end) = task.end.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                return end;
+            }
+            inner = self
+                .changed
+                .wait_timeout(inner, Duration::from_millis(500))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Records how `task` ended and wakes its `run()` call.
+    fn finish(&self, task: &Task, end: TaskEnd, id: String) {
+        let _inner = self.lock();
+        let mut slot = task.end.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some((end, id));
+        }
+        drop(slot);
+        self.changed.notify_all();
+    }
+
+    /// The worker: submits the queued cases in batches, polls the
+    /// submitted arrays, cancels what must stop; exits when nothing is
+    /// queued or running.
+    fn work(self: Arc<Self>) {
+        let mut arrays: Vec<Submitted> = Vec::new();
+        let mut next_poll = Instant::now();
+        loop {
+            let batch = {
+                let mut inner = self.lock();
+                if inner.pending.is_empty() && arrays.is_empty() {
+                    inner.worker = false;
+                    inner.first_arrival = None;
+                    inner.last_arrival = None;
+                    return;
+                }
+                let now = Instant::now();
+                // Queued cases that must stop before being submitted.
+                let mut stopped = Vec::new();
+                inner.pending.retain(|t| {
+                    if !t.cancel.may_start() {
+                        stopped.push((t.clone(), TaskEnd::Interrupted));
+                        false
+                    } else if t.deadline.is_some_and(|d| now >= d) {
+                        stopped.push((t.clone(), TaskEnd::TimedOut));
+                        false
+                    } else {
+                        true
+                    }
+                });
+                for (t, end) in stopped {
+                    let mut slot = t.end.lock().unwrap_or_else(|p| p.into_inner());
+                    slot.get_or_insert((end, String::new()));
+                }
+                self.changed.notify_all();
+                let settled = inner.last_arrival.is_some_and(|t| now - t >= SETTLE)
+                    || inner.first_arrival.is_some_and(|t| now - t >= WINDOW);
+                if !inner.pending.is_empty() && settled {
+                    let n = inner.pending.len().min(MAX_TASKS);
+                    let batch: Vec<Arc<Task>> = inner.pending.drain(..n).collect();
+                    if inner.pending.is_empty() {
+                        inner.first_arrival = None;
+                        inner.last_arrival = None;
+                    } else {
+                        inner.first_arrival = Some(now);
+                    }
+                    batch
+                } else {
+                    Vec::new()
+                }
+            };
+            if !batch.is_empty() {
+                match self.submit(&batch) {
+                    Ok(sub) => {
+                        arrays.push(sub);
+                        next_poll = Instant::now() + POLL / 2;
+                    }
+                    Err(msg) => {
+                        for t in &batch {
+                            self.finish(t, TaskEnd::NotSubmitted(msg.clone()), String::new());
+                        }
+                    }
+                }
+            }
+            if !arrays.is_empty() {
+                self.collect_rc(&mut arrays);
+                self.cancel_due(&mut arrays);
+                if Instant::now() >= next_poll {
+                    self.poll(&mut arrays);
+                    next_poll = Instant::now() + POLL;
+                }
+                arrays.retain(|a| {
+                    let done = a.finished.iter().all(|f| *f);
+                    if done && !self.keep {
+                        let _ = std::fs::remove_dir_all(&a.dir);
+                    }
+                    !done
+                });
+            }
+            std::thread::sleep(TICK);
+        }
+    }
+
+    /// Writes the wrapper and submits `batch` as one array.
+    fn submit(&self, batch: &[Arc<Task>]) -> Result<Submitted, String> {
+        let first = &batch[0].work_dir;
+        let parent = first.parent().unwrap_or(first);
+        let name = super::job_name("a");
+        let dir = parent.join(format!(".{name}"));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("Could not create {}: {e}", dir.display()))?;
+        let script = dir.join("array.sh");
+        std::fs::write(&script, wrapper(batch, &dir))
+            .map_err(|e| format!("Could not write {}: {e}", script.display()))?;
+        let throttle = self.throttle.load(Ordering::SeqCst).max(1);
+        let mut args = vec![
+            "--parsable".to_string(),
+            format!("--array=0-{}%{throttle}", batch.len() - 1),
+            format!("--partition={}", self.partition),
+            format!("--job-name={name}"),
+            format!("--chdir={}", dir.display()),
+            format!("--output={}", dir.join("%a.slurm.log").display()),
+        ];
+        args.extend(self.options.iter().cloned());
+        args.push(script.display().to_string());
+        crate::log::info(&format!(
+            "Submitting {} cases as SLURM job array {name} on partition '{}' (at most {throttle} at a time)",
+            batch.len(),
+            self.partition
+        ));
+        let out = self.host.exec("sbatch", &args, CLIENT_LIMIT);
+        let out = match out {
+            Ok(out) if out.ok() => out,
+            Ok(out) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                let msg = super::classify::failure(
+                    &out.stderr,
+                    out.code,
+                    None,
+                    &self.partition,
+                    "sbatch",
+                );
+                return Err(msg);
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        let job_id = out
+            .stdout
+            .trim()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if job_id.is_empty() || !job_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "sbatch printed no job id: '{}' {}",
+                out.stdout.trim(),
+                out.stderr
+            ));
+        }
+        crate::log::info(&format!("SLURM job array {job_id} submitted ({name})"));
+        Ok(Submitted {
+            job_id,
+            dir,
+            tasks: batch.to_vec(),
+            finished: vec![false; batch.len()],
+            cancelled: vec![None; batch.len()],
+            unknown_polls: vec![0; batch.len()],
+            waiting: vec![false; batch.len()],
+        })
+    }
+
+    /// Finishes the tasks whose `.rc` file appeared.
+    fn collect_rc(&self, arrays: &mut [Submitted]) {
+        for a in arrays.iter_mut() {
+            for i in 0..a.tasks.len() {
+                if a.finished[i] {
+                    continue;
+                }
+                if let Some(code) = read_rc(&a.dir, i) {
+                    a.finished[i] = true;
+                    self.finish(
+                        &a.tasks[i],
+                        TaskEnd::Exited(code),
+                        format!("{}_{i}", a.job_id),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `scancel`s the tasks whose case timed out or was interrupted: after
+    /// a first Ctrl+C (no new start) the tasks SLURM has not started yet,
+    /// after a second one all of them (the whole array at once when every
+    /// task must stop).
+    fn cancel_due(&self, arrays: &mut [Submitted]) {
+        let now = Instant::now();
+        let mut ids: Vec<String> = Vec::new();
+        for a in arrays.iter_mut() {
+            let mut due = Vec::new();
+            for i in 0..a.tasks.len() {
+                if a.finished[i] || a.cancelled[i].is_some() {
+                    continue;
+                }
+                let t = &a.tasks[i];
+                if t.cancel.must_kill() || (!t.cancel.may_start() && a.waiting[i]) {
+                    due.push((i, TaskEnd::Interrupted));
+                } else if t.deadline.is_some_and(|d| now >= d) {
+                    due.push((i, TaskEnd::TimedOut));
+                }
+            }
+            if due.is_empty() {
+                continue;
+            }
+            let open = (0..a.tasks.len())
+                .filter(|&i| !a.finished[i] && a.cancelled[i].is_none())
+                .count();
+            if due.len() == open {
+                ids.push(a.job_id.clone());
+            } else {
+                ids.extend(due.iter().map(|(i, _)| format!("{}_{i}", a.job_id)));
+            }
+            for (i, why) in due {
+                a.cancelled[i] = Some(why);
+            }
+        }
+        if ids.is_empty() {
+            return;
+        }
+        crate::log::info(&format!("scancel {}", ids.join(" ")));
+        match self.host.exec("scancel", &ids, CLIENT_LIMIT) {
+            Ok(out) if !out.ok() => crate::log::warn(&format!("scancel failed: {}", out.stderr)),
+            Err(e) => crate::log::warn(&format!("scancel: {e}")),
+            Ok(_) => {}
+        }
+    }
+
+    /// One `squeue` call for every array; tasks no longer listed and
+    /// without an `.rc` file end as cancelled, or as `sacct` says.
+    fn poll(&self, arrays: &mut [Submitted]) {
+        let ids: Vec<String> = arrays.iter().map(|a| a.job_id.clone()).collect();
+        let args = vec![
+            "-h".to_string(),
+            "-r".to_string(),
+            "-j".to_string(),
+            ids.join(","),
+            "-o".to_string(),
+            "%i %T".to_string(),
+        ];
+        let queued: HashMap<String, String> = match self.host.exec("squeue", &args, CLIENT_LIMIT) {
+            Ok(out) if out.ok() => out
+                .stdout
+                .lines()
+                .filter_map(|l| {
+                    let (id, state) = l.trim().split_once(' ')?;
+                    Some((id.to_string(), state.trim().to_string()))
+                })
+                .collect(),
+            // Jobs the controller already forgot.
+            Ok(out) if out.stderr.to_ascii_lowercase().contains("invalid job id") => HashMap::new(),
+            Ok(out) => {
+                crate::log::warn(&format!("squeue failed: {}", out.stderr));
+                return;
+            }
+            Err(e) => {
+                crate::log::warn(&format!("squeue: {e}"));
+                return;
+            }
+        };
+        // An .rc file may have appeared since the last look.
+        self.collect_rc(arrays);
+        let mut states: Option<HashMap<String, String>> = None;
+        for a in arrays.iter_mut() {
+            for i in 0..a.tasks.len() {
+                let id = format!("{}_{i}", a.job_id);
+                a.waiting[i] = queued.get(&id).is_some_and(|s| s == "PENDING");
+                if a.finished[i] || queued.contains_key(&id) {
+                    continue;
+                }
+                if let Some(why) = a.cancelled[i].clone() {
+                    a.finished[i] = true;
+                    self.finish(&a.tasks[i], why, id);
+                    continue;
+                }
+                let states = states.get_or_insert_with(|| self.sacct_states(&ids));
+                let log = tail(&a.dir.join(format!("{i}.slurm.log")));
+                match states.get(&id) {
+                    Some(state) if !is_active(state) => {
+                        a.finished[i] = true;
+                        self.finish(
+                            &a.tasks[i],
+                            TaskEnd::Killed {
+                                state: state.clone(),
+                                log,
+                            },
+                            id,
+                        );
+                    }
+                    _ => {
+                        a.unknown_polls[i] += 1;
+                        if a.unknown_polls[i] >= LOST_POLLS {
+                            a.finished[i] = true;
+                            let state = states.get(&id).cloned().unwrap_or_default();
+                            self.finish(&a.tasks[i], TaskEnd::Killed { state, log }, id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `sacct` states of the tasks of these arrays (`123_4` → `TIMEOUT`);
+    /// empty when accounting is not available.
+    fn sacct_states(&self, ids: &[String]) -> HashMap<String, String> {
+        let args = vec![
+            "-n".to_string(),
+            "-P".to_string(),
+            "-X".to_string(),
+            "-j".to_string(),
+            ids.join(","),
+            "--format=JobID,State".to_string(),
+        ];
+        let Ok(out) = self.host.exec("sacct", &args, CLIENT_LIMIT) else {
+            return HashMap::new();
+        };
+        out.stdout
+            .lines()
+            .filter_map(|l| {
+                let (id, state) = l.trim().split_once('|')?;
+                Some((id.to_string(), state.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// States of a job that has not ended.
+fn is_active(state: &str) -> bool {
+    let word = state.split_whitespace().next().unwrap_or("");
+    matches!(
+        word,
+        "PENDING"
+            | "RUNNING"
+            | "REQUEUED"
+            | "RESIZING"
+            | "SUSPENDED"
+            | "COMPLETING"
+            | "CONFIGURING"
+    )
+}
+
+/// The exit code in `<dir>/<i>.rc`, when the task wrote it.
+fn read_rc(dir: &Path, i: usize) -> Option<i32> {
+    std::fs::read_to_string(dir.join(format!("{i}.rc")))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The last lines of a task's SLURM log (empty when missing).
+fn tail(path: &Path) -> String {
+    crate::calculators::sh::stderr_tail(path)
+}
+
+/// The batch script: task `i` enters the directory of case `i`, runs its
+/// line with bash (stdin `/dev/null`, stdout/stderr to `out.txt` and
+/// `err.txt`), and records the exit code in `<dir>/<i>.rc`.
+fn wrapper(batch: &[Arc<Task>], dir: &Path) -> String {
+    let q = |p: &Path| shell_quote(&p.to_string_lossy()).into_owned();
+    let mut s = String::from(
+        "#!/bin/bash\n# fz: one case per array task (written by fz, removed after the run)\n",
+    );
+    s.push_str("dirs=(\n");
+    for t in batch {
+        s.push_str(&format!("  {}\n", q(&t.work_dir)));
+    }
+    s.push_str(")\nlines=(\n");
+    for t in batch {
+        s.push_str(&format!("  {}\n", shell_quote(&t.line)));
+    }
+    s.push_str(")\n");
+    s.push_str(&format!("rcdir={}\n", q(dir)));
+    s.push_str(
+        r#"i=$SLURM_ARRAY_TASK_ID
+if cd "${dirs[$i]}"; then
+  bash -c "${lines[$i]}" </dev/null >out.txt 2>err.txt
+  rc=$?
+else
+  rc=97
+fi
+echo "$rc" > "$rcdir/$i.rc.tmp" && mv -f "$rcdir/$i.rc.tmp" "$rcdir/$i.rc"
+exit "$rc"
+"#,
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapper_quotes_dirs_and_lines() {
+        let t = |d: &str, l: &str| {
+            Arc::new(Task {
+                work_dir: PathBuf::from(d),
+                line: l.to_string(),
+                deadline: None,
+                cancel: Cancel::new(),
+                end: Mutex::new(None),
+            })
+        };
+        let s = wrapper(
+            &[t("/r/a b", "bash x.sh 'in put.txt'"), t("/r/c", "run .")],
+            Path::new("/r/.fz-a"),
+        );
+        assert!(s.contains("  '/r/a b'\n  /r/c\n"), "{s}");
+        assert!(s.contains(r#"  'bash x.sh '\''in put.txt'\'''"#), "{s}");
+        assert!(s.contains("rcdir=/r/.fz-a\n"), "{s}");
+        // The script is valid bash and picks the task's directory.
+        let dir = tempfile::tempdir().unwrap();
+        let case = dir.path().join("case 1");
+        std::fs::create_dir(&case).unwrap();
+        let s = wrapper(
+            &[
+                t("/nonexistent", "true"),
+                t(case.to_str().unwrap(), "echo hi; echo e >&2; exit 4"),
+            ],
+            dir.path(),
+        );
+        let st = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&s)
+            .env("SLURM_ARRAY_TASK_ID", "1")
+            .status()
+            .unwrap();
+        assert_eq!(st.code(), Some(4));
+        assert_eq!(
+            std::fs::read_to_string(case.join("out.txt")).unwrap(),
+            "hi\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(case.join("err.txt")).unwrap(),
+            "e\n"
+        );
+        assert_eq!(read_rc(dir.path(), 1), Some(4));
+        let st = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&s)
+            .env("SLURM_ARRAY_TASK_ID", "0")
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(st.code(), Some(97));
+        assert_eq!(read_rc(dir.path(), 0), Some(97));
+    }
+
+    #[test]
+    fn active_states() {
+        assert!(is_active("RUNNING") && is_active("PENDING"));
+        assert!(!is_active("CANCELLED by 0") && !is_active("TIMEOUT") && !is_active("FAILED"));
+    }
+}

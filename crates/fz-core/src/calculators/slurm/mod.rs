@@ -1,0 +1,487 @@
+//! `slurm://` – runs cases through the SLURM workload manager.
+//!
+//! `slurm://[user[:password]@host[:port]]:partition/script[?query]`
+//! (grammar in [`target`]). Two modes:
+//!
+//! * **srun mode** (default, as upstream): one blocking
+//!   `srun --partition=P --job-name=<unique> [options] <script> <inputs…>`
+//!   per case, run in the case directory like an `sh://` command ([`srun`]).
+//!   With a host, the case goes through the `ssh://` machinery (upload,
+//!   run in a remote directory, fetch back) with that srun line as the
+//!   command.
+//! * **array mode** (`?array=1`, beyond upstream, local only): the cases
+//!   handed to the calculator within a short window become one
+//!   `sbatch --array` job ([`array`]); the calculator's
+//!   [`capacity`](Calculator::capacity) lets the engine hand it many cases
+//!   at once, each `run()` blocking until its task ends.
+//!
+//! Every attempt has a unique job name `fz-<pid>-<kind><n>-<hex>`, so a
+//! timeout or Ctrl+C `scancel`s exactly the jobs of this run. The SLURM
+//! client commands run through a [`host::CommandHost`] (this machine or an
+//! SSH login). This module owns the choice of mode, the job names, and
+//! turning a task's end into an [`Attempt`] with its `log.txt`; it must not
+//! decide retries nor parse outputs.
+
+pub mod array;
+pub mod classify;
+pub mod host;
+pub mod srun;
+pub mod target;
+
+use super::sh::{format_seconds, shell_quote, stderr_tail, RunLog};
+use super::ssh::{SessionPool, SshCalculator};
+use super::uri::CalculatorUri;
+use super::{Attempt, AttemptStatus, Calculator, RunRequest};
+use crate::{Error, Result};
+use array::{ArrayQueue, TaskEnd};
+use host::{CommandHost, LocalHost, RemoteHost};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use target::SlurmTarget;
+
+/// Default time between SIGTERM and SIGKILL when srun is stopped.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
+
+/// The array queues of one run: `?array=1` entries with the same
+/// partition and SLURM options share one queue (their cases go into the
+/// same arrays, each task running its own entry's script), and each entry
+/// adds one concurrent task to those arrays (`%K`).
+#[derive(Debug, Default)]
+pub struct ArrayQueues {
+    queues: Mutex<HashMap<String, Arc<ArrayQueue>>>,
+}
+
+impl ArrayQueues {
+    fn get(&self, key: &str, make: impl FnOnce() -> ArrayQueue) -> Arc<ArrayQueue> {
+        let mut map = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let q = map
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(make()));
+        q.add_entry();
+        q.clone()
+    }
+}
+
+/// How cases reach SLURM.
+#[derive(Debug, Clone)]
+enum Mode {
+    /// One srun per case, on this machine.
+    LocalSrun,
+    /// One srun per case on a login node, through ssh.
+    RemoteSrun(Arc<super::ssh::session::Session>),
+    /// Cases grouped into job arrays.
+    Array(Arc<ArrayQueue>),
+}
+
+/// A `slurm://` calculator.
+#[derive(Debug, Clone)]
+pub struct SlurmCalculator {
+    display: String,
+    target: SlurmTarget,
+    timeout: Option<Duration>,
+    mode: Mode,
+    host: Arc<dyn CommandHost>,
+    /// Time between SIGTERM and SIGKILL when srun is stopped.
+    pub grace: Duration,
+}
+
+impl SlurmCalculator {
+    /// Builds the calculator from a parsed `slurm://` URI, taking SSH
+    /// sessions from `pool` and array queues from `queues` (both shared by
+    /// the calculators of one run).
+    ///
+    /// Errors ([`Error::Value`], naming the redacted URI): another scheme,
+    /// a malformed URI (see [`SlurmTarget::parse`]), array mode with a host.
+    pub fn from_uri(uri: &CalculatorUri, pool: &SessionPool, queues: &ArrayQueues) -> Result<Self> {
+        if uri.scheme != "slurm" {
+            return Err(Error::Value(format!(
+                "Not a slurm:// calculator URI: '{}'",
+                uri.display
+            )));
+        }
+        let default_user = std::env::var("SSH_USER").ok();
+        let target = SlurmTarget::parse(uri, default_user.as_deref())?;
+        let (host, remote): (Arc<dyn CommandHost>, _) = match &target.login {
+            None => (Arc::new(LocalHost), None),
+            Some(login) => {
+                if login.password.is_some() {
+                    crate::log::warn(&format!(
+                        "SSH password given in the calculator URI for {}: prefer keys or an agent",
+                        login.display()
+                    ));
+                }
+                let session = pool.get(login);
+                (Arc::new(RemoteHost(session.clone())), Some(session))
+            }
+        };
+        let mode = match (target.array, remote) {
+            (true, Some(_)) => {
+                return Err(Error::Value(format!(
+                    "Invalid SLURM calculator URI '{}': array mode (array=1) needs a \
+                     filesystem shared with the compute nodes and is only available \
+                     without a host (slurm://:partition/...)",
+                    uri.display
+                )))
+            }
+            (true, None) => {
+                // The timeout is per case, not per queue: it is left out
+                // of the key.
+                let key = format!(
+                    "{}|{}|{}",
+                    target.partition,
+                    target.options.join(" "),
+                    target.keep
+                );
+                Mode::Array(queues.get(&key, || {
+                    ArrayQueue::new(
+                        host.clone(),
+                        &target.partition,
+                        &target.options,
+                        target.keep,
+                    )
+                }))
+            }
+            (false, Some(session)) => Mode::RemoteSrun(session),
+            (false, None) => Mode::LocalSrun,
+        };
+        Ok(SlurmCalculator {
+            display: uri.display.clone(),
+            target,
+            timeout: uri.timeout,
+            mode,
+            host,
+            grace: DEFAULT_GRACE,
+        })
+    }
+
+    /// The same calculator with another SIGTERM→SIGKILL grace period.
+    pub fn with_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// What the URI says (login, partition, script, options).
+    pub fn target(&self) -> &SlurmTarget {
+        &self.target
+    }
+
+    /// `srun --partition=P [options] <script>`: the command of every
+    /// attempt, without job name and input files.
+    pub fn srun_command(&self) -> String {
+        let mut line = format!("srun --partition={}", self.target.partition);
+        for o in &self.target.options {
+            line.push(' ');
+            line.push_str(&shell_quote(o));
+        }
+        line.push(' ');
+        line.push_str(&self.target.script);
+        line
+    }
+}
+
+impl Calculator for SlurmCalculator {
+    fn display_uri(&self) -> &str {
+        &self.display
+    }
+
+    fn uri_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    fn capacity(&self) -> usize {
+        match self.mode {
+            Mode::Array(_) => array::MAX_TASKS,
+            _ => 1,
+        }
+    }
+
+    /// Runs one case through SLURM (see the module documentation).
+    /// Outcomes: exit 0 → `Done`; a non-zero exit, a job killed by SLURM
+    /// (time limit, node failure, memory, cancellation) or refused (bad
+    /// partition…) → `Failed` with a one-line reason; the case's time
+    /// limit → `Timeout` (the job is cancelled); Ctrl+C → `Interrupted`
+    /// (the job is cancelled).
+    fn run(&self, request: &RunRequest) -> Attempt {
+        match &self.mode {
+            Mode::LocalSrun => srun::run_local(self, request),
+            Mode::RemoteSrun(session) => self.run_remote(session, request),
+            Mode::Array(queue) => self.run_array(queue, request),
+        }
+    }
+}
+
+impl SlurmCalculator {
+    /// Array mode: queue the case, wait for its task, report.
+    fn run_array(&self, queue: &Arc<ArrayQueue>, request: &RunRequest) -> Attempt {
+        let mut line = self.target.script.clone();
+        if request.input_files.is_empty() {
+            line.push_str(" .");
+        }
+        for f in request.input_files {
+            line.push(' ');
+            line.push_str(&shell_quote(f));
+        }
+        let partition = &self.target.partition;
+        let command = format!(
+            "sbatch --array --partition={partition}{} {}",
+            self.target
+                .options
+                .iter()
+                .map(|o| format!(" {o}"))
+                .collect::<String>(),
+            self.target.script
+        );
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let (end, task_id) = if request.cancel.must_kill() {
+            (TaskEnd::Interrupted, String::new())
+        } else {
+            queue.run(request.work_dir, &line, request.timeout, request.cancel)
+        };
+        let ended = SystemTime::now();
+        let (status, exit_code, error) = match &end {
+            TaskEnd::Exited(0) => (AttemptStatus::Done, Some(0), None),
+            TaskEnd::Exited(97) if !request.work_dir.join("err.txt").exists() => (
+                AttemptStatus::Failed,
+                Some(97),
+                Some(format!(
+                    "SLURM array task {task_id} could not enter the case directory {} \
+                     (is it on a filesystem shared with the compute node?)",
+                    request.work_dir.display()
+                )),
+            ),
+            TaskEnd::Exited(code) => {
+                let stderr = stderr_tail(&request.work_dir.join("err.txt"));
+                let msg = classify::failure(&stderr, *code, None, partition, &self.target.script);
+                (AttemptStatus::Failed, Some(*code), Some(msg))
+            }
+            TaskEnd::Killed { state, log } => {
+                let msg = classify::state_message(state, partition).unwrap_or_else(|| {
+                    let state = if state.is_empty() {
+                        "unknown"
+                    } else {
+                        state.as_str()
+                    };
+                    format!(
+                        "SLURM array task {task_id} ended without an exit code (state {state}) \
+                         on partition '{partition}'"
+                    )
+                });
+                (
+                    AttemptStatus::Failed,
+                    None,
+                    Some(super::sh::with_stderr(
+                        format!("{msg}."),
+                        &classify::without_notes(log),
+                    )),
+                )
+            }
+            TaskEnd::TimedOut => (
+                AttemptStatus::Timeout,
+                None,
+                Some(format!(
+                    "SLURM job timed out after {} seconds on partition '{partition}'",
+                    format_seconds(request.timeout.unwrap_or_default())
+                )),
+            ),
+            TaskEnd::Interrupted => (
+                AttemptStatus::Interrupted,
+                None,
+                Some(if task_id.is_empty() {
+                    "Execution interrupted by user".to_string()
+                } else {
+                    "Calculation interrupted by user".to_string()
+                }),
+            ),
+            TaskEnd::NotSubmitted(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
+        };
+        if request.work_dir.is_dir() {
+            let extra = [
+                ("SLURM partition", partition.clone()),
+                (
+                    "SLURM array task",
+                    if task_id.is_empty() {
+                        "None".to_string()
+                    } else {
+                        task_id.clone()
+                    },
+                ),
+            ];
+            let log = RunLog {
+                command_line: &line,
+                exit_code,
+                extra: &extra,
+                started,
+                ended,
+                elapsed: clock.elapsed(),
+                work_dir: request.work_dir,
+                launch_dir: request.launch_dir,
+                status,
+                error: error.as_deref(),
+            };
+            let path = request.work_dir.join("log.txt");
+            if let Err(e) = log.write(&path) {
+                crate::log::warn(&format!("Could not write {}: {e}", path.display()));
+            }
+        }
+        Attempt {
+            status,
+            exit_code,
+            command,
+            command_line: line,
+            started,
+            ended,
+            error,
+        }
+    }
+
+    /// srun mode through ssh: the `ssh://` calculator runs the srun line
+    /// in a fresh remote directory (upload, run, fetch back, clean up);
+    /// then a stopped job is `scancel`led through the same session and a
+    /// failure is worded with the SLURM rules.
+    fn run_remote(
+        &self,
+        session: &Arc<super::ssh::session::Session>,
+        request: &RunRequest,
+    ) -> Attempt {
+        let job_name = job_name("s");
+        let command = srun::srun_line(self, &job_name, &[]);
+        // srun_line ends with " ." for no input: the ssh calculator appends
+        // the inputs itself.
+        let command = command.strip_suffix(" .").unwrap_or(&command).to_string();
+        let ssh =
+            SshCalculator::for_command(session.clone(), &self.display, &command, self.target.keep)
+                .with_grace(self.grace);
+        let mut attempt = ssh.run(request);
+        let partition = &self.target.partition;
+        match attempt.status {
+            AttemptStatus::Timeout => {
+                srun::cancel_by_name(self.host.as_ref(), &job_name);
+                attempt.error = Some(format!(
+                    "SLURM job timed out after {} seconds on partition '{partition}'",
+                    format_seconds(request.timeout.unwrap_or_default())
+                ));
+            }
+            AttemptStatus::Interrupted => srun::cancel_by_name(self.host.as_ref(), &job_name),
+            AttemptStatus::Failed => {
+                if let Some(code) = attempt.exit_code {
+                    let stderr = stderr_tail(&request.work_dir.join("err.txt"));
+                    attempt.error = Some(classify::failure(
+                        &stderr,
+                        code,
+                        None,
+                        partition,
+                        &self.target.script,
+                    ));
+                } else if let Some(e) = &attempt.error {
+                    attempt.error = Some(format!("Remote SLURM calculation failed: {e}"));
+                }
+            }
+            AttemptStatus::Done => {}
+        }
+        attempt.command = self.srun_command();
+        if request.work_dir.is_dir() {
+            // The ssh log plus the SLURM facts.
+            use std::io::Write;
+            let path = request.work_dir.join("log.txt");
+            let appended = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| {
+                    writeln!(
+                        f,
+                        "SLURM partition: {partition}\nSLURM job name: {job_name}"
+                    )
+                });
+            if let Err(e) = appended {
+                crate::log::warn(&format!("Could not write {}: {e}", path.display()));
+            }
+        }
+        attempt
+    }
+}
+
+/// A job name no other attempt uses: `fz-<pid>-<kind><n>-<4 hex>` (the
+/// process id lets a test or an admin find the jobs of one fz run; the
+/// hex part tells apart runs on different machines with the same pid).
+pub fn job_name(kind: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, Ordering::SeqCst);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("fz-{}-{kind}{n}-{:04x}", std::process::id(), nanos & 0xffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calc(uri: &str) -> Result<SlurmCalculator> {
+        SlurmCalculator::from_uri(
+            &CalculatorUri::parse(uri)?,
+            &SessionPool::new(),
+            &ArrayQueues::default(),
+        )
+    }
+
+    #[test]
+    fn modes_and_lines() {
+        let c = calc("slurm://:debug/bash calc.sh?mem=1G&timeout=3").unwrap();
+        assert!(matches!(c.mode, Mode::LocalSrun));
+        assert_eq!(c.capacity(), 1);
+        assert_eq!(c.uri_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(
+            c.srun_command(),
+            "srun --partition=debug --mem=1G bash calc.sh"
+        );
+        let line = srun::srun_line(&c, "fz-1-s0-abcd", &["input.txt".into(), "a b".into()]);
+        assert_eq!(
+            line,
+            "srun --job-name=fz-1-s0-abcd --partition=debug --mem=1G bash calc.sh input.txt 'a b'"
+        );
+        assert!(srun::srun_line(&c, "n", &[]).ends_with("calc.sh ."));
+        let c = calc("slurm://:debug/x?array=1").unwrap();
+        assert_eq!(c.capacity(), array::MAX_TASKS);
+        let c = calc("slurm://u:s3cret@h:2222:debug/x").unwrap();
+        assert!(matches!(c.mode, Mode::RemoteSrun(_)));
+        assert_eq!(c.display_uri(), "slurm://u:***@h:2222:debug/x");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let e = calc("slurm://u@h:debug/x?array=1").unwrap_err().to_string();
+        assert!(e.contains("array mode"), "{e}");
+    }
+
+    #[test]
+    fn entries_of_one_uri_share_a_queue() {
+        let pool = SessionPool::new();
+        let queues = ArrayQueues::default();
+        let mk = |u: &str| {
+            SlurmCalculator::from_uri(&CalculatorUri::parse(u).unwrap(), &pool, &queues).unwrap()
+        };
+        let (a, b, c) = (
+            mk("slurm://:debug/x?array=1"),
+            mk("slurm://:debug/y?array=1"),
+            mk("slurm://:compute/x?array=1"),
+        );
+        let q = |c: &SlurmCalculator| match &c.mode {
+            Mode::Array(q) => q.clone(),
+            _ => panic!("not array"),
+        };
+        assert!(Arc::ptr_eq(&q(&a), &q(&b)));
+        assert!(!Arc::ptr_eq(&q(&a), &q(&c)));
+    }
+
+    #[test]
+    fn job_names_are_unique() {
+        let a = job_name("s");
+        let b = job_name("s");
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with(&format!("fz-{}-s", std::process::id())),
+            "{a}"
+        );
+    }
+}
