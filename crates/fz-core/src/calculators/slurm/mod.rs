@@ -167,16 +167,28 @@ impl SlurmCalculator {
         &self.target
     }
 
+    /// The script as run: in local mode, with its relative paths that
+    /// name files of the launch directory made absolute (as `sh://` does,
+    /// since the case runs in a directory of its own); in remote mode as
+    /// written (the ssh machinery sends the local files it names).
+    pub fn script_for(&self, launch_dir: &std::path::Path) -> String {
+        if self.target.login.is_some() {
+            self.target.script.clone()
+        } else {
+            super::sh::absolutize_paths(&self.target.script, launch_dir)
+        }
+    }
+
     /// `srun --partition=P [options] <script>`: the command of every
     /// attempt, without job name and input files.
-    pub fn srun_command(&self) -> String {
+    pub fn srun_command(&self, script: &str) -> String {
         let mut line = format!("srun --partition={}", self.target.partition);
         for o in &self.target.options {
             line.push(' ');
             line.push_str(&shell_quote(o));
         }
         line.push(' ');
-        line.push_str(&self.target.script);
+        line.push_str(script);
         line
     }
 }
@@ -215,7 +227,8 @@ impl Calculator for SlurmCalculator {
 impl SlurmCalculator {
     /// Array mode: queue the case, wait for its task, report.
     fn run_array(&self, queue: &Arc<ArrayQueue>, request: &RunRequest) -> Attempt {
-        let mut line = self.target.script.clone();
+        let script = self.script_for(request.launch_dir);
+        let mut line = script.clone();
         if request.input_files.is_empty() {
             line.push_str(" .");
         }
@@ -231,7 +244,7 @@ impl SlurmCalculator {
                 .iter()
                 .map(|o| format!(" {o}"))
                 .collect::<String>(),
-            self.target.script
+            script
         );
         let started = SystemTime::now();
         let clock = Instant::now();
@@ -254,7 +267,7 @@ impl SlurmCalculator {
             ),
             TaskEnd::Exited(code) => {
                 let stderr = stderr_tail(&request.work_dir.join("err.txt"));
-                let msg = classify::failure(&stderr, *code, None, partition, &self.target.script);
+                let msg = classify::failure(&stderr, *code, None, partition, &script);
                 (AttemptStatus::Failed, Some(*code), Some(msg))
             }
             TaskEnd::Killed { state, log } => {
@@ -347,7 +360,8 @@ impl SlurmCalculator {
         request: &RunRequest,
     ) -> Attempt {
         let job_name = job_name("s");
-        let command = srun::srun_line(self, &job_name, &[]);
+        let script = self.script_for(request.launch_dir);
+        let command = srun::srun_line(self, &script, &job_name, &[]);
         // srun_line ends with " ." for no input: the ssh calculator appends
         // the inputs itself.
         let command = command.strip_suffix(" .").unwrap_or(&command).to_string();
@@ -381,7 +395,7 @@ impl SlurmCalculator {
             }
             AttemptStatus::Done => {}
         }
-        attempt.command = self.srun_command();
+        attempt.command = self.srun_command(&script);
         if request.work_dir.is_dir() {
             // The ssh log plus the SLURM facts.
             use std::io::Write;
@@ -435,15 +449,20 @@ mod tests {
         assert_eq!(c.capacity(), 1);
         assert_eq!(c.uri_timeout(), Some(Duration::from_secs(3)));
         assert_eq!(
-            c.srun_command(),
+            c.srun_command("bash calc.sh"),
             "srun --partition=debug --mem=1G bash calc.sh"
         );
-        let line = srun::srun_line(&c, "fz-1-s0-abcd", &["input.txt".into(), "a b".into()]);
+        let line = srun::srun_line(
+            &c,
+            "bash calc.sh",
+            "fz-1-s0-abcd",
+            &["input.txt".into(), "a b".into()],
+        );
         assert_eq!(
             line,
             "srun --job-name=fz-1-s0-abcd --partition=debug --mem=1G bash calc.sh input.txt 'a b'"
         );
-        assert!(srun::srun_line(&c, "n", &[]).ends_with("calc.sh ."));
+        assert!(srun::srun_line(&c, "bash calc.sh", "n", &[]).ends_with("calc.sh ."));
         let c = calc("slurm://:debug/x?array=1").unwrap();
         assert_eq!(c.capacity(), array::MAX_TASKS);
         let c = calc("slurm://u:s3cret@h:2222:debug/x").unwrap();

@@ -21,11 +21,15 @@ const CANCEL_WAIT: Duration = Duration::from_secs(20);
 /// Limit of one SLURM client command.
 pub(crate) const CLIENT_LIMIT: Duration = Duration::from_secs(30);
 
-/// `srun --partition=P [options] --job-name=N <script> <inputs…>` (` .`
-/// without input files): the script as written (relative to the case
-/// directory), the input files shell-quoted.
-pub(crate) fn srun_line(calc: &SlurmCalculator, job_name: &str, input_files: &[String]) -> String {
-    let mut line = calc.srun_command();
+/// `srun --job-name=N --partition=P [options] <script> <inputs…>` (` .`
+/// without input files), the input files shell-quoted.
+pub(crate) fn srun_line(
+    calc: &SlurmCalculator,
+    script: &str,
+    job_name: &str,
+    input_files: &[String],
+) -> String {
+    let mut line = calc.srun_command(script);
     line.insert_str(
         "srun".len(),
         &format!(" --job-name={}", shell_quote(job_name)),
@@ -44,8 +48,9 @@ pub(crate) fn srun_line(calc: &SlurmCalculator, job_name: &str, input_files: &[S
 /// documentation).
 pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt {
     let job_name = super::job_name("s");
-    let line = srun_line(calc, &job_name, request.input_files);
-    let command = calc.srun_command();
+    let script = calc.script_for(request.launch_dir);
+    let line = srun_line(calc, &script, &job_name, request.input_files);
+    let command = calc.srun_command(&script);
     let partition = &calc.target.partition;
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -73,13 +78,7 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
         Ended::Exited(Ok(code)) => {
             let stderr = stderr_tail(&request.work_dir.join("err.txt"));
             let state = job_state(calc.host.as_ref(), &job_name);
-            let msg = classify::failure(
-                &stderr,
-                *code,
-                state.as_deref(),
-                partition,
-                &calc.target.script,
-            );
+            let msg = classify::failure(&stderr, *code, state.as_deref(), partition, &script);
             (AttemptStatus::Failed, Some(*code), Some(msg))
         }
         Ended::TimedOut(_) => (

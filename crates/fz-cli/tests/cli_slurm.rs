@@ -1,0 +1,595 @@
+//! `slurm://` calculators driven through the real binary against a real
+//! single-node SLURM cluster (`.ci/services/slurm.sh start` sets it up and
+//! prints `FZ_TEST_SLURM=1`), in srun mode and in job-array mode.
+//!
+//! Without `FZ_TEST_SLURM` every test prints why and returns, unless `CI`
+//! is set: then it fails, since CI must exercise the real cluster. Jobs
+//! are told apart by their names, `fz-<pid of the fz process>-…`, so the
+//! tests running in parallel never look at each other's jobs.
+
+mod common;
+use common::Sandbox;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether the cluster is there; `false` (reason printed) outside CI.
+fn slurm() -> bool {
+    if std::env::var("FZ_TEST_SLURM").is_ok_and(|v| v.trim() == "1") {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but FZ_TEST_SLURM is not: start the test cluster with \
+             'eval \"$(bash .ci/services/slurm.sh start)\"'"
+        );
+    }
+    eprintln!(
+        "skipped: FZ_TEST_SLURM is not set (run 'eval \"$(bash .ci/services/slurm.sh \
+         start)\"' to test slurm:// against a real SLURM cluster)"
+    );
+    false
+}
+
+/// Names of the queued or running jobs of the fz process `pid`, waiting
+/// up to 10 s for them to leave the queue.
+fn jobs_left(pid: u32) -> Vec<String> {
+    let prefix = format!("fz-{pid}-");
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = Command::new("squeue")
+            .args(["-h", "-o", "%j %i %T"])
+            .output()
+            .expect("squeue");
+        assert!(out.status.success(), "squeue: {:?}", out);
+        let mine: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .map(str::to_string)
+            .collect();
+        if mine.is_empty() || Instant::now() > until {
+            return mine;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The perfect-gas example (input, script, model alias) in a sandbox.
+fn perfectgas(sb: &Sandbox) {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/perfectgas");
+    for f in ["input.txt", "PerfectGazPressure.sh"] {
+        std::fs::copy(example.join(f), sb.path().join(f)).unwrap();
+    }
+    copy_dir(&example.join(".fz/models"), &sb.path().join(".fz/models"));
+}
+
+const GRID: &str = r#"{"T_celsius": [0, 20, 40], "V_L": [1, 2.5], "n_mol": 1}"#;
+
+/// `(T, V, pressure, status)` of each row.
+fn table(rows: &[serde_json::Value]) -> Vec<(String, String, String, String)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r["T_celsius"].to_string(),
+                r["V_L"].to_string(),
+                r["pressure"].to_string(),
+                r["status"].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Runs fzr on the perfect-gas study with these calculators.
+fn run_study(sb: &Sandbox, grid: &str, calcs: &[&str], results: &str) -> std::process::Output {
+    let mut cmd = sb.cmd("fzr");
+    cmd.args([
+        "input.txt",
+        "-m",
+        "perfectgas",
+        "-v",
+        grid,
+        "-f",
+        "json",
+        "-r",
+        results,
+    ]);
+    for c in calcs {
+        cmd.args(["-c", c]);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn perfect_gas_through_srun_and_job_arrays_gives_the_same_table_as_sh() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let out = run_study(&sb, GRID, &["sh://bash PerfectGazPressure.sh"], "by_sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reference = json_rows(&out.stdout);
+    assert_eq!(reference.len(), 6);
+    assert!(reference
+        .iter()
+        .all(|r| r["status"] == "done" && r["pressure"].is_number()));
+
+    // srun mode, relative script (made absolute against the launch dir).
+    let srun = "slurm://:debug/bash PerfectGazPressure.sh";
+    let out = run_study(&sb, GRID, &[srun, srun], "by_srun");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert_eq!(table(&rows), table(&reference));
+    for r in &rows {
+        assert_eq!(r["calculator"], srun);
+        assert!(
+            r["command"]
+                .as_str()
+                .unwrap()
+                .starts_with("srun --partition=debug bash /"),
+            "{r}"
+        );
+    }
+    let log = sb.read("by_srun/T_celsius=0,V_L=1,n_mol=1/log.txt");
+    assert!(log.contains("SLURM partition: debug"), "{log}");
+    assert!(log.contains("SLURM job name: fz-"), "{log}");
+
+    // Array mode on the other partition: one sbatch for the six cases.
+    let array = "slurm://:compute/bash PerfectGazPressure.sh?array=1";
+    let mut cmd = sb.cmd("fzr");
+    cmd.args([
+        "input.txt",
+        "-m",
+        "perfectgas",
+        "-v",
+        GRID,
+        "-f",
+        "json",
+        "-r",
+        "by_array",
+    ])
+    .args(["-c", array, "-c", array])
+    .env("FZ_LOG_LEVEL", "INFO");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let rows = json_rows(&out.stdout);
+    assert_eq!(table(&rows), table(&reference));
+    assert!(rows.iter().all(|r| r["calculator"] == array));
+    assert_eq!(
+        err.matches("Submitting ").count(),
+        1,
+        "one submission for all cases: {err}"
+    );
+    assert!(
+        err.contains("Submitting 6 cases as SLURM job array")
+            && err.contains("at most 2 at a time"),
+        "{err}"
+    );
+    let log = sb.read("by_array/T_celsius=40,V_L=2.5,n_mol=1/log.txt");
+    assert!(log.contains("SLURM partition: compute"), "{log}");
+    assert!(
+        regex::Regex::new(r"SLURM array task: \d+_\d")
+            .unwrap()
+            .is_match(&log),
+        "{log}"
+    );
+    // The submission directory was removed with the work directories.
+    assert!(!sb.path().join("by_array/.fz/work").exists());
+}
+
+/// Starts fzr on `n` cases that sleep, with these calculators.
+fn start_sleepers(sb: &Sandbox, n: usize, calcs: &[&str]) -> std::process::Child {
+    sb.write("input.txt", "x=$x\n");
+    let started = sb.path().join("started.log");
+    sb.write(
+        "slow.sh",
+        &format!(
+            "#!/bin/bash\necho \"$SLURM_JOB_ID\" >> {}\nsleep 120\n",
+            started.display()
+        ),
+    );
+    let xs: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+    let mut cmd = Command::new(sb.bin.join("fzr"));
+    cmd.current_dir(sb.path())
+        .env("HOME", sb.path().join("home"))
+        .args([
+            "input.txt",
+            "-v",
+            &format!(r#"{{"x":[{}]}}"#, xs.join(",")),
+            "-f",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for c in calcs {
+        cmd.args(["-c", c]);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits until `n` cases wrote their line to `started.log`.
+fn wait_started(sb: &Sandbox, n: usize) {
+    let path = sb.path().join("started.log");
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        if std::fs::read_to_string(&path).is_ok_and(|s| s.lines().count() >= n) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{n} cases never started");
+}
+
+fn double_interrupt(child: std::process::Child) -> std::process::Output {
+    for _ in 0..2 {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ctrl_c_cancels_the_srun_jobs() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let uri = "slurm://:debug/bash slow.sh";
+    let child = start_sleepers(&sb, 3, &[uri, uri]);
+    let pid = child.id();
+    wait_started(&sb, 2);
+    assert_eq!(jobs_left_now(pid).len(), 2, "two srun jobs running");
+    let t0 = Instant::now();
+    let out = double_interrupt(child);
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "the run ends promptly"
+    );
+    let rows = json_rows(&out.stdout);
+    assert!(
+        rows.iter().all(|r| r["status"] == "interrupted"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        jobs_left(pid),
+        Vec::<String>::new(),
+        "no job of ours is left"
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_the_job_array() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let uri = "slurm://:debug/bash slow.sh?array=1";
+    // Two tasks at a time: four more wait in the queue.
+    let child = start_sleepers(&sb, 6, &[uri, uri]);
+    let pid = child.id();
+    wait_started(&sb, 2);
+    let queued = jobs_left_now(pid);
+    assert!(queued.iter().any(|j| j.contains("PENDING")), "{queued:?}");
+    let out = double_interrupt(child);
+    assert_eq!(out.status.code(), Some(130));
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows.len(), 6);
+    assert!(
+        rows.iter().all(|r| r["status"] == "interrupted"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        jobs_left(pid),
+        Vec::<String>::new(),
+        "no task of ours is left"
+    );
+    assert_eq!(
+        sb.read("started.log").lines().count(),
+        2,
+        "the waiting tasks never started"
+    );
+}
+
+/// The jobs of `pid` in the queue right now.
+fn jobs_left_now(pid: u32) -> Vec<String> {
+    let out = Command::new("squeue")
+        .args(["-h", "-r", "-o", "%j %i %T"])
+        .output()
+        .expect("squeue");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(&format!("fz-{pid}-")))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_timeout_cancels_the_job_in_both_modes() {
+    if !slurm() {
+        return;
+    }
+    for uri in [
+        "slurm://:debug/bash slow.sh?timeout=2",
+        "slurm://:debug/bash slow.sh?timeout=2&array=1",
+    ] {
+        let sb = Sandbox::new();
+        let child = start_sleepers(&sb, 2, &[uri, uri]);
+        let pid = child.id();
+        let t0 = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{uri}: no case done");
+        assert!(t0.elapsed() < Duration::from_secs(60), "{uri}");
+        let rows = json_rows(&out.stdout);
+        assert_eq!(rows.len(), 2, "{uri}");
+        for r in &rows {
+            assert_eq!(r["status"], "timeout", "{uri}: {r}");
+            assert_eq!(
+                r["error"], "SLURM job timed out after 2 seconds on partition 'debug'",
+                "{uri}"
+            );
+        }
+        assert_eq!(
+            jobs_left(pid),
+            Vec::<String>::new(),
+            "{uri}: no job of ours is left"
+        );
+    }
+}
+
+#[test]
+fn a_failing_array_task_is_retried_on_the_next_calculator() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    // Fails inside a SLURM job array task, works elsewhere.
+    sb.write(
+        "calc.sh",
+        "#!/bin/bash\nif [[ -n $SLURM_ARRAY_TASK_ID && $(cat input.txt) == x=2 ]]; then\n  \
+         echo 'licence server unreachable' >&2; exit 3\nfi\necho \"result = $(cut -d= -f2 input.txt)\" > output.txt\n",
+    );
+    let array = "slurm://:debug/bash calc.sh?array=1";
+    let backup = "sh://bash calc.sh";
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":[1,2,3]}"#, "-f", "json"])
+        .args(["-c", array, "-c", backup])
+        .env("FZ_MAX_RETRIES", "2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let got: Vec<(&str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["calculator"].as_str().unwrap(),
+                r["attempts"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(array, 1), (backup, 2), (array, 1)]);
+    assert!(rows.iter().all(|r| r["status"] == "done"));
+    let history = sb.read("results/x=2/history.txt");
+    assert!(
+        history.contains("exit code 3") && history.contains("licence server unreachable"),
+        "{history}"
+    );
+    assert_eq!(sb.read("results/x=2/output.txt"), "result = 2\n");
+}
+
+#[test]
+fn cache_then_slurm_then_sh() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let first = r#"{"T_celsius": [0, 20], "V_L": [1], "n_mol": 1}"#;
+    let out = run_study(&sb, first, &["sh://bash PerfectGazPressure.sh"], "earlier");
+    assert!(out.status.success());
+    let all = r#"{"T_celsius": [0, 20, 40, 60], "V_L": [1], "n_mol": 1}"#;
+    let slurm_uri = "slurm://:compute/bash PerfectGazPressure.sh?array=1";
+    let out = run_study(
+        &sb,
+        all,
+        &[
+            "cache://earlier",
+            slurm_uri,
+            "sh://bash PerfectGazPressure.sh",
+        ],
+        "mixed",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let calcs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["calculator"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        calcs,
+        ["cache://earlier", "cache://earlier", slurm_uri, slurm_uri]
+    );
+    let reference = run_study(&sb, all, &["sh://bash PerfectGazPressure.sh"], "reference");
+    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
+}
+
+#[test]
+fn a_bad_partition_is_a_clear_error() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    for uri in [
+        "slurm://:nosuchpart/true",
+        "slurm://:nosuchpart/true?array=1",
+    ] {
+        let out = sb
+            .cmd("fzr")
+            .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json", "-c", uri])
+            .env("FZ_MAX_RETRIES", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{uri}");
+        let rows = json_rows(&out.stdout);
+        assert_eq!(rows[0]["status"], "failed");
+        assert_eq!(
+            rows[0]["error"],
+            "SLURM partition 'nosuchpart' does not exist (srun/sbatch: invalid partition \
+             name); 'sinfo' lists the partitions",
+            "{uri}"
+        );
+    }
+    // A URI without a partition is refused before anything runs.
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-v",
+            r#"{"x":1}"#,
+            "-r",
+            "never",
+            "-c",
+            "slurm://compute/true",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("slurm://:partition/script"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!sb.path().join("never").exists(), "nothing ran");
+}
+
+#[test]
+fn a_failing_job_names_its_cause() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\nnosuchprogram_xyz\n");
+    for uri in [
+        "slurm://:debug/bash calc.sh",
+        "slurm://:debug/bash calc.sh?array=1",
+    ] {
+        let out = sb
+            .cmd("fzr")
+            .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json", "-c", uri])
+            .env("FZ_MAX_RETRIES", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let rows = json_rows(&out.stdout);
+        assert_eq!(rows[0]["exit_code"], 127, "{uri}");
+        let err = rows[0]["error"].as_str().unwrap();
+        assert!(
+            err.starts_with("Command not found locally: 'nosuchprogram_xyz'"),
+            "{uri}: {err}"
+        );
+        assert!(!err.contains("srun: error"), "{uri}: {err}");
+    }
+}
+
+#[test]
+fn remote_srun_through_ssh() {
+    if !slurm() {
+        return;
+    }
+    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
+        }
+        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
+        return;
+    };
+    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash PerfectGazPressure.sh");
+    let out = run_study(&sb, GRID, &[&uri], "remote");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let reference = run_study(&sb, GRID, &["sh://bash PerfectGazPressure.sh"], "local");
+    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
+    assert!(rows.iter().all(|r| r["calculator"] == uri.as_str()));
+    let log = sb.read("remote/T_celsius=0,V_L=1,n_mol=1/log.txt");
+    assert!(
+        log.contains("SLURM partition: debug") && log.contains("Remote directory"),
+        "{log}"
+    );
+    // A bad partition on the remote side is classified too.
+    let bad = format!("slurm://{user}@127.0.0.1:{port}:nosuchpart/true");
+    let one = r#"{"T_celsius": 0, "V_L": 1, "n_mol": 1}"#;
+    let mut cmd = sb.cmd("fzr");
+    cmd.args([
+        "input.txt",
+        "-m",
+        "perfectgas",
+        "-v",
+        one,
+        "-f",
+        "json",
+        "-r",
+        "bad",
+    ])
+    .args(["-c", &bad])
+    .env("FZ_MAX_RETRIES", "1");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows = json_rows(&out.stdout);
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("partition 'nosuchpart' does not exist"),
+        "{:?}",
+        rows[0]
+    );
+}
