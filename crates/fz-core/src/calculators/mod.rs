@@ -6,6 +6,7 @@
 //! by the engine and reports what happened; it must not decide retries,
 //! parse outputs or touch other cases.
 
+pub mod alias;
 pub mod resolve;
 pub mod sh;
 pub mod ssh;
