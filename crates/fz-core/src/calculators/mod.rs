@@ -7,6 +7,7 @@
 //! parse outputs or touch other cases.
 
 pub mod alias;
+pub mod check;
 pub mod resolve;
 pub mod sh;
 pub mod ssh;
