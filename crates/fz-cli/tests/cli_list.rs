@@ -414,3 +414,50 @@ fn fzr_discovery_fails_when_no_alias_supports_the_model_and_uses_home_aliases() 
     assert_eq!(rows[0]["q"], 3);
     assert!(rows[0].get("p").is_none());
 }
+
+/// Whether the OpenSSH client is installed; under CI it must be.
+fn have_ssh_client() -> bool {
+    let found = std::process::Command::new("ssh")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("CI is set but the ssh client is missing (see .ci/install)");
+    }
+    found
+}
+
+#[test]
+fn check_follows_host_aliases_of_the_ssh_configuration() {
+    if !have_ssh_client() {
+        eprintln!("skipped: no ssh client");
+        return;
+    }
+    let sb = Sandbox::new();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let config = sb.write(
+        "ssh_config",
+        &format!("Host up\n  HostName 127.0.0.1\n  Port {port}\nHost down\n  HostName 127.0.0.1\n  Port {}\n", closed_port()),
+    );
+    sb.write(".fz/calculators/up.json", r#"{"uri": "ssh://me@up"}"#);
+    let down = sb.write(".fz/calculators/down.json", r#"{"uri": "ssh://me@down"}"#);
+    let out = sb
+        .cmd("fzl")
+        .env("FZ_SSH_OPTIONS", format!("-F {}", config.display()))
+        .args(["--check", "-f", "json"])
+        .assert()
+        .code(1);
+    let j = json_of(&out.get_output().stdout);
+    assert_eq!(j["calculators"]["up"]["check_status"], "passed", "{j}");
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "fzl: check failed: {}: ssh host me@down unreachable: TCP connection to 127.0.0.1:",
+            down.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    drop(listener);
+}

@@ -163,7 +163,7 @@ fn check_uri_inner(text: &str, ctx: &CheckContext, has_model_commands: bool) -> 
                 if !command.is_empty() {
                     check_command(&command, false, ctx, &mut problems);
                 }
-                if let Err(why) = reachable(&target.host, target.port.unwrap_or(22)) {
+                if let Err(why) = reachable(&target.host, target.port) {
                     problems.push(format!("ssh host {} unreachable: {why}", target.display()));
                 }
             }
@@ -252,11 +252,12 @@ fn on_path(program: &str) -> bool {
     })
 }
 
-/// Whether `host:port` (after `~/.ssh/config`, when ssh is installed)
-/// accepts a TCP connection within [`CONNECT_TIMEOUT`]; the error says why
-/// not.
-fn reachable(host: &str, port: u16) -> Result<(), String> {
-    let (real_host, real_port) = ssh_config_target(host, port).unwrap_or((host.to_string(), port));
+/// Whether `host:port` (after `~/.ssh/config`, when ssh is installed;
+/// port 22 when neither the URI nor the configuration gives one) accepts a
+/// TCP connection within [`CONNECT_TIMEOUT`]; the error says why not.
+fn reachable(host: &str, port: Option<u16>) -> Result<(), String> {
+    let (real_host, real_port) =
+        ssh_config_target(host, port).unwrap_or((host.to_string(), port.unwrap_or(22)));
     let addrs: Vec<_> = (real_host.as_str(), real_port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve '{real_host}': {e}"))?
@@ -278,11 +279,21 @@ fn reachable(host: &str, port: u16) -> Result<(), String> {
 }
 
 /// The host name and port ssh would connect to for `host` (resolving
-/// `Host` aliases of `~/.ssh/config`), from `ssh -G`; `None` when ssh is
-/// not installed or says nothing useful.
-fn ssh_config_target(host: &str, port: u16) -> Option<(String, u16)> {
-    let out = std::process::Command::new("ssh")
-        .args(["-G", "-p", &port.to_string(), host])
+/// `Host` aliases of `~/.ssh/config`), from `ssh -G` with the program and
+/// options fz's ssh calculator uses (`FZ_SSH_PROGRAM`, `FZ_SSH_OPTIONS`);
+/// `None` when ssh is not installed or says nothing useful.
+fn ssh_config_target(host: &str, port: Option<u16>) -> Option<(String, u16)> {
+    let settings = super::ssh::session::SshSettings::from_env();
+    let out = std::process::Command::new(&settings.program)
+        .arg("-G")
+        .args(&settings.extra_options)
+        // A port given on the command line would hide the configuration's.
+        .args(
+            port.map(|p| ["-p".to_string(), p.to_string()])
+                .into_iter()
+                .flatten(),
+        )
+        .arg(host)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
@@ -296,7 +307,10 @@ fn ssh_config_target(host: &str, port: u16) -> Option<(String, u16)> {
             .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
     };
     let real_host = value("hostname ").filter(|h| !h.is_empty())?;
-    let real_port = value("port ").and_then(|p| p.parse().ok()).unwrap_or(port);
+    let real_port = value("port ")
+        .and_then(|p| p.parse().ok())
+        .or(port)
+        .unwrap_or(22);
     Some((real_host, real_port))
 }
 
