@@ -461,3 +461,45 @@ fn check_follows_host_aliases_of_the_ssh_configuration() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     drop(listener);
 }
+
+#[test]
+fn a_broken_project_alias_is_an_error_not_a_fallback_to_home() {
+    let sb = Sandbox::new();
+    study(&sb);
+    sb.write("home/.fz/models/pg.json", r#"{"id": "PG"}"#);
+    let broken = sb.write(".fz/models/pg.json", "{\"id\": ");
+    let out = sb
+        .cmd("fzi")
+        .args(["input.txt", "-m", "pg"])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.starts_with(&format!("fzi: error: {}: invalid JSON", broken.display())),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    sb.write(
+        "home/.fz/calculators/c.json",
+        r#"{"uri": "sh://bash calc.sh"}"#,
+    );
+    let broken = sb.write(".fz/calculators/c.json", "[");
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-m",
+            r#"{"id":"PG"}"#,
+            "-v",
+            r#"{"x":[1]}"#,
+            "-c",
+            "c",
+        ])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    assert!(
+        stderr.starts_with(&format!("fzr: error: {}: invalid JSON", broken.display())),
+        "{stderr}"
+    );
+}
