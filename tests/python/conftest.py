@@ -52,7 +52,8 @@ class Calc:
 
     Each run appends `start <script> <case> <time>` to calls.log when it
     starts and `end …` (or `fail …`) when it stops, where <case> is the
-    basename of the directory it runs in (the case's name). It then writes
+    basename of the directory it runs in (the case's name locally). It reads
+    the case's values from its first argument (else input.txt) and writes
     `result = temp*pressure + param + mesh + offset` to output.txt, after
     sleeping `sleep` seconds; it exits 3 without output when the case's
     name is in `fail_for`. Counting runs from this log never relies on
@@ -68,7 +69,8 @@ class Calc:
             "#!/bin/bash\n"
             'case=$(basename "$PWD")\n'
             f'echo "start {name} $case $(date +%s.%N)" >> {log}\n'
-            'v() { grep "^$1=" input.txt | cut -d= -f2; }\n'
+            'f="${1:-input.txt}"\n'
+            'v() { grep "^$1=" "$f" | cut -d= -f2; }\n'
             f"sleep {sleep}\n"
             f'if {fails}; then echo "fail {name} $case $(date +%s.%N)" >> {log}; exit 3; fi\n'
             f'echo "result = $(( $(v temp) * $(v pressure) + $(v param) + $(v mesh) + {offset} ))" > output.txt\n'
@@ -139,3 +141,24 @@ def wait_for_starts(project, n, child, timeout=60):
         assert child.poll() is None, child.communicate()
         time.sleep(0.02)
     raise AssertionError(f"fewer than {n} runs started in {timeout} s")
+
+
+def require_service(var, what):
+    """The value of the service variable `var` (FZ_TEST_SSH_PORT,
+    FZ_TEST_SLURM); without it the test is skipped, or fails under CI,
+    where the service must be running."""
+    value = os.environ.get(var)
+    if not value:
+        if os.environ.get("CI"):
+            pytest.fail(f"{var} is not set but CI is: {what} must be running for this test")
+        pytest.skip(f"{var} not set: {what} is not available")
+    return value
+
+
+def ssh_uri(command):
+    """An ssh:// URI for `command` on the test sshd (127.0.0.1:$FZ_TEST_SSH_PORT)
+    as the current user; skipped/failed as require_service says."""
+    import getpass
+
+    port = require_service("FZ_TEST_SSH_PORT", "the test sshd")
+    return f"ssh://{getpass.getuser()}@127.0.0.1:{port}/{command}"
