@@ -210,7 +210,7 @@ fn fzr(
         if interrupts == 1 {
             cancel.stop_new();
             eprintln!(
-                "⚠️  Interrupt: running cases finish, no new case starts (Ctrl+C again kills them)."
+                "⚠️  Interrupt received: running cases finish, no new case starts. Press Ctrl+C again to kill them."
             );
         } else {
             cancel.kill_running();
