@@ -31,7 +31,7 @@ def test_basic_parallel_execution_sequential(seed):
     assert sorted(c for _, c in calls(seed)) == [f"temp={t}" for t in (100, 200, 300, 400, 500)]
     assert max_concurrency(seed) == 1
     assert sorted(os.listdir("results")) == sorted(
-        [f"temp={t}" for t in (100, 200, 300, 400, 500)] + ["fz_journal.tsv", "summary.csv", "summary.json"])
+        [f"temp={t}" for t in (100, 200, 300, 400, 500)] + [".fz_cache_index.tsv", "fz_journal.tsv", "summary.csv", "summary.json"])
 
 
 def test_basic_parallel_execution_parallel(seed):

@@ -40,7 +40,7 @@ def test_profile_to_find_bottlenecks(seed, capfd):
     assert len(calls(seed)) == 3
     # DEBUG shows, for every attempt, where it ran, the command and how long it took.
     for t in (1, 2, 3):
-        assert f"in {seed}/results/.fz/work/temp={t} (time limit 3600 s)" in err, err
+        assert f"in {seed}/.results.fz-work/temp={t} (time limit 3600 s)" in err, err
     assert err.count(f"Running command: bash {seed}/calc.sh input.txt") == 3
     assert err.count("attempt 1 done (exit code 0) in ") == 3
     assert "Running 3 cases on 2 calculator(s)" in err

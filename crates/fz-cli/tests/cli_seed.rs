@@ -881,7 +881,7 @@ fn profile_to_find_bottlenecks() {
     for t in 1..=3 {
         assert!(
             err.contains(&format!(
-                "in {dir}/results/.fz/work/temp={t} (time limit 3600 s)"
+                "in {dir}/.results.fz-work/temp={t} (time limit 3600 s)"
             )),
             "{err}"
         );
