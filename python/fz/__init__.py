@@ -17,7 +17,7 @@ from . import _fz
 
 __version__ = _fz.version()
 __all__ = [
-    "fzi", "fzc", "fzo", "fzr", "get_config", "reload_config", "print_config",
+    "fzi", "fzc", "fzo", "fzr", "fzl", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
 ]
 
@@ -226,6 +226,39 @@ def fzr(
     if on_complete is not None:
         _safely("on_complete", on_complete, len(df), len(df), df)
     return df
+
+
+def fzl(models: str = "*", calculators: str = "*", check: bool = False) -> Dict[str, Any]:
+    """List the installed models and calculators (./.fz, then ~/.fz).
+
+    Args:
+        models: glob over model alias names (file names in .fz/models/
+            without .json), comma-separated globs, or a name. "*": all.
+        calculators: glob over calculator alias names (.fz/calculators/),
+            comma-separated globs, a name, or a calculator URI
+            ("ssh://host") to check. "*": all.
+        check: validate each entry: valid JSON, required keys ("uri" for a
+            calculator, model keys as fzr validates them), the program and
+            scripts an sh:// command names (relative to the current
+            directory, where fzr runs them from), ssh:// hosts accepting a
+            TCP connection within 2 s.
+
+    Returns:
+        {"models": {name: {"path", "scope" ("project"|"home"), "id",
+        "properties" (the model JSON), "supported_calculators" [names],
+        "check_status" ("passed"|"failed"|"not_checked"), "check_error"
+        (when failed)}}, "calculators": {name: {"path", "scope", "uri"
+        (password hidden), "supports_models" ("all" or [model ids]),
+        "commands" {model id: command}, "check_status", "check_error"}}}.
+        A project file hides a home file of the same name. A calculator
+        given as a URI is keyed by that URI (path and scope None).
+        Without check, files that are not valid JSON are skipped; with
+        check they are listed as failed.
+    """
+    for name, value in (("models", models), ("calculators", calculators)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string pattern, got {type(value).__name__}")
+    return json.loads(_fz.fzl(models, calculators, bool(check)))
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")

@@ -46,6 +46,10 @@ def fzr(
     Ctrl+C stops new cases, the second kills running ones and raises
     KeyboardInterrupt."""
 
+def fzl(models: str, calculators: str, check: bool) -> str:
+    """Models and calculators of ./.fz and ~/.fz: JSON text
+    {"models": {...}, "calculators": {...}}."""
+
 def set_setting(var: str, value: Optional[str] = None) -> None:
     """Set a configuration variable for this process over the environment
     (None removes the setting)."""

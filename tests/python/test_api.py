@@ -1,5 +1,7 @@
 """The module's API: inputs accepted (dicts, numpy, pandas), errors raised."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,3 +105,31 @@ def test_callbacks_dict_and_list_forms_on_the_calling_thread(project):
     assert sorted(events) == [("case_complete", 1), ("case_complete", 2), ("case_start", 1), ("case_start", 2)]
     with pytest.raises(ValueError, match="Invalid callback name 'on_foo'"):
         fz.fzr("input.txt", {"temp": [1]}, MODEL, calculators="sh://bash calc.sh", callbacks={"on_foo": print})
+
+
+def test_calculators_and_results_dir_in_either_order(project):
+    fz.fzr("input.txt", {"temp": [1, 2]}, MODEL, "sh://bash calc.sh", "results_fast/")
+    df_fast = pd.read_csv("results_fast/summary.csv")
+    assert list(df_fast["temp"]) == [1, 2]
+    assert list(df_fast["result"]) == [1, 2]
+    # Upstream's order works too.
+    fz.fzr("input.txt", {"temp": [3]}, MODEL, "results_up", "sh://bash calc.sh")
+    assert os.path.isdir("results_up/temp=3")
+    with pytest.raises(TypeError):
+        fz.fzr("input.txt", {"temp": [3]}, MODEL, "sh://a", "sh://b")
+
+
+def test_resume_in_place(project):
+    (project / "flaky.sh").write_text(
+        "#!/bin/bash\n"
+        f"echo run >> {project}/runs.log\n"
+        "grep -q 'temp=2' input.txt && exit 3\n"
+        'echo "result = 1" > output.txt\n'
+    )
+    os.environ["FZ_MAX_RETRIES"] = "1"
+    first = fz.fzr("input.txt", {"temp": [1, 2, 3]}, MODEL, calculators="sh://bash flaky.sh", results_dir="run1")
+    assert list(first["status"]) == ["done", "failed", "done"]
+    again = fz.fzr("input.txt", {"temp": [1, 2, 3]}, MODEL, calculators="sh://bash calc.sh",
+                   results_dir="run1", resume=True)
+    assert list(again["status"]) == ["done", "done", "done"]
+    assert runs(project) == 3 + 1

@@ -142,7 +142,7 @@ def test_second_sigint_kills_running_cases_and_raises(project):
     left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
     assert left.stdout == "", "the running cases' processes were killed"
     results = project / "results"
-    finished = [d for d in results.iterdir() if d.is_dir() and d.name != ".fz"]
+    finished = [d for d in results.iterdir() if d.is_dir() and d.name != ".fz_replaced"]
     for d in finished:
         assert (d / "info.txt").exists(), f"no half case directory: {d}"
         assert "state=done" not in (d / "info.txt").read_text()

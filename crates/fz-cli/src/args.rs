@@ -198,6 +198,28 @@ pub struct RunArgs {
     pub events: Option<String>,
 }
 
+/// `fzl` / `fz list`: list (and check) installed models and calculators.
+#[derive(Debug, Parser, Clone)]
+#[command(
+    about = "List the models and calculators of ./.fz and ~/.fz (project first), optionally checking them"
+)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Model alias names to list: a glob (quote it), comma-separated globs, or a name.
+    #[arg(long, short = 'm', default_value = "*", value_name = "PATTERN")]
+    pub models: String,
+    /// Calculator alias names to list (glob, comma-separated globs or a name), or a calculator URI to check.
+    #[arg(long, short = 'c', default_value = "*", value_name = "PATTERN")]
+    pub calculators: String,
+    /// Check every entry (valid JSON, keys, scripts and programs, ssh hosts reachable); exit 1 if one fails.
+    #[arg(long)]
+    pub check: bool,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "markdown", "table"])]
+    pub format: String,
+}
+
 /// `fz`: all commands as subcommands.
 #[derive(Debug, Parser)]
 #[command(
@@ -228,8 +250,7 @@ pub enum FzCommand {
     #[command(disable_help_flag = true)]
     Design(Pending),
     /// List models and calculators (same as fzl).
-    #[command(disable_help_flag = true)]
-    List(Pending),
+    List(ListArgs),
     /// Inspect a cache directory (results of earlier runs).
     #[command(subcommand)]
     Cache(CacheCommand),

@@ -1,7 +1,9 @@
 //! The commands: each resolves its arguments, calls the library once and
 //! prints the result on stdout.
 
-use crate::args::{CacheCommand, CompileArgs, InputArgs, OutputArgs, ReportArgs, RunArgs};
+use crate::args::{
+    CacheCommand, CompileArgs, InputArgs, ListArgs, OutputArgs, ReportArgs, RunArgs,
+};
 use crate::resolve;
 use crate::Failure;
 use fz_core::format::{render_map, render_table};
@@ -167,6 +169,21 @@ impl EventsFile {
         drop(self.tx);
         let _ = self.writer.join();
     }
+}
+
+/// `fzl`: prints the models and calculators found; with `--check`, one
+/// line per problem on stderr (naming the file) and exit 1 if any.
+pub fn list(a: &ListArgs) -> Result<u8, Failure> {
+    a.log.apply();
+    let format = resolve::format(&a.format)?;
+    let lookup = Lookup::from_env()?;
+    let listing = fz_core::ops::list::fzl(&a.models, &a.calculators, a.check, &lookup)?;
+    print_out(&fz_core::ops::list::render::render(&listing, format)?)?;
+    let problems = listing.problems();
+    for p in &problems {
+        eprintln!("fzl: check failed: {p}");
+    }
+    Ok(if problems.is_empty() { 0 } else { 1 })
 }
 
 /// `fz cache list|verify`: prints the entries; `verify` exits 1 when one

@@ -12,7 +12,7 @@ mod commands;
 mod interrupt;
 mod resolve;
 
-use args::{CompileArgs, FzArgs, FzCommand, InputArgs, OutputArgs, RunArgs};
+use args::{CompileArgs, FzArgs, FzCommand, InputArgs, ListArgs, OutputArgs, RunArgs};
 use clap::{CommandFactory, Parser};
 
 /// What went wrong, and so which exit code to use.
@@ -142,6 +142,10 @@ fn run(program: &str, args: Vec<String>) -> Result<u8, Failure> {
             Ok(a) => commands::run(&a),
             Err(code) => Ok(code),
         },
+        Some("list") => match parse::<ListArgs>(program, args)? {
+            Ok(a) => commands::list(&a),
+            Err(code) => Ok(code),
+        },
         Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
         None => run_fz(args),
     }
@@ -163,7 +167,7 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::Output(a)) => commands::output(&a),
         Some(FzCommand::Run(a)) => commands::run(&a),
         Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
-        Some(FzCommand::List(_)) => Err(Failure::Usage("not implemented yet: list".into())),
+        Some(FzCommand::List(a)) => commands::list(&a),
         Some(FzCommand::Cache(c)) => commands::cache(&c),
         Some(FzCommand::Report(a)) => commands::report(&a),
         Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),

@@ -483,7 +483,7 @@ fn the_results_index_never_gives_a_wrong_hit() {
     run(x0to4, "cache://nothing", "res");
     run(r#"{"x":[11,12]}"#, "cache://nothing", "other");
     assert_eq!(runs(&sb), 7);
-    let index = sb.read("res/.fz/cache-index.tsv");
+    let index = sb.read("res/.fz_cache_index.tsv");
     assert!(index.starts_with("# fz cache index 1\t"), "{index}");
     let names: Vec<&str> = index
         .lines()
@@ -493,7 +493,16 @@ fn the_results_index_never_gives_a_wrong_hit() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(sorted, ["x=0", "x=1", "x=2", "x=3", "x=4"], "{index}");
-    assert!(sb.ls("res").contains(&".fz".to_string()));
+    let dirs: Vec<String> = sb
+        .ls("res")
+        .into_iter()
+        .filter(|n| sb.path().join("res").join(n).is_dir())
+        .collect();
+    assert_eq!(
+        dirs,
+        ["x=0", "x=1", "x=2", "x=3", "x=4"],
+        "only cases are directories"
+    );
 
     // Damage: x=0 deleted, x=1 replaced by other's x=11 (its index line
     // now names a case with other inputs), the index torn mid-line.
@@ -501,7 +510,7 @@ fn the_results_index_never_gives_a_wrong_hit() {
     std::fs::remove_dir_all(sb.path().join("res/x=1")).unwrap();
     std::fs::rename(sb.path().join("other/x=11"), sb.path().join("res/x=1")).unwrap();
     let cut = index.len() - 10;
-    std::fs::write(sb.path().join("res/.fz/cache-index.tsv"), &index[..cut]).unwrap();
+    std::fs::write(sb.path().join("res/.fz_cache_index.tsv"), &index[..cut]).unwrap();
     let out = run(r#"{"x":[0,1,2,3,4,11]}"#, "cache://res", "again1");
     assert_eq!(runs(&sb) - 7, 2, "x=0 (deleted) and x=1 (replaced) rerun");
     let c = "cache://res".to_string();
@@ -522,7 +531,7 @@ fn the_results_index_never_gives_a_wrong_hit() {
         "found under its real inputs"
     );
     // The scan rewrote the index: complete lines for what is there now.
-    let rebuilt = sb.read("res/.fz/cache-index.tsv");
+    let rebuilt = sb.read("res/.fz_cache_index.tsv");
     assert_eq!(rebuilt.lines().count(), 1 + 4, "{rebuilt}");
     assert!(rebuilt.ends_with('\n'));
 
@@ -543,10 +552,9 @@ fn the_results_index_never_gives_a_wrong_hit() {
         sb.path().join("swapped/x=2"),
     )
     .unwrap();
-    std::fs::create_dir_all(sb.path().join("swapped/.fz")).unwrap();
     std::fs::copy(
-        sb.path().join("swapped_src/.fz/cache-index.tsv"),
-        sb.path().join("swapped/.fz/cache-index.tsv"),
+        sb.path().join("swapped_src/.fz_cache_index.tsv"),
+        sb.path().join("swapped/.fz_cache_index.tsv"),
     )
     .unwrap();
     let out = run(r#"{"x":[2,3]}"#, "cache://swapped", "again2");
@@ -561,8 +569,8 @@ fn the_results_index_never_gives_a_wrong_hit() {
     assert_eq!(out[0]["command"], "cache hit from swapped/x=3");
 
     // Without any index (a directory written by funz-fz, or copied by
-    // hand without .fz/), the scan finds everything.
-    std::fs::remove_dir_all(sb.path().join("res/.fz")).unwrap();
+    // hand without the index), the scan finds everything.
+    std::fs::remove_file(sb.path().join("res/.fz_cache_index.tsv")).unwrap();
     let before = runs(&sb);
     let out = run(x0to4, "cache://res", "again3");
     assert_eq!(runs(&sb) - before, 2, "x=0 is gone, x=1 holds x=11");

@@ -244,7 +244,6 @@ fn version_and_unbuilt_commands() {
         .stdout(format!("fz {v}\n"));
     for (prog, args, name) in [
         ("fzd", vec![], "design"),
-        ("fzl", vec![], "list"),
         ("fz", vec!["install", "model", "x"], "install"),
     ] {
         sb.cmd(prog)

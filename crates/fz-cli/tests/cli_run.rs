@@ -307,9 +307,12 @@ fn case_directories_appear_only_complete() {
         if let Ok(entries) = std::fs::read_dir(&results) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if !name.starts_with("x=") {
+                if !e.path().is_dir() {
                     continue;
                 }
+                // Every directory, hidden ones included, is a finished
+                // case: os.listdir counts exactly the completed cases.
+                assert!(name.starts_with("x="), "{name} during the run");
                 seen += 1;
                 for f in [
                     "output.txt",
@@ -339,9 +342,15 @@ fn case_directories_appear_only_complete() {
         6
     );
     assert!(
-        !results.join(".fz/work").exists(),
+        !sb.path().join(".results.fz-work").exists(),
         "work area removed at the end"
     );
+    let dirs: Vec<String> = sb
+        .ls("results")
+        .into_iter()
+        .filter(|n| results.join(n).is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 6, "only cases are directories: {dirs:?}");
 }
 
 #[test]
@@ -651,7 +660,7 @@ fn first_interrupt_lets_running_cases_finish_and_starts_no_more() {
         ["x=1", "x=2"],
         "only finished cases are in the results"
     );
-    assert!(!sb.path().join("results/.fz/work").exists());
+    assert!(!sb.path().join(".results.fz-work").exists());
     assert!(sb.read("results/summary.csv").contains("interrupted"));
     // The printed resume command works: the 4 missing cases run, 2 come from the cache.
     let resume = format!(
@@ -1003,7 +1012,7 @@ fn resume_reuses_the_results_directory_in_place() {
         .unwrap();
     assert_eq!(mtime, kept_mtime, "finished cases are left untouched");
     assert!(
-        sb.path().join("results/.fz/replaced/x=2/err.txt").exists(),
+        sb.path().join("results/.fz_replaced/x=2/err.txt").exists(),
         "the failed attempt is kept aside"
     );
     let journal = sb.read("results/fz_journal.tsv");

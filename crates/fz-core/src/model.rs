@@ -145,12 +145,11 @@ pub fn resolve_model_str(text: &str, lookup: &Lookup) -> Result<Model> {
             if !candidate.is_file() {
                 continue;
             }
-            // An alias file that does not parse is skipped, as upstream does,
-            // but it is named in the error if nothing else is found.
-            match read_json_file(&candidate) {
-                Ok(json) => return model_from_json(json, &candidate.display().to_string()),
-                Err(e) => tried.push(e.to_string()),
-            }
+            // The first existing file wins, as for calculator aliases: a
+            // broken project file is an error naming it, never a silent
+            // fall-back to the home file of that name (upstream skips it).
+            let json = read_json_file(&candidate)?;
+            return model_from_json(json, &candidate.display().to_string());
         }
         let places: Vec<String> = lookup
             .alias_candidates("models", trimmed)
@@ -576,6 +575,16 @@ mod tests {
             resolve_model_str("a", &lookup).unwrap().id.as_deref(),
             Some("project")
         );
+        // A broken project alias is an error naming it (no fall-back to home).
+        let err = resolve_model_str("b", &lookup).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "{}: invalid JSON",
+                dir.path().join(".fz/models/b.json").display()
+            )),
+            "{err}"
+        );
+        std::fs::remove_file(dir.path().join(".fz/models/b.json")).unwrap();
         assert_eq!(
             resolve_model_str("b", &lookup).unwrap().id.as_deref(),
             Some("homeb")

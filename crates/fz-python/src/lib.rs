@@ -210,7 +210,7 @@ fn fzr(
         if interrupts == 1 {
             cancel.stop_new();
             eprintln!(
-                "⚠️  Interrupt: running cases finish, no new case starts (Ctrl+C again kills them)."
+                "⚠️  Interrupt received: running cases finish, no new case starts. Press Ctrl+C again to kill them."
             );
         } else {
             cancel.kill_running();
@@ -282,6 +282,17 @@ fn table_json(table: &fz_core::format::Table) -> String {
     serde_json::json!({ "columns": table.columns, "rows": rows }).to_string()
 }
 
+/// `fzl`: JSON text of the listing (`{"models": {…}, "calculators": {…}}`).
+#[pyfunction]
+#[pyo3(signature = (models, calculators, check))]
+fn fzl(py: Python<'_>, models: String, calculators: String, check: bool) -> PyResult<String> {
+    let lookup = lookup()?;
+    let listing = py
+        .detach(|| fz_core::ops::list::fzl(&models, &calculators, check, &lookup))
+        .map_err(py_err)?;
+    Ok(listing.to_json().to_string())
+}
+
 /// Sets a configuration variable (`FZ_MAX_WORKERS`, …) for this process,
 /// over the environment; `None` removes the setting.
 #[pyfunction]
@@ -316,6 +327,7 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzc, m)?)?;
     m.add_function(wrap_pyfunction!(fzo, m)?)?;
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
+    m.add_function(wrap_pyfunction!(fzl, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;
     m.add_function(wrap_pyfunction!(setting, m)?)?;

@@ -34,8 +34,9 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The index's path relative to a results directory.
-pub const INDEX_FILE: &str = ".fz/cache-index.tsv";
+/// The index's path relative to a results directory: a hidden file, so
+/// the directory lists only cases (`os.listdir` + `isdir` counts them).
+pub const INDEX_FILE: &str = ".fz_cache_index.tsv";
 
 const HEADER: &str = "# fz cache index 1\tkey\tsize\tmtime_ns\tctime_ns\tinode\tcase\n";
 
@@ -213,10 +214,8 @@ fn rewrite(dir: &Path, lines: &[(String, String, Stamp)]) {
             text.push_str(&line_text(key, stamp, name));
         }
     }
-    let tmp = parent.join(format!("cache-index.tsv.{}.tmp", std::process::id()));
-    let result = std::fs::create_dir_all(parent)
-        .and_then(|()| std::fs::write(&tmp, &text))
-        .and_then(|()| std::fs::rename(&tmp, &target));
+    let tmp = parent.join(format!("{INDEX_FILE}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, &text).and_then(|()| std::fs::rename(&tmp, &target));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         log::debug(&format!(
@@ -404,8 +403,8 @@ mod tests {
     fn a_read_only_cache_is_scanned_without_error() {
         let d = tempfile::tempdir().unwrap();
         let k = case(d.path(), "x=1", "x=1");
-        // `.fz` is a file: the index cannot be written there.
-        std::fs::write(d.path().join(".fz"), "not a directory").unwrap();
+        // The index path is a directory: the index cannot be written.
+        std::fs::create_dir(d.path().join(INDEX_FILE)).unwrap();
         assert_eq!(keys(d.path()), vec![("x=1".to_string(), k)]);
     }
 }

@@ -6,6 +6,8 @@
 //! by the engine and reports what happened; it must not decide retries,
 //! parse outputs or touch other cases.
 
+pub mod alias;
+pub mod check;
 pub mod resolve;
 pub mod sh;
 pub mod slurm;

@@ -396,6 +396,21 @@ pub fn local_files(command: &str, launch_dir: &Path) -> Vec<String> {
     found
 }
 
+/// The words of a shell command as written (quotes kept), leaving out
+/// operators, comments and redirection targets; `None` when a quote or
+/// substitution is not closed. Used by `fzl --check` to find the program
+/// and the scripts a command names.
+pub fn command_words(command: &str) -> Option<Vec<&str>> {
+    let words = scan_words(command)?;
+    Some(
+        words
+            .iter()
+            .filter(|w| !w.redirect_target)
+            .filter_map(|w| command.get(w.start..w.end))
+            .collect(),
+    )
+}
+
 /// Reserved words of bash, never rewritten.
 const RESERVED: &[&str] = &[
     "if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while", "until", "do",

@@ -4,5 +4,6 @@
 pub mod compile;
 pub mod events;
 pub mod input;
+pub mod list;
 pub mod output;
 pub mod run;

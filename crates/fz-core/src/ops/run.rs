@@ -153,7 +153,15 @@ pub fn fzr(
     } else {
         fresh_output_dir(results_dir)?
     };
-    let work_root = results_dir.join(".fz").join("work");
+    let work_root = work_root_for(results_dir);
+    if work_root.exists() {
+        // Left by a run that was killed: half cases, never results.
+        log::info(&format!(
+            "removing the work area of an earlier run that did not end: {}",
+            work_root.display()
+        ));
+        let _ = fs::remove_dir_all(&work_root);
+    }
     fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
     let journal = Journal::create(results_dir)?;
     // The index only saves later runs a scan: a results directory where it
@@ -380,7 +388,7 @@ pub fn fzr(
                 reporter.case_finished(true, true, None);
                 kept[i] = true;
             } else {
-                let replaced = results_dir.join(".fz").join("replaced");
+                let replaced = results_dir.join(".fz_replaced");
                 fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
                 let aside = crate::fsutil::unique_child(&replaced, &names[i]);
                 fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
@@ -597,12 +605,23 @@ pub fn fzr(
     });
     // The work area is empty once every case is in place.
     let _ = fs::remove_dir(&work_root);
-    let _ = fs::remove_dir(results_dir.join(".fz"));
     Ok(RunReport {
         table,
         moved_aside,
         interrupted,
     })
+}
+
+/// Where cases are compiled and run before they move into the results
+/// directory: the hidden sibling `.<name>.fz-work` (same parent, hence
+/// same file system, so the final rename is atomic), so the results
+/// directory only ever lists finished cases, hidden entries included;
+/// `<results>/.fz-work` when the results directory has no parent.
+fn work_root_for(results_dir: &Path) -> PathBuf {
+    match (results_dir.parent(), results_dir.file_name()) {
+        (Some(parent), Some(name)) => parent.join(format!(".{}.fz-work", name.to_string_lossy())),
+        _ => results_dir.join(".fz-work"),
+    }
 }
 
 /// The outputs of an earlier case directory when it can stand for a new

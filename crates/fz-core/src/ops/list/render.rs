@@ -1,0 +1,207 @@
+//! Text forms of a [`Listing`]: `markdown` (the default), `table` (plain
+//! text) and `json` (plugins.md §6.5, with alias names, paths, URIs and
+//! model commands added). Rendering only: no file access.
+
+use super::{CalculatorEntry, CheckStatus, Listing, ModelEntry};
+use crate::format::Format;
+use crate::{Error, Result};
+use std::fmt::Write as _;
+
+/// The listing in `format` (`json`, `markdown` or `table`), without a
+/// trailing newline.
+pub fn render(listing: &Listing, format: Format) -> Result<String> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(&listing.to_json())
+            .map_err(|e| Error::Value(format!("fzl: cannot write JSON: {e}"))),
+        Format::Markdown => Ok(markdown(listing)),
+        Format::Table => Ok(table(listing)),
+        other => Err(Error::Value(format!(
+            "fzl: invalid format '{other}' (choose from 'json', 'markdown', 'table')"
+        ))),
+    }
+}
+
+/// ` ✓` when passed, ` ✗` when failed, nothing when not checked.
+fn mark(check: &CheckStatus) -> &'static str {
+    match check {
+        CheckStatus::Passed => " ✓",
+        CheckStatus::Failed(_) => " ✗",
+        CheckStatus::NotChecked => "",
+    }
+}
+
+fn markdown(l: &Listing) -> String {
+    let mut s = String::from("# Models and Calculators\n\n## Models\n\n");
+    if l.models.is_empty() {
+        s.push_str("No models found matching pattern.\n\n");
+    }
+    for m in &l.models {
+        markdown_model(m, &mut s);
+    }
+    s.push_str("## Calculators\n\n");
+    if l.calculators.is_empty() {
+        s.push_str("No calculators found matching pattern.\n\n");
+    }
+    for c in &l.calculators {
+        markdown_calculator(c, &mut s);
+    }
+    s.trim_end().to_string()
+}
+
+fn markdown_model(m: &ModelEntry, s: &mut String) {
+    let _ = writeln!(s, "### {}{}", m.name, mark(&m.check));
+    let _ = writeln!(s, "- **Path**: `{}`", m.path.display());
+    if let Some(id) = &m.id {
+        let _ = writeln!(s, "- **Id**: `{id}`");
+    }
+    if let Some(err) = m.check.error() {
+        let _ = writeln!(s, "- **Error**: {err}");
+    }
+    let _ = writeln!(
+        s,
+        "- **Supported Calculators**: {}",
+        m.supported_calculators.len()
+    );
+    for c in &m.supported_calculators {
+        let _ = writeln!(s, "  - `{c}`");
+    }
+    s.push('\n');
+}
+
+fn markdown_calculator(c: &CalculatorEntry, s: &mut String) {
+    let _ = writeln!(s, "### {}{}", c.name, mark(&c.check));
+    if let Some(path) = &c.path {
+        let _ = writeln!(s, "- **Path**: `{}`", path.display());
+    }
+    if let Some(uri) = &c.uri {
+        let _ = writeln!(s, "- **URI**: `{uri}`");
+    }
+    if let Some(err) = c.check.error() {
+        let _ = writeln!(s, "- **Error**: {err}");
+    }
+    match &c.supports {
+        None => s.push_str("- **Supports**: All models\n"),
+        Some(models) => {
+            let list: Vec<String> = models.iter().map(|m| format!("`{m}`")).collect();
+            let _ = writeln!(s, "- **Supports Models**: {}", list.join(", "));
+        }
+    }
+    if !c.commands.is_empty() {
+        s.push_str("- **Commands**:\n");
+        for (model, command) in &c.commands {
+            let _ = writeln!(s, "  - `{model}`: `{command}`");
+        }
+    }
+    s.push('\n');
+}
+
+fn table(l: &Listing) -> String {
+    let mut s = String::from("\n=== MODELS ===\n\n");
+    if l.models.is_empty() {
+        s.push_str("No models found matching pattern.\n\n");
+    }
+    for m in &l.models {
+        let _ = writeln!(s, "Model: {}{}", m.name, mark(&m.check));
+        let _ = writeln!(s, "  Path: {}", m.path.display());
+        if let Some(id) = &m.id {
+            let _ = writeln!(s, "  Id: {id}");
+        }
+        if let Some(err) = m.check.error() {
+            let _ = writeln!(s, "  Error: {err}");
+        }
+        let _ = writeln!(
+            s,
+            "  Supported Calculators: {}",
+            m.supported_calculators.len()
+        );
+        for c in &m.supported_calculators {
+            let _ = writeln!(s, "    - {c}");
+        }
+        s.push('\n');
+    }
+    s.push_str("=== CALCULATORS ===\n\n");
+    if l.calculators.is_empty() {
+        s.push_str("No calculators found matching pattern.\n\n");
+    }
+    for c in &l.calculators {
+        let _ = writeln!(s, "Calculator: {}{}", c.name, mark(&c.check));
+        if let Some(path) = &c.path {
+            let _ = writeln!(s, "  Path: {}", path.display());
+        }
+        if let Some(uri) = &c.uri {
+            let _ = writeln!(s, "  URI: {uri}");
+        }
+        if let Some(err) = c.check.error() {
+            let _ = writeln!(s, "  Error: {err}");
+        }
+        match &c.supports {
+            None => s.push_str("  Supports: All models\n"),
+            Some(models) => {
+                let _ = writeln!(s, "  Supports Models: {}", models.join(", "));
+            }
+        }
+        if !c.commands.is_empty() {
+            s.push_str("  Commands:\n");
+            for (model, command) in &c.commands {
+                let _ = writeln!(s, "    {model}: {command}");
+            }
+        }
+        s.push('\n');
+    }
+    s.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calculators::alias::Scope;
+    use std::path::PathBuf;
+
+    fn listing() -> Listing {
+        Listing {
+            models: vec![ModelEntry {
+                name: "pg".into(),
+                path: PathBuf::from("/p/.fz/models/pg.json"),
+                scope: Scope::Project,
+                id: Some("PG".into()),
+                properties: Some(serde_json::json!({"id": "PG"})),
+                supported_calculators: vec!["local".into()],
+                check: CheckStatus::Passed,
+            }],
+            calculators: vec![CalculatorEntry {
+                name: "local".into(),
+                path: Some(PathBuf::from("/p/.fz/calculators/local.json")),
+                scope: Some(Scope::Project),
+                uri: Some("sh://".into()),
+                supports: Some(vec!["PG".into()]),
+                commands: vec![("PG".into(), "bash pg.sh".into())],
+                check: CheckStatus::Failed(vec!["a".into(), "b".into()]),
+            }],
+        }
+    }
+
+    #[test]
+    fn markdown_text() {
+        assert_eq!(
+            render(&listing(), Format::Markdown).unwrap(),
+            "# Models and Calculators\n\n## Models\n\n### pg ✓\n- **Path**: `/p/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`\n\n## Calculators\n\n### local ✗\n- **Path**: `/p/.fz/calculators/local.json`\n- **URI**: `sh://`\n- **Error**: a; b\n- **Supports Models**: `PG`\n- **Commands**:\n  - `PG`: `bash pg.sh`"
+        );
+        assert_eq!(
+            render(&Listing::default(), Format::Markdown).unwrap(),
+            "# Models and Calculators\n\n## Models\n\nNo models found matching pattern.\n\n## Calculators\n\nNo calculators found matching pattern."
+        );
+    }
+
+    #[test]
+    fn table_and_json_text() {
+        assert_eq!(
+            render(&listing(), Format::Table).unwrap(),
+            "\n=== MODELS ===\n\nModel: pg ✓\n  Path: /p/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local\n\n=== CALCULATORS ===\n\nCalculator: local ✗\n  Path: /p/.fz/calculators/local.json\n  URI: sh://\n  Error: a; b\n  Supports Models: PG\n  Commands:\n    PG: bash pg.sh"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&listing(), Format::Json).unwrap()).unwrap();
+        assert_eq!(json["models"]["pg"]["check_status"], "passed");
+        assert_eq!(json["calculators"]["local"]["check_error"], "a; b");
+        assert!(render(&listing(), Format::Csv).is_err());
+    }
+}
