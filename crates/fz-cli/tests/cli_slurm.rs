@@ -593,3 +593,46 @@ fn remote_srun_through_ssh() {
         rows[0]
     );
 }
+
+#[test]
+fn fzl_check_looks_up_the_partition() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("calc.sh", "true\n");
+    let out = sb
+        .cmd("fzl")
+        .args(["--check", "-c", "slurm://:debug/bash calc.sh?array=1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sb
+        .cmd("fzl")
+        .args(["--check", "-c", "slurm://:nosuchpart/bash calc.sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SLURM partition 'nosuchpart' does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // An alias whose models give the commands: the bare URI is checked.
+    sb.write(
+        ".fz/calculators/cluster.json",
+        r#"{"uri": "slurm://:compute", "models": {"m": "bash calc.sh"}}"#,
+    );
+    let out = sb.cmd("fzl").args(["--check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("### cluster ✓"));
+}

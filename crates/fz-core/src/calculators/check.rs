@@ -168,10 +168,65 @@ fn check_uri_inner(text: &str, ctx: &CheckContext, has_model_commands: bool) -> 
                 }
             }
         },
-        // slurm://, funz:// and cache:// have no deeper check yet.
+        "slurm" => check_slurm(&parsed, has_model_commands, ctx, &mut problems),
+        // funz:// and cache:// have no deeper check yet.
         _ => {}
     }
     problems
+}
+
+/// `slurm://`: the URI's grammar and options, the script as for `sh://`
+/// (local mode) or `ssh://` (remote mode), and then where SLURM answers:
+/// locally `sinfo` must list the partition; remotely the SSH host:port
+/// must accept a connection (the partition is not looked up there).
+fn check_slurm(
+    parsed: &uri::CalculatorUri,
+    has_model_commands: bool,
+    ctx: &CheckContext,
+    problems: &mut Vec<String>,
+) {
+    use super::slurm::host::{CommandHost, LocalHost};
+    use super::slurm::target::SlurmTarget;
+    // A bare alias URI (`slurm://:debug`) gets its commands from the
+    // models: check it with a stand-in script.
+    let mut with_script = parsed.clone();
+    let no_script = parsed
+        .body
+        .split_once('/')
+        .is_none_or(|(_, script)| script.trim().is_empty());
+    if no_script && has_model_commands {
+        with_script.body = format!("{}/true", parsed.body.trim_end_matches('/'));
+    }
+    let target = match SlurmTarget::parse(&with_script, None) {
+        Ok(t) => t,
+        Err(e) => return problems.push(e.to_string()),
+    };
+    let local = target.login.is_none();
+    if !(no_script && has_model_commands) {
+        check_command(&target.script, local, ctx, problems);
+    }
+    match &target.login {
+        Some(login) => {
+            if let Err(why) = reachable(&login.host, login.port) {
+                problems.push(format!("ssh host {} unreachable: {why}", login.display()));
+            }
+        }
+        None => {
+            let args = ["-h", "-o", "%P", "-p", target.partition.as_str()].map(String::from);
+            match LocalHost.exec("sinfo", &args, Duration::from_secs(10)) {
+                Err(e) => problems.push(e),
+                Ok(out) if !out.ok() => problems.push(format!(
+                    "sinfo failed (is the SLURM controller running?): {}",
+                    out.stderr
+                )),
+                Ok(out) if out.stdout.trim().is_empty() => problems.push(format!(
+                    "SLURM partition '{}' does not exist ('sinfo' lists the partitions)",
+                    target.partition
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
 }
 
 /// Checks the program (local commands only) and the scripts a command
