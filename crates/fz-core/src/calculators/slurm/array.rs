@@ -302,7 +302,11 @@ impl ArrayQueue {
             format!("--partition={}", self.partition),
             format!("--job-name={name}"),
             format!("--chdir={}", dir.display()),
-            format!("--output={}", dir.join("%a.slurm.log").display()),
+            // `%` starts a SLURM file-name pattern: a literal one is `%%`.
+            format!(
+                "--output={}/%a.slurm.log",
+                dir.display().to_string().replace('%', "%%")
+            ),
         ];
         args.extend(self.options.iter().cloned());
         args.push(script.display().to_string());
