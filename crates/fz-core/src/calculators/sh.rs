@@ -223,14 +223,7 @@ impl Calculator for ShCalculator {
             status,
             error: error.as_deref(),
         };
-        if request.work_dir.is_dir() {
-            if let Err(e) = log.write(&request.work_dir.join("log.txt")) {
-                crate::log::warn(&format!(
-                    "Could not write {}: {e}",
-                    request.work_dir.join("log.txt").display()
-                ));
-            }
-        }
+        log.store();
 
         Attempt {
             status,
@@ -1149,6 +1142,18 @@ pub(crate) struct RunLog<'a> {
 }
 
 impl RunLog<'_> {
+    /// Writes `log.txt` in the case's work directory when it exists (a
+    /// failure to write is a warning: the attempt's outcome stands).
+    pub(crate) fn store(&self) {
+        if !self.work_dir.is_dir() {
+            return;
+        }
+        let path = self.work_dir.join("log.txt");
+        if let Err(e) = self.write(&path) {
+            crate::log::warn(&format!("Could not write {}: {e}", path.display()));
+        }
+    }
+
     /// Writes the `key: value` lines (continuation lines of a multi-line
     /// error indented by two spaces).
     pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {

@@ -310,35 +310,30 @@ impl SlurmCalculator {
             ),
             TaskEnd::NotSubmitted(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
         };
-        if request.work_dir.is_dir() {
-            let extra = [
-                ("SLURM partition", partition.clone()),
-                (
-                    "SLURM array task",
-                    if task_id.is_empty() {
-                        "None".to_string()
-                    } else {
-                        task_id.clone()
-                    },
-                ),
-            ];
-            let log = RunLog {
-                command_line: &line,
-                exit_code,
-                extra: &extra,
-                started,
-                ended,
-                elapsed: clock.elapsed(),
-                work_dir: request.work_dir,
-                launch_dir: request.launch_dir,
-                status,
-                error: error.as_deref(),
-            };
-            let path = request.work_dir.join("log.txt");
-            if let Err(e) = log.write(&path) {
-                crate::log::warn(&format!("Could not write {}: {e}", path.display()));
-            }
-        }
+        let extra = [
+            ("SLURM partition", partition.clone()),
+            (
+                "SLURM array task",
+                if task_id.is_empty() {
+                    "None".to_string()
+                } else {
+                    task_id.clone()
+                },
+            ),
+        ];
+        let log = RunLog {
+            command_line: &line,
+            exit_code,
+            extra: &extra,
+            started,
+            ended,
+            elapsed: clock.elapsed(),
+            work_dir: request.work_dir,
+            launch_dir: request.launch_dir,
+            status,
+            error: error.as_deref(),
+        };
+        log.store();
         Attempt {
             status,
             exit_code,

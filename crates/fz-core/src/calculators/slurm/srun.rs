@@ -95,28 +95,23 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
             Some("Calculation interrupted by user".to_string()),
         ),
     };
-    if request.work_dir.is_dir() {
-        let extra = [
-            ("SLURM partition", partition.clone()),
-            ("SLURM job name", job_name.clone()),
-        ];
-        let log = RunLog {
-            command_line: &line,
-            exit_code,
-            extra: &extra,
-            started,
-            ended,
-            elapsed: clock.elapsed(),
-            work_dir: request.work_dir,
-            launch_dir: request.launch_dir,
-            status,
-            error: error.as_deref(),
-        };
-        let path = request.work_dir.join("log.txt");
-        if let Err(e) = log.write(&path) {
-            crate::log::warn(&format!("Could not write {}: {e}", path.display()));
-        }
-    }
+    let extra = [
+        ("SLURM partition", partition.clone()),
+        ("SLURM job name", job_name.clone()),
+    ];
+    let log = RunLog {
+        command_line: &line,
+        exit_code,
+        extra: &extra,
+        started,
+        ended,
+        elapsed: clock.elapsed(),
+        work_dir: request.work_dir,
+        launch_dir: request.launch_dir,
+        status,
+        error: error.as_deref(),
+    };
+    log.store();
     Attempt {
         status,
         exit_code,
