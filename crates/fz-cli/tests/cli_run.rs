@@ -3,7 +3,7 @@
 //! timeouts, atomic case directories and summary files.
 
 mod common;
-use common::Sandbox;
+use common::{json_rows, Sandbox};
 use predicates::prelude::*;
 use std::time::Duration;
 
@@ -40,14 +40,6 @@ fn peak_concurrency(timeline: &str) -> usize {
 
 /// A model reading `result = <r>` from output.txt.
 const MODEL_R: &str = r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#;
-
-fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
-    serde_json::from_slice::<serde_json::Value>(out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 #[test]
 fn three_calculators_run_three_cases_at_once() {

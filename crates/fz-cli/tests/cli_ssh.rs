@@ -8,7 +8,7 @@
 //! the local `pgrep` too; the checks still go through ssh as a user would.
 
 mod common;
-use common::Sandbox;
+use common::{json_rows, perfectgas, Sandbox};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,36 +97,6 @@ fn unique() -> String {
         .unwrap()
         .subsec_nanos();
     format!("{}{:09}", std::process::id(), nanos)
-}
-
-fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
-    serde_json::from_slice::<serde_json::Value>(out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
-/// The perfect-gas example (input, script, model alias) in a sandbox.
-fn perfectgas(sb: &Sandbox) {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/perfectgas");
-    for f in ["input.txt", "PerfectGazPressure.sh"] {
-        std::fs::copy(example.join(f), sb.path().join(f)).unwrap();
-    }
-    copy_dir(&example.join(".fz/models"), &sb.path().join(".fz/models"));
 }
 
 #[test]

@@ -75,3 +75,34 @@ impl Sandbox {
         v
     }
 }
+
+/// The rows of a `-f json` table printed on stdout.
+pub fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// The perfect-gas example (input, script, model alias) in a sandbox.
+pub fn perfectgas(sb: &Sandbox) {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/perfectgas");
+    for f in ["input.txt", "PerfectGazPressure.sh"] {
+        std::fs::copy(example.join(f), sb.path().join(f)).unwrap();
+    }
+    copy_dir(&example.join(".fz/models"), &sb.path().join(".fz/models"));
+}
