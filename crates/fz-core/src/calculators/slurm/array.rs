@@ -369,11 +369,8 @@ impl ArrayQueue {
                 }
                 if let Some(code) = read_rc(&a.dir, i) {
                     a.finished[i] = true;
-                    self.finish(
-                        &a.tasks[i],
-                        TaskEnd::Exited(code),
-                        format!("{}_{i}", a.job_id),
-                    );
+                    let end = rc_end(code, a.cancelled[i].as_ref());
+                    self.finish(&a.tasks[i], end, format!("{}_{i}", a.job_id));
                 }
             }
         }
@@ -547,6 +544,16 @@ fn read_rc(dir: &Path, i: usize) -> Option<i32> {
         .ok()
 }
 
+/// How a task that wrote exit code `code` ended. A task we scancelled
+/// may still write its `.rc` (bash reports the SIGTERM as 143): it ended
+/// because we stopped it, unless it had succeeded just before.
+fn rc_end(code: i32, cancelled: Option<&TaskEnd>) -> TaskEnd {
+    match cancelled {
+        Some(why) if code != 0 => why.clone(),
+        _ => TaskEnd::Exited(code),
+    }
+}
+
 /// The last lines of a task's SLURM log (empty when missing).
 fn tail(path: &Path) -> String {
     crate::calculators::sh::stderr_tail(path)
@@ -588,6 +595,17 @@ exit "$rc"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancelled_task_ends_as_cancelled_even_when_it_wrote_an_rc() {
+        assert_eq!(
+            rc_end(143, Some(&TaskEnd::Interrupted)),
+            TaskEnd::Interrupted
+        );
+        assert_eq!(rc_end(143, Some(&TaskEnd::TimedOut)), TaskEnd::TimedOut);
+        assert_eq!(rc_end(0, Some(&TaskEnd::Interrupted)), TaskEnd::Exited(0));
+        assert_eq!(rc_end(3, None), TaskEnd::Exited(3));
+    }
 
     #[test]
     fn wrapper_quotes_dirs_and_lines() {
