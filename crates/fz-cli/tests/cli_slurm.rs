@@ -507,14 +507,9 @@ fn remote_srun_through_ssh() {
     if !slurm() {
         return;
     }
-    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
-        }
-        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
+    let Some((user, port)) = ssh_login() else {
         return;
     };
-    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
     let sb = Sandbox::new();
     perfectgas(&sb);
     let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash PerfectGazPressure.sh");
@@ -558,6 +553,130 @@ fn remote_srun_through_ssh() {
             .as_str()
             .unwrap()
             .contains("partition 'nosuchpart' does not exist"),
+        "{:?}",
+        rows[0]
+    );
+}
+
+/// The ssh port and user of the test sshd (None: skip, or panic on CI).
+fn ssh_login() -> Option<(String, String)> {
+    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
+        }
+        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
+        return None;
+    };
+    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
+    Some((user, port))
+}
+
+/// The home directory of a local user (the test sshd runs here).
+fn home_of(user: &str) -> std::path::PathBuf {
+    let out = Command::new("getent")
+        .args(["passwd", user])
+        .output()
+        .expect("getent");
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    std::path::PathBuf::from(line.trim().split(':').nth(5).expect("home field"))
+}
+
+#[test]
+fn job_array_on_a_login_node_through_ssh() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = ssh_login() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let grid = r#"{"T_celsius": [0, 20, 40], "V_L": [1, 2.5], "n_mol": 2}"#;
+    let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash PerfectGazPressure.sh?array=1");
+    // A plain Command, spawned: its pid names the jobs and remote
+    // directories of this run.
+    let child = Command::new(sb.bin.join("fzr"))
+        .current_dir(sb.path())
+        .env("HOME", sb.path().join("home"))
+        .args([
+            "input.txt",
+            "-m",
+            "perfectgas",
+            "-v",
+            grid,
+            "-f",
+            "json",
+            "-r",
+            "remote",
+        ])
+        .args(["-c", &uri, "-c", &uri])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let reference = run_study(&sb, grid, &["sh://bash PerfectGazPressure.sh"], "local");
+    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
+    assert!(rows.iter().all(|r| r["calculator"] == uri.as_str()));
+    // The files the task wrote on the login node came back.
+    let case = "remote/T_celsius=20,V_L=2.5,n_mol=2";
+    assert!(sb.read(&format!("{case}/out.txt")).contains("pressure = "));
+    let log = sb.read(&format!("{case}/log.txt"));
+    assert!(
+        log.contains("SLURM array task: ") && log.contains("Remote directory: "),
+        "{log}"
+    );
+    // Nothing of this run is left on the login node: neither the array's
+    // directory nor those of the cases (n_mol=2 is this test's only).
+    let tmp = home_of(&user).join(".fz/tmp");
+    let mark = format!("fz-{pid}-");
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&mark) || n.contains("n_mol=2"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(jobs_left(pid), Vec::<String>::new());
+
+    // A failing task: its stderr comes back and names the cause.
+    sb.write("fail.sh", "echo 'boom: no licence' >&2\nexit 3\n");
+    let bad = format!("slurm://{user}@127.0.0.1:{port}:debug/bash fail.sh?array=1");
+    let one = r#"{"T_celsius": 0, "V_L": 1, "n_mol": 1}"#;
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-m",
+            "perfectgas",
+            "-v",
+            one,
+            "-f",
+            "json",
+            "-r",
+            "bad",
+        ])
+        .args(["-c", &bad])
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["status"], "failed", "{:?}", rows[0]);
+    assert_eq!(rows[0]["exit_code"], 3, "{:?}", rows[0]);
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("boom: no licence"),
         "{:?}",
         rows[0]
     );

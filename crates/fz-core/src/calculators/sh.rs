@@ -867,9 +867,12 @@ pub(crate) fn stderr_tail(path: &Path) -> String {
     if file.read_to_end(&mut bytes).is_err() {
         return String::new();
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let text = text.trim();
-    let lines: Vec<&str> = text.lines().collect();
+    last_lines(&String::from_utf8_lossy(&bytes))
+}
+
+/// The last lines of `text` as quoted in error messages, trimmed.
+pub(crate) fn last_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.trim().lines().collect();
     let keep = lines.len().saturating_sub(STDERR_TAIL_LINES);
     lines[keep..].join("\n")
 }

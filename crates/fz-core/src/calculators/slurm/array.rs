@@ -5,7 +5,8 @@
 //!
 //! This module owns the queue of cases waiting to be submitted, the
 //! submission (a wrapper script in a directory next to the case
-//! directories), the bounded-rate polling of the submitted arrays (one
+//! directories, or under `~/.fz/tmp/` of a login node: see
+//! [`Place`]), the bounded-rate polling of the submitted arrays (one
 //! `squeue` call for all of them per round, `sacct` only for tasks that
 //! vanished without an exit code), and `scancel` of tasks whose case timed
 //! out or was interrupted. It does not decide retries nor write case
@@ -16,11 +17,13 @@
 //! The wrapper runs the case line with bash in the case directory, stdout
 //! and stderr to `out.txt`/`err.txt`, then writes its exit code to
 //! `<i>.rc` in the submission directory (atomically, through a rename).
-//! An `.rc` file is a finished task, without waiting for SLURM to say so;
+//! An `.rc` file is a finished task, without waiting for SLURM to say so
+//! (looked for every 50 ms locally, at each poll on a login node);
 //! a task no longer listed by `squeue` without one was killed (time limit,
 //! node failure, memory, scancel), and `sacct` says how.
 
 use super::host::CommandHost;
+use super::place::Place;
 use super::srun::CLIENT_LIMIT;
 use crate::calculators::sh::shell_quote;
 use crate::calculators::Cancel;
@@ -104,6 +107,7 @@ struct Inner {
 #[derive(Debug)]
 pub struct ArrayQueue {
     host: Arc<dyn CommandHost>,
+    place: Place,
     partition: String,
     options: Vec<String>,
     /// Entries sharing this queue: the `%K` of the arrays.
@@ -114,15 +118,18 @@ pub struct ArrayQueue {
 }
 
 impl ArrayQueue {
-    /// A queue submitting to `partition` with the extra sbatch `options`.
+    /// A queue submitting to `partition` with the extra sbatch `options`,
+    /// through `host`, its files in `place`.
     pub fn new(
         host: Arc<dyn CommandHost>,
+        place: Place,
         partition: &str,
         options: &[String],
         keep: bool,
     ) -> Self {
         ArrayQueue {
             host,
+            place,
             partition: partition.to_string(),
             options: options.to_vec(),
             throttle: AtomicUsize::new(0),
@@ -142,7 +149,8 @@ impl ArrayQueue {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues the case of `work_dir` (`line` run there) and blocks until
+    /// Queues the case of `work_dir` (absolute where the jobs run; `line`
+    /// run there) and blocks until
     /// its task ended; returns how, and the SLURM task id (`123_4`, empty
     /// when never submitted).
     pub fn run(
@@ -266,7 +274,9 @@ impl ArrayQueue {
                 }
             }
             if !arrays.is_empty() {
-                self.collect_rc(&mut arrays);
+                if self.place.is_local() {
+                    self.collect_rc(&mut arrays);
+                }
                 self.cancel_due(&mut arrays);
                 if Instant::now() >= next_poll {
                     self.poll(&mut arrays);
@@ -275,7 +285,7 @@ impl ArrayQueue {
                 arrays.retain(|a| {
                     let done = a.finished.iter().all(|f| *f);
                     if done && !self.keep {
-                        let _ = std::fs::remove_dir_all(&a.dir);
+                        self.place.remove(&a.dir);
                     }
                     !done
                 });
@@ -286,15 +296,11 @@ impl ArrayQueue {
 
     /// Writes the wrapper and submits `batch` as one array.
     fn submit(&self, batch: &[Arc<Task>]) -> Result<Submitted, String> {
-        let first = &batch[0].work_dir;
-        let parent = first.parent().unwrap_or(first);
         let name = super::job_name("a");
-        let dir = parent.join(format!(".{name}"));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("Could not create {}: {e}", dir.display()))?;
+        let dir = self
+            .place
+            .create_submission(&batch[0].work_dir, &name, &wrapper(batch))?;
         let script = dir.join("array.sh");
-        std::fs::write(&script, wrapper(batch, &dir))
-            .map_err(|e| format!("Could not write {}: {e}", script.display()))?;
         let throttle = self.throttle.load(Ordering::SeqCst).max(1);
         let mut args = vec![
             "--parsable".to_string(),
@@ -319,7 +325,7 @@ impl ArrayQueue {
         let out = match out {
             Ok(out) if out.ok() => out,
             Ok(out) => {
-                let _ = std::fs::remove_dir_all(&dir);
+                self.place.remove(&dir);
                 let msg = super::classify::failure(
                     &out.stderr,
                     out.code,
@@ -330,7 +336,7 @@ impl ArrayQueue {
                 return Err(msg);
             }
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
+                self.place.remove(&dir);
                 return Err(e);
             }
         };
@@ -362,16 +368,27 @@ impl ArrayQueue {
 
     /// Finishes the tasks whose `.rc` file appeared.
     fn collect_rc(&self, arrays: &mut [Submitted]) {
+        let open: Vec<&Submitted> = arrays
+            .iter()
+            .filter(|a| a.finished.iter().any(|f| !f))
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        let dirs: Vec<&Path> = open.iter().map(|a| a.dir.as_path()).collect();
+        let mut codes = self.place.read_rcs(&dirs).into_iter();
         for a in arrays.iter_mut() {
-            for i in 0..a.tasks.len() {
-                if a.finished[i] {
+            if a.finished.iter().all(|f| *f) {
+                continue;
+            }
+            let codes = codes.next().unwrap_or_default();
+            for (&i, &code) in &codes {
+                if i >= a.tasks.len() || a.finished[i] {
                     continue;
                 }
-                if let Some(code) = read_rc(&a.dir, i) {
-                    a.finished[i] = true;
-                    let end = rc_end(code, a.cancelled[i].as_ref());
-                    self.finish(&a.tasks[i], end, format!("{}_{i}", a.job_id));
-                }
+                a.finished[i] = true;
+                let end = rc_end(code, a.cancelled[i].as_ref());
+                self.finish(&a.tasks[i], end, format!("{}_{i}", a.job_id));
             }
         }
     }
@@ -470,7 +487,7 @@ impl ArrayQueue {
                     continue;
                 }
                 let states = states.get_or_insert_with(|| self.sacct_states(&ids));
-                let log = tail(&a.dir.join(format!("{i}.slurm.log")));
+                let log = self.place.log_tail(&a.dir, i);
                 match states.get(&id) {
                     Some(state) if !is_active(state) => {
                         a.finished[i] = true;
@@ -535,15 +552,6 @@ fn is_active(state: &str) -> bool {
     )
 }
 
-/// The exit code in `<dir>/<i>.rc`, when the task wrote it.
-fn read_rc(dir: &Path, i: usize) -> Option<i32> {
-    std::fs::read_to_string(dir.join(format!("{i}.rc")))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 /// How a task that wrote exit code `code` ended. A task we scancelled
 /// may still write its `.rc` (bash reports the SIGTERM as 143): it ended
 /// because we stopped it, unless it had succeeded just before.
@@ -554,15 +562,10 @@ fn rc_end(code: i32, cancelled: Option<&TaskEnd>) -> TaskEnd {
     }
 }
 
-/// The last lines of a task's SLURM log (empty when missing).
-fn tail(path: &Path) -> String {
-    crate::calculators::sh::stderr_tail(path)
-}
-
 /// The batch script: task `i` enters the directory of case `i`, runs its
 /// line with bash (stdin `/dev/null`, stdout/stderr to `out.txt` and
 /// `err.txt`), and records the exit code in `<dir>/<i>.rc`.
-fn wrapper(batch: &[Arc<Task>], dir: &Path) -> String {
+fn wrapper(batch: &[Arc<Task>]) -> String {
     let q = |p: &Path| shell_quote(&p.to_string_lossy()).into_owned();
     let mut s = String::from(
         "#!/bin/bash\n# fz: one case per array task (written by fz, removed after the run)\n",
@@ -576,7 +579,8 @@ fn wrapper(batch: &[Arc<Task>], dir: &Path) -> String {
         s.push_str(&format!("  {}\n", shell_quote(&t.line)));
     }
     s.push_str(")\n");
-    s.push_str(&format!("rcdir={}\n", q(dir)));
+    // sbatch --chdir starts the script in the submission directory.
+    s.push_str("rcdir=$PWD\n");
     s.push_str(
         r#"i=$SLURM_ARRAY_TASK_ID
 if cd "${dirs[$i]}"; then
@@ -618,27 +622,24 @@ mod tests {
                 end: Mutex::new(None),
             })
         };
-        let s = wrapper(
-            &[t("/r/a b", "bash x.sh 'in put.txt'"), t("/r/c", "run .")],
-            Path::new("/r/.fz-a"),
-        );
+        let s = wrapper(&[t("/r/a b", "bash x.sh 'in put.txt'"), t("/r/c", "run .")]);
         assert!(s.contains("  '/r/a b'\n  /r/c\n"), "{s}");
         assert!(s.contains(r#"  'bash x.sh '\''in put.txt'\'''"#), "{s}");
-        assert!(s.contains("rcdir=/r/.fz-a\n"), "{s}");
+        assert!(s.contains("rcdir=$PWD\n"), "{s}");
         // The script is valid bash and picks the task's directory.
         let dir = tempfile::tempdir().unwrap();
         let case = dir.path().join("case 1");
         std::fs::create_dir(&case).unwrap();
-        let s = wrapper(
-            &[
-                t("/nonexistent", "true"),
-                t(case.to_str().unwrap(), "echo hi; echo e >&2; exit 4"),
-            ],
-            dir.path(),
-        );
+        let s = wrapper(&[
+            t("/nonexistent", "true"),
+            t(case.to_str().unwrap(), "echo hi; echo e >&2; exit 4"),
+        ]);
+        let rc = |i: usize| Place::Local.read_rcs(&[dir.path()])[0].get(&i).copied();
+        // sbatch --chdir: the script starts in the submission directory.
         let st = std::process::Command::new("bash")
             .arg("-c")
             .arg(&s)
+            .current_dir(dir.path())
             .env("SLURM_ARRAY_TASK_ID", "1")
             .status()
             .unwrap();
@@ -651,16 +652,17 @@ mod tests {
             std::fs::read_to_string(case.join("err.txt")).unwrap(),
             "e\n"
         );
-        assert_eq!(read_rc(dir.path(), 1), Some(4));
+        assert_eq!(rc(1), Some(4));
         let st = std::process::Command::new("bash")
             .arg("-c")
             .arg(&s)
+            .current_dir(dir.path())
             .env("SLURM_ARRAY_TASK_ID", "0")
             .stderr(std::process::Stdio::null())
             .status()
             .unwrap();
         assert_eq!(st.code(), Some(97));
-        assert_eq!(read_rc(dir.path(), 0), Some(97));
+        assert_eq!(rc(0), Some(97));
     }
 
     #[test]

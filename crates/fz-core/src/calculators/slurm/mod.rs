@@ -9,11 +9,15 @@
 //!   With a host, the case goes through the `ssh://` machinery (upload,
 //!   run in a remote directory, fetch back) with that srun line as the
 //!   command.
-//! * **array mode** (`?array=1`, beyond upstream, local only): the cases
-//!   handed to the calculator within a short window become one
-//!   `sbatch --array` job ([`array`]); the calculator's
-//!   [`capacity`](Calculator::capacity) lets the engine hand it many cases
-//!   at once, each `run()` blocking until its task ends.
+//! * **array mode** (`?array=1`, beyond upstream): the cases handed to
+//!   the calculator within a short window become one `sbatch --array` job
+//!   ([`array`]); the calculator's [`capacity`](Calculator::capacity) lets
+//!   the engine hand it many cases at once, each `run()` blocking until
+//!   its task ends. With a host, each case directory is first sent to
+//!   `~/.fz/tmp/` on the login node (which the compute nodes must share,
+//!   as they share a local launch directory), the array is submitted
+//!   there, and the directory is fetched back when its task ends
+//!   ([`place`]).
 //!
 //! Every attempt has a unique job name `fz-<pid>-<kind><n>-<hex>`, so a
 //! timeout or Ctrl+C `scancel`s exactly the jobs of this run. The SLURM
@@ -25,6 +29,7 @@
 pub mod array;
 pub mod classify;
 pub mod host;
+pub mod place;
 pub mod srun;
 pub mod target;
 
@@ -35,6 +40,7 @@ use super::{Attempt, AttemptStatus, Calculator, RunRequest};
 use crate::{Error, Result};
 use array::{ArrayQueue, TaskEnd};
 use host::{CommandHost, LocalHost, RemoteHost};
+use place::Place;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,8 +77,12 @@ enum Mode {
     LocalSrun,
     /// One srun per case on a login node, through ssh.
     RemoteSrun(Arc<super::ssh::session::Session>),
-    /// Cases grouped into job arrays.
-    Array(Arc<ArrayQueue>),
+    /// Cases grouped into job arrays; with a session, submitted on that
+    /// login node, each case directory sent there and fetched back.
+    Array {
+        queue: Arc<ArrayQueue>,
+        session: Option<Arc<super::ssh::session::Session>>,
+    },
 }
 
 /// A `slurm://` calculator.
@@ -93,7 +103,7 @@ impl SlurmCalculator {
     /// the calculators of one run).
     ///
     /// Errors ([`Error::Value`], naming the redacted URI): another scheme,
-    /// a malformed URI (see [`SlurmTarget::parse`]), array mode with a host.
+    /// a malformed URI (see [`SlurmTarget::parse`]).
     pub fn from_uri(uri: &CalculatorUri, pool: &SessionPool, queues: &ArrayQueues) -> Result<Self> {
         if uri.scheme != "slurm" {
             return Err(Error::Value(format!(
@@ -117,31 +127,34 @@ impl SlurmCalculator {
             }
         };
         let mode = match (target.array, remote) {
-            (true, Some(_)) => {
-                return Err(Error::Value(format!(
-                    "Invalid SLURM calculator URI '{}': array mode (array=1) needs a \
-                     filesystem shared with the compute nodes and is only available \
-                     without a host (slurm://:partition/...)",
-                    uri.display
-                )))
-            }
-            (true, None) => {
+            (true, session) => {
                 // The timeout is per case, not per queue: it is left out
                 // of the key.
                 let key = format!(
-                    "{}|{}|{}",
+                    "{}|{}|{}|{}",
+                    target
+                        .login
+                        .as_ref()
+                        .map(|l| l.display())
+                        .unwrap_or_default(),
                     target.partition,
                     target.options.join(" "),
                     target.keep
                 );
-                Mode::Array(queues.get(&key, || {
+                let place = match &session {
+                    Some(s) => Place::Remote(s.clone()),
+                    None => Place::Local,
+                };
+                let queue = queues.get(&key, || {
                     ArrayQueue::new(
                         host.clone(),
+                        place,
                         &target.partition,
                         &target.options,
                         target.keep,
                     )
-                }))
+                });
+                Mode::Array { queue, session }
             }
             (false, Some(session)) => Mode::RemoteSrun(session),
             (false, None) => Mode::LocalSrun,
@@ -204,7 +217,7 @@ impl Calculator for SlurmCalculator {
 
     fn capacity(&self) -> usize {
         match self.mode {
-            Mode::Array(_) => array::MAX_TASKS,
+            Mode::Array { .. } => array::MAX_TASKS,
             _ => 1,
         }
     }
@@ -219,14 +232,20 @@ impl Calculator for SlurmCalculator {
         match &self.mode {
             Mode::LocalSrun => srun::run_local(self, request),
             Mode::RemoteSrun(session) => self.run_remote(session, request),
-            Mode::Array(queue) => self.run_array(queue, request),
+            Mode::Array { queue, session } => self.run_array(queue, session.as_ref(), request),
         }
     }
 }
 
 impl SlurmCalculator {
-    /// Array mode: queue the case, wait for its task, report.
-    fn run_array(&self, queue: &Arc<ArrayQueue>, request: &RunRequest) -> Attempt {
+    /// Array mode: queue the case (sent to the login node first in remote
+    /// mode), wait for its task, report.
+    fn run_array(
+        &self,
+        queue: &Arc<ArrayQueue>,
+        session: Option<&Arc<super::ssh::session::Session>>,
+        request: &RunRequest,
+    ) -> Attempt {
         let script = self.script_for(request.launch_dir);
         let mut line = script.clone();
         if request.input_files.is_empty() {
@@ -248,8 +267,15 @@ impl SlurmCalculator {
         );
         let started = SystemTime::now();
         let clock = Instant::now();
+        let mut fetch_error = None;
+        let mut remote_dir = None;
         let (end, task_id) = if request.cancel.must_kill() {
             (TaskEnd::Interrupted, String::new())
+        } else if let Some(session) = session {
+            let task = self.run_array_remote(session, queue, request, &line);
+            fetch_error = task.fetched.err();
+            remote_dir = Some(task.remote);
+            (task.end, task.id)
         } else {
             queue.run(request.work_dir, &line, request.timeout, request.cancel)
         };
@@ -310,7 +336,13 @@ impl SlurmCalculator {
             ),
             TaskEnd::NotSubmitted(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
         };
-        let extra = [
+        // A task that succeeded but whose results could not be fetched
+        // back failed.
+        let (status, error) = match fetch_error {
+            Some(e) if status == AttemptStatus::Done => (AttemptStatus::Failed, Some(e)),
+            _ => (status, error),
+        };
+        let mut extra = vec![
             ("SLURM partition", partition.clone()),
             (
                 "SLURM array task",
@@ -321,6 +353,9 @@ impl SlurmCalculator {
                 },
             ),
         ];
+        if let Some(remote) = remote_dir {
+            extra.push(("Remote directory", remote));
+        }
         let log = RunLog {
             command_line: &line,
             exit_code,
@@ -342,6 +377,84 @@ impl SlurmCalculator {
             started,
             ended,
             error,
+        }
+    }
+
+    /// Remote array mode, one case: send the case directory (and the local
+    /// files the script names) to a fresh directory on the login node,
+    /// queue its task there, then fetch the directory back (not after
+    /// Ctrl+C) and remove it unless `keep` or DEBUG.
+    fn run_array_remote(
+        &self,
+        session: &Arc<super::ssh::session::Session>,
+        queue: &Arc<ArrayQueue>,
+        request: &RunRequest,
+        line: &str,
+    ) -> RemoteTask {
+        use super::ssh::session::{RemoteDir, Upload};
+        let label = request
+            .work_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let remote = RemoteDir::unique(&label);
+        let shown = format!("{}:{}", session.target().display(), remote.display());
+        let not_sent = |msg: String| RemoteTask {
+            end: TaskEnd::NotSubmitted(msg),
+            id: String::new(),
+            fetched: Ok(()),
+            remote: shown.clone(),
+        };
+        if let Err(e) = session.connect(request.timeout) {
+            return not_sent(e.to_string());
+        }
+        let scripts: Vec<String> = super::sh::local_files(&self.target.script, request.launch_dir)
+            .into_iter()
+            .filter(|f| std::fs::symlink_metadata(request.work_dir.join(f)).is_err())
+            .collect();
+        let upload = Upload {
+            dir: request.work_dir,
+            extra_base: request.launch_dir,
+            extra_files: &scripts,
+        };
+        let sent = session
+            .upload_dir(&upload, &remote)
+            .map_err(|e| e.to_string())
+            .and_then(|()| place::remote_path(session, &remote));
+        let keep = self.target.keep || crate::log::enabled(crate::config::LogLevel::Debug);
+        let path = match sent {
+            Ok(path) => path,
+            Err(msg) => {
+                let _ = session.remove_dir(&remote);
+                return not_sent(msg);
+            }
+        };
+        let (end, id) = queue.run(&path, line, request.timeout, request.cancel);
+        let fetched = if end == TaskEnd::Interrupted {
+            if keep {
+                Ok(())
+            } else {
+                session.remove_dir(&remote).map_err(|e| e.to_string())
+            }
+        } else {
+            // out.txt and err.txt were written there: fetched too.
+            let mut exclude = vec!["log.txt".to_string()];
+            exclude.extend(scripts);
+            session
+                .download_dir(&remote, request.work_dir, &exclude, !keep)
+                .map_err(|e| e.to_string())
+        };
+        if keep {
+            crate::log::notice(&format!("Remote directory kept: {shown}"));
+        }
+        if let Err(e) = &fetched {
+            crate::log::warn(e);
+        }
+        RemoteTask {
+            end,
+            id,
+            fetched,
+            remote: shown,
         }
     }
 
@@ -412,6 +525,17 @@ impl SlurmCalculator {
     }
 }
 
+/// How the task of a case sent to a login node went.
+struct RemoteTask {
+    end: TaskEnd,
+    /// The SLURM task id (empty when never submitted).
+    id: String,
+    /// Whether the case directory came back.
+    fetched: std::result::Result<(), String>,
+    /// `user@host:port:~/.fz/tmp/…`, for `log.txt`.
+    remote: String,
+}
+
 /// A job name no other attempt uses: `fz-<pid>-<kind><n>-<4 hex>` (the
 /// process id lets a test or an admin find the jobs of one fz run; the
 /// hex part tells apart runs on different machines with the same pid).
@@ -464,8 +588,15 @@ mod tests {
         assert!(matches!(c.mode, Mode::RemoteSrun(_)));
         assert_eq!(c.display_uri(), "slurm://u:***@h:2222:debug/x");
         assert!(!format!("{c:?}").contains("s3cret"));
-        let e = calc("slurm://u@h:debug/x?array=1").unwrap_err().to_string();
-        assert!(e.contains("array mode"), "{e}");
+        let c = calc("slurm://u@h:debug/x?array=1").unwrap();
+        assert!(matches!(
+            c.mode,
+            Mode::Array {
+                session: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(c.capacity(), array::MAX_TASKS);
     }
 
     #[test]
@@ -481,11 +612,14 @@ mod tests {
             mk("slurm://:compute/x?array=1"),
         );
         let q = |c: &SlurmCalculator| match &c.mode {
-            Mode::Array(q) => q.clone(),
+            Mode::Array { queue, .. } => queue.clone(),
             _ => panic!("not array"),
         };
         assert!(Arc::ptr_eq(&q(&a), &q(&b)));
         assert!(!Arc::ptr_eq(&q(&a), &q(&c)));
+        // The same partition on a login node is another queue.
+        let d = mk("slurm://u@h:debug/x?array=1");
+        assert!(!Arc::ptr_eq(&q(&a), &q(&d)));
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Longest pause between two checks of a running client (its end, the
@@ -50,6 +50,12 @@ const SHORT_LIMIT: Duration = Duration::from_secs(60);
 /// Idle time after which a master left behind by a crashed fz exits by
 /// itself (`ControlPersist`); a normal run closes it explicitly.
 const MASTER_IDLE_SECS: u32 = 600;
+
+/// Most short operations (command, upload, download) riding on one master
+/// connection at once. OpenSSH servers refuse more than `MaxSessions`
+/// (default 10) channels per connection; the long-running case commands of
+/// `ssh://` calculators are not counted here, so a few stay free for them.
+const MAX_SHORT_CHANNELS: usize = 6;
 
 /// Upper bound of the TCP connect timeout (`ConnectTimeout`), in seconds.
 const MAX_CONNECT_SECS: u64 = 30;
@@ -184,6 +190,46 @@ pub struct Session {
     target: SshTarget,
     settings: SshSettings,
     state: Mutex<State>,
+    channels: Gate,
+    home: OnceLock<String>,
+}
+
+/// A counting semaphore: at most `limit` holders at once.
+#[derive(Debug)]
+struct Gate {
+    limit: usize,
+    held: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One place taken in a [`Gate`], given back on drop.
+struct Pass<'a>(&'a Gate);
+
+impl Gate {
+    fn new(limit: usize) -> Self {
+        Gate {
+            limit,
+            held: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn enter(&self) -> Pass<'_> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        while *held >= self.limit {
+            held = self.freed.wait(held).unwrap_or_else(|p| p.into_inner());
+        }
+        *held += 1;
+        Pass(self)
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        let mut held = self.0.held.lock().unwrap_or_else(|p| p.into_inner());
+        *held = held.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
 }
 
 #[derive(Debug)]
@@ -204,7 +250,27 @@ impl Session {
             target,
             settings,
             state: Mutex::new(State::Down),
+            channels: Gate::new(MAX_SHORT_CHANNELS),
+            home: OnceLock::new(),
         }
+    }
+
+    /// The absolute path of the remote home directory (asked once, then
+    /// remembered), for programs that need absolute paths (SLURM).
+    pub fn home(&self) -> Result<String, SshError> {
+        if let Some(h) = self.home.get() {
+            return Ok(h.clone());
+        }
+        let out = self.exec(r#"printf '%s' "$HOME""#, &[], Some(SHORT_LIMIT), None)?;
+        let home = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if out.code != 0 || !home.starts_with('/') {
+            return Err(SshError::Other(format!(
+                "Could not find the home directory on {}: {}",
+                self.target.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(self.home.get_or_init(|| home).clone())
     }
 
     /// The login target.
@@ -399,6 +465,7 @@ impl Session {
         cancel: Option<&Cancel>,
     ) -> Result<ExecOutput, SshError> {
         let control = self.control_path(limit)?;
+        let _pass = self.channels.enter();
         let mut cmd = self.client(&control, &remote_sh(script, args));
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -418,6 +485,7 @@ impl Session {
     /// included).
     pub fn upload_dir(&self, upload: &Upload, remote: &RemoteDir) -> Result<(), SshError> {
         let control = self.control_path(None)?;
+        let _pass = self.channels.enter();
         let remote_cmd = remote_sh(UNPACK_SCRIPT, &[remote.relative()]);
         let (mut tar, tar_err) = spawn_pack(upload).map_err(|e| self.transfer_error("pack", &e))?;
         let mut cmd = self.client(&control, &remote_cmd);
@@ -453,6 +521,7 @@ impl Session {
         remove: bool,
     ) -> Result<(), SshError> {
         let control = self.control_path(None)?;
+        let _pass = self.channels.enter();
         let mut args: Vec<String> = vec![
             remote.relative().to_string(),
             if remove { "1" } else { "0" }.to_string(),

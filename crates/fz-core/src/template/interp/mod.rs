@@ -1206,7 +1206,7 @@ mod tests {
             .collect()
     }
 
-    /// Runs the benchmark scenario: `cargo test --release -p fz-core
+    /// The benchmark scenario of `bench/formulas.sh`: `cargo test --release -p fz-core
     /// bench_case_throughput -- --ignored --nocapture` (`FZ_BENCH_CASES`
     /// sets the number of cases, 10000 by default).
     #[test]
