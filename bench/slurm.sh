@@ -5,6 +5,8 @@
 # entries of the calculator (K concurrent cases / array tasks).
 #
 # Usage: eval "$(bash .ci/services/slurm.sh start)"; bash bench/slurm.sh
+# With the test sshd started too (eval "$(bash .ci/services/sshd.sh start)")
+# it also runs the array mode through ssh (slurm://user@127.0.0.1:port:…).
 #
 # Environment:
 #   BENCH_N            cases (default 200)
@@ -69,9 +71,20 @@ t0=$(now)
 for ((i = 0; i < 20; i++)); do srun -p "$part" true; done
 t1=$(now)
 echo "bench: one bare 'srun -p $part true': $(ms "$(secs "$t0" "$t1")" 20) ms"
-if [[ -n ${BENCH_ONLY:-} ]]; then # e.g. BENCH_ONLY=upstream: one run only
+# Array mode on a "login node": the test sshd on this machine, so the
+# case directories make the round trip through ~/.fz/tmp over ssh.
+login=
+if [[ -n ${FZ_TEST_SSH_PORT:-} ]]; then
+    login="${FZ_TEST_SSH_USER:-root}@127.0.0.1:$FZ_TEST_SSH_PORT"
+fi
+if [[ -n ${BENCH_ONLY:-} ]]; then # upstream | array | srun | remote-array: one run only
+    case $BENCH_ONLY in
+    remote-array) uri="slurm://$login:$part/bash $work/calc.sh?array=1" ;;
+    array) uri="slurm://:$part/bash $work/calc.sh?array=1" ;;
+    *) uri="slurm://:$part/bash $work/calc.sh" ;;
+    esac
     t=$(run "$BENCH_ONLY" "$([[ $BENCH_ONLY == upstream ]] && echo "$upstream" || echo "$ours")" \
-        "slurm://:$part/bash $work/calc.sh$([[ $BENCH_ONLY == array ]] && echo '?array=1')" lenient)
+        "$uri" lenient)
     echo "bench: $BENCH_ONLY: $t s ($(ms "$t" "$n") ms/case)"
     exit 0
 fi
@@ -81,6 +94,10 @@ ts=$(run srun "$ours" "slurm://:$part/bash $work/calc.sh")
 echo "bench: ours, srun mode:             $ts s ($(ms "$ts" "$n") ms/case)"
 tu=$(run upstream "$upstream" "slurm://:$part/bash $work/calc.sh" lenient)
 echo "bench: funz-fz 1.2, srun mode:      $tu s ($(ms "$tu" "$n") ms/case)"
+if [[ -n $login ]]; then
+    tr=$(run remote-array "$ours" "slurm://$login:$part/bash $work/calc.sh?array=1")
+    echo "bench: ours, array mode via ssh:  $tr s ($(ms "$tr" "$n") ms/case)"
+fi
 th=$(run sh "$ours" "sh://bash $work/calc.sh")
 echo "bench: ours, sh:// (no SLURM):      $th s ($(ms "$th" "$n") ms/case)"
 echo "bench: srun mode / array mode: $(ratio "$ts" "$ta")x; funz-fz srun / our array mode: $(ratio "$tu" "$ta")x; funz-fz srun / our srun: $(ratio "$tu" "$ts")x"

@@ -461,7 +461,8 @@ impl SlurmCalculator {
     /// srun mode through ssh: the `ssh://` calculator runs the srun line
     /// in a fresh remote directory (upload, run, fetch back, clean up);
     /// then a stopped job is `scancel`led through the same session and a
-    /// failure is worded with the SLURM rules.
+    /// failure is worded with the SLURM rules (`sacct` asked over the same
+    /// connection).
     fn run_remote(
         &self,
         session: &Arc<super::ssh::session::Session>,
@@ -490,10 +491,11 @@ impl SlurmCalculator {
             AttemptStatus::Failed => {
                 if let Some(code) = attempt.exit_code {
                     let stderr = stderr_tail(&request.work_dir.join("err.txt"));
+                    let state = srun::job_state(self.host.as_ref(), &job_name);
                     attempt.error = Some(classify::failure(
                         &stderr,
                         code,
-                        None,
+                        state.as_deref(),
                         partition,
                         &self.target.script,
                     ));

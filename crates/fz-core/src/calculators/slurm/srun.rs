@@ -162,7 +162,7 @@ pub(crate) fn cancel_by_name(host: &dyn CommandHost, name: &str) {
 
 /// The state `sacct` records for the job of that name (`FAILED`,
 /// `TIMEOUT`, `CANCELLED by 0`, …), when accounting is available.
-fn job_state(host: &dyn CommandHost, name: &str) -> Option<String> {
+pub(crate) fn job_state(host: &dyn CommandHost, name: &str) -> Option<String> {
     let args = ["-n", "-P", "-X", "--name", name, "--format=State"].map(String::from);
     let out = host.exec("sacct", &args, CLIENT_LIMIT).ok()?;
     if !out.ok() {

@@ -1011,6 +1011,27 @@ mod tests {
     }
 
     #[test]
+    fn the_channel_gate_lets_at_most_its_limit_through() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Gate::new(3);
+        let inside = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..12 {
+                s.spawn(|| {
+                    let _pass = gate.enter();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+        assert_eq!(*gate.held.lock().unwrap(), 0);
+    }
+
+    #[test]
     fn remote_dirs_are_unique_and_safe() {
         let a = RemoteDir::unique("x=1,y='a b'/$(rm)");
         let b = RemoteDir::unique("x=1,y='a b'/$(rm)");
