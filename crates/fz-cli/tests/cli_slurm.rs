@@ -263,14 +263,53 @@ fn ctrl_c_cancels_the_job_array() {
     if !slurm() {
         return;
     }
+    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1", true);
+}
+
+#[test]
+fn ctrl_c_cancels_the_job_array_on_a_login_node() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = ssh_login() else {
+        return;
+    };
+    let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?array=1");
+    // Cases reach the queue as their upload ends: the late ones may wait
+    // in fz's queue rather than SLURM's.
+    let pid = ctrl_c_cancels_array_tasks(&uri, false);
+    // The case directories sent there are removed too (x=… is this
+    // test's only).
+    let tmp = home_of(&user).join(".fz/tmp");
+    let mark = format!("fz-{pid}-");
+    let left: Vec<String> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&mark) || n.starts_with("fz_x="))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Six 120 s cases, two tasks at a time, then a double Ctrl+C: every case
+/// is interrupted, none of the waiting tasks started, no job is left.
+/// `pending_in_slurm`: some tasks must be waiting in SLURM's queue when
+/// Ctrl+C comes. Returns the pid of the fz run.
+fn ctrl_c_cancels_array_tasks(uri: &str, pending_in_slurm: bool) -> u32 {
     let sb = Sandbox::new();
-    let uri = "slurm://:debug/bash slow.sh?array=1";
-    // Two tasks at a time: four more wait in the queue.
     let child = start_sleepers(&sb, 6, &[uri, uri]);
     let pid = child.id();
     wait_started(&sb, 2);
     let queued = jobs_left_now(pid);
-    assert!(queued.iter().any(|j| j.contains("PENDING")), "{queued:?}");
+    if pending_in_slurm {
+        assert!(queued.iter().any(|j| j.contains("PENDING")), "{queued:?}");
+    }
+    let running = queued.iter().filter(|j| j.contains("RUNNING")).count();
+    assert!(
+        running <= 2,
+        "two entries: at most two tasks at once {queued:?}"
+    );
     let out = double_interrupt(child);
     assert_eq!(out.status.code(), Some(130));
     let rows = json_rows(&out.stdout);
@@ -289,6 +328,7 @@ fn ctrl_c_cancels_the_job_array() {
         2,
         "the waiting tasks never started"
     );
+    pid
 }
 
 /// The jobs of `pid` in the queue right now.
@@ -382,6 +422,60 @@ fn a_failing_array_task_is_retried_on_the_next_calculator() {
         "{history}"
     );
     assert_eq!(sb.read("results/x=2/output.txt"), "result = 2\n");
+}
+
+#[test]
+fn arrays_submitted_later_share_the_slots_of_the_entries() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    let log = sb.path().join("times.log");
+    let marks = sb.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    // x=1 and x=2 fail at once on their first attempt: their retries come
+    // back as a second array while the first one still runs.
+    sb.write(
+        "calc.sh",
+        &format!(
+            "#!/bin/bash\nx=$(cut -d= -f2 input.txt)\necho \"+ $(date +%s.%N)\" >> {log}\n\
+             if [[ $x -le 2 && ! -e {marks}/$x ]]; then touch {marks}/$x; \
+             echo \"- $(date +%s.%N)\" >> {log}; exit 1; fi\n\
+             sleep 2\necho \"result = $x\" > output.txt\necho \"- $(date +%s.%N)\" >> {log}\n",
+            log = log.display(),
+            marks = marks.display()
+        ),
+    );
+    let uri = "slurm://:debug/bash calc.sh?array=1";
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":[1,2,3,4,5,6]}"#, "-f", "json"])
+        .args(["-c", uri, "-c", uri])
+        .env("FZ_MAX_RETRIES", "2")
+        .env("FZ_LOG_LEVEL", "DEBUG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rows = json_rows(&out.stdout);
+    assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
+    // Never more than the two entries' worth of cases at once.
+    let mut events: Vec<(f64, i32)> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (sign, t) = l.split_once(' ').unwrap();
+            (t.parse().unwrap(), if sign == "+" { 1 } else { -1 })
+        })
+        .collect();
+    events.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let (mut now, mut most) = (0, 0);
+    for (_, d) in events {
+        now += d;
+        most = most.max(now);
+    }
+    assert_eq!(most, 2, "{stderr}");
 }
 
 #[test]

@@ -12,6 +12,14 @@
 //! out or was interrupted. It does not decide retries nor write case
 //! results: the engine and `SlurmCalculator::run` do.
 //!
+//! # Slots
+//!
+//! The entries naming a queue give it K slots. Arrays submitted while
+//! others still run share them: a new array's `%K` is the slots free at
+//! submission (none free: the cases wait in the queue), and slots freed by
+//! earlier arrays are given to later ones with `scontrol update
+//! ArrayTaskThrottle`, so no more than K tasks run at once.
+//!
 //! # How a task reports
 //!
 //! The wrapper runs the case line with bash in the case directory, stdout
@@ -92,6 +100,28 @@ struct Submitted {
     unknown_polls: Vec<u32>,
     /// `squeue` listed the task as PENDING at the last poll.
     waiting: Vec<bool>,
+    /// Its `%K`: most tasks running at once.
+    throttle: usize,
+    /// `scontrol update … ArrayTaskThrottle` failed: not tried again.
+    fixed_throttle: bool,
+    /// Ends found, delivered once the directory is cleaned up (so that
+    /// nothing is left behind when the last case returns and fz exits).
+    outbox: Vec<(usize, TaskEnd, String)>,
+}
+
+impl Submitted {
+    /// Tasks not finished and not being cancelled.
+    fn open(&self) -> usize {
+        (0..self.tasks.len())
+            .filter(|&i| !self.finished[i] && self.cancelled[i].is_none())
+            .count()
+    }
+}
+
+/// Task slots taken by these arrays: each runs at most its throttle of
+/// its open tasks.
+fn slots_in_use(arrays: &[Submitted]) -> usize {
+    arrays.iter().map(|a| a.open().min(a.throttle)).sum()
 }
 
 #[derive(Debug, Default)]
@@ -217,6 +247,10 @@ impl ArrayQueue {
         let mut arrays: Vec<Submitted> = Vec::new();
         let mut next_poll = Instant::now();
         loop {
+            // Arrays share the K slots of the queue: a new one gets the
+            // free ones, and waits while there are none.
+            let slots = self.throttle.load(Ordering::SeqCst).max(1);
+            let free = slots.saturating_sub(slots_in_use(&arrays));
             let batch = {
                 let mut inner = self.lock();
                 if inner.pending.is_empty() && arrays.is_empty() {
@@ -246,7 +280,7 @@ impl ArrayQueue {
                 self.changed.notify_all();
                 let settled = inner.last_arrival.is_some_and(|t| now - t >= SETTLE)
                     || inner.first_arrival.is_some_and(|t| now - t >= WINDOW);
-                if !inner.pending.is_empty() && settled {
+                if !inner.pending.is_empty() && settled && free > 0 {
                     let n = inner.pending.len().min(MAX_TASKS);
                     let batch: Vec<Arc<Task>> = inner.pending.drain(..n).collect();
                     if inner.pending.is_empty() {
@@ -261,7 +295,7 @@ impl ArrayQueue {
                 }
             };
             if !batch.is_empty() {
-                match self.submit(&batch) {
+                match self.submit(&batch, free) {
                     Ok(sub) => {
                         arrays.push(sub);
                         next_poll = Instant::now() + POLL / 2;
@@ -282,26 +316,35 @@ impl ArrayQueue {
                     self.poll(&mut arrays);
                     next_poll = Instant::now() + POLL;
                 }
-                arrays.retain(|a| {
+                self.share_slots(&mut arrays, slots);
+                let mut ends = Vec::new();
+                arrays.retain_mut(|a| {
                     let done = a.finished.iter().all(|f| *f);
                     if done && !self.keep {
                         self.place.remove(&a.dir);
                     }
+                    for (i, end, id) in a.outbox.drain(..) {
+                        ends.push((a.tasks[i].clone(), end, id));
+                    }
                     !done
                 });
+                for (task, end, id) in ends {
+                    self.finish(&task, end, id);
+                }
             }
             std::thread::sleep(TICK);
         }
     }
 
-    /// Writes the wrapper and submits `batch` as one array.
-    fn submit(&self, batch: &[Arc<Task>]) -> Result<Submitted, String> {
+    /// Writes the wrapper and submits `batch` as one array running at
+    /// most `throttle` tasks at once.
+    fn submit(&self, batch: &[Arc<Task>], throttle: usize) -> Result<Submitted, String> {
         let name = super::job_name("a");
         let dir = self
             .place
             .create_submission(&batch[0].work_dir, &name, &wrapper(batch))?;
         let script = dir.join("array.sh");
-        let throttle = self.throttle.load(Ordering::SeqCst).max(1);
+        let throttle = throttle.max(1);
         let mut args = vec![
             "--parsable".to_string(),
             format!("--array=0-{}%{throttle}", batch.len() - 1),
@@ -363,6 +406,9 @@ impl ArrayQueue {
             cancelled: vec![None; batch.len()],
             unknown_polls: vec![0; batch.len()],
             waiting: vec![false; batch.len()],
+            throttle,
+            fixed_throttle: false,
+            outbox: Vec::new(),
         })
     }
 
@@ -388,7 +434,51 @@ impl ArrayQueue {
                 }
                 a.finished[i] = true;
                 let end = rc_end(code, a.cancelled[i].as_ref());
-                self.finish(&a.tasks[i], end, format!("{}_{i}", a.job_id));
+                let id = format!("{}_{i}", a.job_id);
+                a.outbox.push((i, end, id));
+            }
+        }
+    }
+
+    /// Gives slots freed by earlier arrays to later ones whose throttle
+    /// holds tasks back (`scontrol update JobId=… ArrayTaskThrottle=…`),
+    /// earliest array first, never more than `slots` in use in all.
+    fn share_slots(&self, arrays: &mut [Submitted], slots: usize) {
+        let mut free = slots.saturating_sub(slots_in_use(arrays));
+        for a in arrays.iter_mut() {
+            if free == 0 {
+                return;
+            }
+            let held_back = a.open().saturating_sub(a.throttle);
+            if held_back == 0 || a.fixed_throttle {
+                continue;
+            }
+            let raised = a.throttle + held_back.min(free);
+            let args = [
+                "update".to_string(),
+                format!("JobId={}", a.job_id),
+                format!("ArrayTaskThrottle={raised}"),
+            ];
+            match self.host.exec("scontrol", &args, CLIENT_LIMIT) {
+                Ok(out) if out.ok() => {
+                    crate::log::debug(&format!(
+                        "SLURM job array {}: at most {raised} tasks at once",
+                        a.job_id
+                    ));
+                    free -= raised - a.throttle;
+                    a.throttle = raised;
+                }
+                Ok(out) => {
+                    a.fixed_throttle = true;
+                    crate::log::warn(&format!(
+                        "Could not raise the task limit of SLURM job array {}: {}",
+                        a.job_id, out.stderr
+                    ));
+                }
+                Err(e) => {
+                    a.fixed_throttle = true;
+                    crate::log::warn(&format!("scontrol: {e}"));
+                }
             }
         }
     }
@@ -483,7 +573,7 @@ impl ArrayQueue {
                 }
                 if let Some(why) = a.cancelled[i].clone() {
                     a.finished[i] = true;
-                    self.finish(&a.tasks[i], why, id);
+                    a.outbox.push((i, why, id));
                     continue;
                 }
                 let states = states.get_or_insert_with(|| self.sacct_states(&ids));
@@ -491,21 +581,21 @@ impl ArrayQueue {
                 match states.get(&id) {
                     Some(state) if !is_active(state) => {
                         a.finished[i] = true;
-                        self.finish(
-                            &a.tasks[i],
+                        a.outbox.push((
+                            i,
                             TaskEnd::Killed {
                                 state: state.clone(),
                                 log,
                             },
                             id,
-                        );
+                        ));
                     }
                     _ => {
                         a.unknown_polls[i] += 1;
                         if a.unknown_polls[i] >= LOST_POLLS {
                             a.finished[i] = true;
                             let state = states.get(&id).cloned().unwrap_or_default();
-                            self.finish(&a.tasks[i], TaskEnd::Killed { state, log }, id);
+                            a.outbox.push((i, TaskEnd::Killed { state, log }, id));
                         }
                     }
                 }
