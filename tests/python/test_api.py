@@ -133,3 +133,24 @@ def test_resume_in_place(project):
                    results_dir="run1", resume=True)
     assert list(again["status"]) == ["done", "done", "done"]
     assert runs(project) == 3 + 1
+
+
+def test_jq_outputs_in_a_study(project):
+    """A calculator writing JSON, read with jq:// filters (no jq executable
+    involved: the filter runs inside fz)."""
+    (project / "calcj.sh").write_text(
+        '#!/bin/bash\nt=$(grep temp= "$1" | cut -d= -f2)\n'
+        'echo "{\\"t\\": $t, \\"series\\": [$t, $((t * 2))]}" > result.json\n'
+    )
+    model = {"varprefix": "$", "delim": "{}",
+             "output": {"t": "jq://.t result.json",
+                        "peak": "jq://'.series | max' result.json",
+                        "series": "jq://.series result.json"}}
+    (project / "inj.txt").write_text("temp=${temp}\n")
+    r = fz.fzr("inj.txt", {"temp": [2, 5]}, model, calculators="sh://bash calcj.sh",
+               results_dir="jq_results")
+    assert list(r["t"]) == [2, 5]
+    assert list(r["peak"]) == [4, 10]
+    assert [list(s) for s in r["series"]] == [[2, 4], [5, 10]]
+    again = fz.fzo("jq_results/*", model)
+    assert list(again["peak"]) == [4, 10]

@@ -294,3 +294,61 @@ fn commands_run_in_parallel_and_time_out() {
                 "i": 0}])
     );
 }
+
+#[test]
+fn jq_outputs_are_evaluated_without_a_jq_executable() {
+    let sb = Sandbox::new();
+    sb.write(
+        "res/x=1/r.json",
+        r#"{"energy": 1.5, "arr": [1, 2, 3], "one": [7], "obj": {"k": "v"}}"#,
+    );
+    sb.write(
+        "res/x=2/r.json",
+        r#"{"energy": 2.5, "arr": [], "one": [8], "obj": {}}"#,
+    );
+    sb.write(
+        "jqmodel.json",
+        r#"{"output": {
+            "e": "jq://.energy r.json",
+            "n": "jq://'.arr | length' r.json",
+            "one": "JQ://.one r.json",
+            "k": "jq://.obj.k r.json",
+            "each": "jq://.arr[] r.json",
+            "bad": "jq://.energy"
+        }}"#,
+    );
+    // An empty PATH: no jq (nor anything else) can be found there.
+    let out = sb
+        .cmd("fzo")
+        .args(["res/*", "-m", "jqmodel.json", "-f", "json"])
+        .env("PATH", "")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = json_of(&out);
+    let r1 = &rows[0];
+    assert_eq!(
+        (&r1["x"], &r1["e"], &r1["n"], &r1["one"], &r1["k"]),
+        (&json!(1), &json!(1.5), &json!(3), &json!([7]), &json!("v"))
+    );
+    assert_eq!(r1["each"], J::Null);
+    let errors = r1["_output_error"].as_str().unwrap();
+    assert!(
+        errors.contains("Output 'each': jq filter '.arr[]' gave 3 values for r.json"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains(
+            "Output 'bad': Invalid 'jq://' output spec: expected a filter followed by a file, \
+             got 'jq://.energy'"
+        ),
+        "{errors}"
+    );
+    let r2 = &rows[1];
+    assert_eq!(
+        (&r2["e"], &r2["n"], &r2["k"]),
+        (&json!(2.5), &json!(0), &J::Null)
+    );
+}

@@ -9,6 +9,7 @@
 //! writes into the directories it reads.
 
 pub mod fastpath;
+pub mod jq;
 pub mod paths;
 pub mod shell;
 pub mod table;
@@ -162,6 +163,17 @@ pub fn extract_one(
     timeout: Option<Duration>,
 ) -> (Value, Option<String>) {
     let (kind, command) = OutputKind::of(spec);
+    if kind == OutputKind::Jq {
+        return match jq::evaluate(command, spec, dir) {
+            Ok(value) => (value, None),
+            Err(e) => {
+                log::warn(&format!(
+                    "Warning: Error executing command for '{shown}/{name}': {e}"
+                ));
+                (Value::Null, Some(format!("Output '{name}': {e}")))
+            }
+        };
+    }
     if kind != OutputKind::Shell {
         return (
             Value::Null,
@@ -260,6 +272,7 @@ mod tests {
     fn shell_values_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("out.txt"), "val = 4.5\n").unwrap();
+        std::fs::write(dir.path().join("ok.json"), r#"{"k": [1.5]}"#).unwrap();
         let got = extract(
             dir.path(),
             "d",
@@ -272,6 +285,7 @@ mod tests {
                 ("sig", "kill -9 $$"),
                 ("py", "python://1+1"),
                 ("jq", "JQ://.a r.json"),
+                ("jqok", "jq://'.k' ok.json"),
                 ("multi", "printf '300\\n310\\n'"),
             ]),
             None,
@@ -283,6 +297,7 @@ mod tests {
         assert_eq!(v["empty"], Value::Null);
         assert_eq!(v["py"], Value::Null);
         assert_eq!(v["multi"], Value::Str("300\n310".into()));
+        assert_eq!(v["jqok"], Value::List(vec![Value::Float(1.5)]));
         assert_eq!(
             got.errors,
             [
@@ -291,7 +306,7 @@ mod tests {
                 "Output 'pipe': command returned empty output — grep: nofile.txt: No such file or directory",
                 "Output 'sig': command failed (exit code -9)",
                 "Output 'py': the 'python://' output kind is not supported yet",
-                "Output 'jq': the 'jq://' output kind is not supported yet",
+                "Output 'jq': [Errno 2] No such file or directory: 'r.json'",
             ]
         );
         assert!(got.error_text().unwrap().contains("; Output 'empty'"));

@@ -209,7 +209,7 @@ fn text_of(bytes: &[u8]) -> String {
 
 /// Python's text for an `OSError` on `path`: `[Errno 2] No such file or
 /// directory: '<path>'`.
-fn os_error_text(e: &std::io::Error, path: &Path) -> String {
+pub(crate) fn os_error_text(e: &std::io::Error, path: &Path) -> String {
     let msg = e.to_string();
     match e.raw_os_error() {
         Some(code) => {
