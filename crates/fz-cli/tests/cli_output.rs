@@ -352,3 +352,53 @@ fn jq_outputs_are_evaluated_without_a_jq_executable() {
         (&json!(2.5), &json!(0), &J::Null)
     );
 }
+
+#[test]
+fn xpath_outputs_run_xmllint() {
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but xmllint is missing (.ci/install installs libxml2-utils)"
+        );
+        eprintln!("skipped: xmllint is not installed");
+        return;
+    }
+    let sb = Sandbox::new();
+    sb.write(
+        "res/x=1/out.xml",
+        "<run><pressure unit=\"Pa\">101325.5</pressure><t>1</t><t>2</t><code>ok</code></run>\n",
+    );
+    sb.write(
+        "xmodel.json",
+        r#"{"output": {
+            "p": "xpath://'//pressure/text()' out.xml",
+            "unit": "xpath://'string(//pressure/@unit)' out.xml",
+            "ts": "XPATH://'//t/text()' out.xml",
+            "code": "xpath://'//code/text()' out.xml",
+            "none": "xpath://'//nothing' out.xml"
+        }}"#,
+    );
+    let out = sb
+        .cmd("fzo")
+        .args(["res/*", "-m", "xmodel.json", "-f", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = json_of(&out);
+    let r = &rows[0];
+    assert_eq!(
+        (&r["p"], &r["unit"], &r["ts"], &r["code"], &r["none"]),
+        (&json!(101325.5), &json!("Pa"), &json!([1, 2]), &json!("ok"), &J::Null)
+    );
+    let errors = r["_output_error"].as_str().unwrap();
+    assert!(
+        errors.starts_with("Output 'none': xmllint --xpath '//nothing' out.xml failed"),
+        "{errors}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod jq;
 pub mod paths;
 pub mod shell;
 pub mod table;
+pub mod xpath;
 
 use crate::log;
 use crate::template::literal::cast_output;
@@ -163,8 +164,13 @@ pub fn extract_one(
     timeout: Option<Duration>,
 ) -> (Value, Option<String>) {
     let (kind, command) = OutputKind::of(spec);
-    if kind == OutputKind::Jq {
-        return match jq::evaluate(command, spec, dir) {
+    let native = match kind {
+        OutputKind::Jq => Some(jq::evaluate(command, spec, dir)),
+        OutputKind::Xpath => Some(xpath::evaluate(command, spec, dir, timeout)),
+        _ => None,
+    };
+    if let Some(result) = native {
+        return match result {
             Ok(value) => (value, None),
             Err(e) => {
                 log::warn(&format!(

@@ -62,13 +62,37 @@ pub fn run_shell(
     timeout: Option<Duration>,
 ) -> Result<ShellOutcome, String> {
     let start = Instant::now();
-    let mut child = match spawn("bash", command, dir) {
+    let child = match spawn("bash", &["-c", command], dir) {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir.is_dir() => {
-            spawn("/bin/sh", command, dir).map_err(|e| os_error_text(&e, dir))?
+            spawn("/bin/sh", &["-c", command], dir).map_err(|e| os_error_text(&e, dir))?
         }
         Err(e) => return Err(os_error_text(&e, dir)),
     };
+    Ok(collect(child, start, timeout))
+}
+
+/// Runs `program` with `args` (no shell) in `dir`, within `timeout`, as
+/// [`run_shell`] runs a command line. `Err` when it cannot be started
+/// (not found: [`std::io::ErrorKind::NotFound`]).
+pub fn run_program(
+    program: &str,
+    args: &[&str],
+    dir: &Path,
+    timeout: Option<Duration>,
+) -> std::io::Result<ShellOutcome> {
+    let start = Instant::now();
+    let child = spawn(program, args, dir)?;
+    Ok(collect(child, start, timeout))
+}
+
+/// Reads the output of `child` (started at `start`) until it exits, killing
+/// its process group once `timeout` has passed.
+fn collect(
+    mut child: std::process::Child,
+    start: Instant,
+    timeout: Option<Duration>,
+) -> ShellOutcome {
     let pid = child.id();
     let (tx, rx) = mpsc::channel::<Event>();
     let mut pending = 0;
@@ -142,7 +166,7 @@ pub fn run_shell(
     if outcome.timed_out {
         outcome.code = None;
     }
-    Ok(outcome)
+    outcome
 }
 
 enum Event {
@@ -151,10 +175,9 @@ enum Event {
     Exit(Option<std::process::ExitStatus>),
 }
 
-fn spawn(shell: &str, command: &str, dir: &Path) -> std::io::Result<std::process::Child> {
-    let mut cmd = Command::new(shell);
-    cmd.arg("-c")
-        .arg(command)
+fn spawn(program: &str, args: &[&str], dir: &Path) -> std::io::Result<std::process::Child> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
