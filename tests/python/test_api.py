@@ -154,3 +154,25 @@ def test_jq_outputs_in_a_study(project):
     assert [list(s) for s in r["series"]] == [[2, 4], [5, 10]]
     again = fz.fzo("jq_results/*", model)
     assert list(again["peak"]) == [4, 10]
+
+
+def test_python_outputs_in_a_study(project):
+    """python:// expressions run in a real Python with the spec's helpers."""
+    (project / "calcp.sh").write_text(
+        '#!/bin/bash\nt=$(grep temp= "$1" | cut -d= -f2)\n'
+        'printf "step 1 T=%s\\nstep 2 T=%s\\n" "$t" "$((t + 1))" > calc.log\n'
+        'printf "a,b\\n1,%s\\n" "$t" > d.csv\n'
+    )
+    (project / "inp.txt").write_text("temp=${temp}\n")
+    model = {"varprefix": "$", "delim": "{}",
+             "output": {"last": "python://grep(r'T=(\\d+)', 'calc.log', all=True)[-1]",
+                        "total": "python://sum(grep(r'T=(\\d+)', 'calc.log', all=True))",
+                        "b": "python://csv_file('d.csv', column='b')",
+                        "n": "python://len([l for l in lines('calc.log') if 'step' in l])"}}
+    r = fz.fzr("inp.txt", {"temp": [2, 5]}, model, calculators="sh://bash calcp.sh",
+               results_dir="py_results")
+    assert list(r["status"]) == ["done", "done"]
+    assert list(r["last"]) == [3, 6]
+    assert list(r["total"]) == [5, 11]
+    assert [list(b) for b in r["b"]] == [[2], [5]]
+    assert list(r["n"]) == [2, 2]

@@ -38,13 +38,11 @@ fn json_of(out: &[u8]) -> J {
 const MISSING: &str =
     "Output 'missing': command failed (exit code 1) — cat: nofile.txt: No such file or directory";
 const EMPTY: &str = "Output 'empty': command returned empty output (no result produced)";
-const PY: &str = "Output 'py': the 'python://' output kind is not supported yet";
-const PYL: &str = "Output 'pyl': the 'python://' output kind is not supported yet";
 
 fn row(path: &str, v: J, x: J, y: &str, errors: &str) -> J {
     json!({
-        "path": path, "v": v, "missing": null, "empty": null,
-        "lst": [1, 2, 3], "one": 5, "py": null, "pyl": null,
+        "path": path, "v": v.clone(), "missing": null, "empty": null,
+        "lst": [1, 2, 3], "one": 5, "py": v, "pyl": [1],
         "_output_error": errors, "x": x, "y": y, "js_a": 1, "js_b_c": 2
     })
 }
@@ -86,7 +84,12 @@ fn verified_example_as_json() {
             "js_b_c"
         ]
     );
-    let ok_errors = format!("{MISSING}; {EMPTY}; {PY}; {PYL}");
+    let ok_errors = format!("{MISSING}; {EMPTY}");
+    // python:// names the file as Python's OSError does: absolute.
+    let py_missing = format!(
+        "Output 'py': [Errno 2] No such file or directory: '{}'",
+        sb.path().join("res/x=3,y=d/out.txt").display()
+    );
     let missing_v =
         "Output 'v': command returned empty output — grep: out.txt: No such file or directory";
     assert_eq!(
@@ -100,7 +103,7 @@ fn verified_example_as_json() {
                 J::Null,
                 json!(3),
                 "d",
-                &format!("{missing_v}; {ok_errors}")
+                &format!("{missing_v}; {ok_errors}; {py_missing}")
             ),
         ])
     );
@@ -394,7 +397,13 @@ fn xpath_outputs_run_xmllint() {
     let r = &rows[0];
     assert_eq!(
         (&r["p"], &r["unit"], &r["ts"], &r["code"], &r["none"]),
-        (&json!(101325.5), &json!("Pa"), &json!([1, 2]), &json!("ok"), &J::Null)
+        (
+            &json!(101325.5),
+            &json!("Pa"),
+            &json!([1, 2]),
+            &json!("ok"),
+            &J::Null
+        )
     );
     let errors = r["_output_error"].as_str().unwrap();
     assert!(

@@ -11,6 +11,7 @@
 pub mod fastpath;
 pub mod jq;
 pub mod paths;
+pub mod python;
 pub mod shell;
 pub mod table;
 pub mod xpath;
@@ -167,6 +168,7 @@ pub fn extract_one(
     let native = match kind {
         OutputKind::Jq => Some(jq::evaluate(command, spec, dir)),
         OutputKind::Xpath => Some(xpath::evaluate(command, spec, dir, timeout)),
+        OutputKind::Python => Some(python::evaluate(command, dir, timeout)),
         _ => None,
     };
     if let Some(result) = native {
@@ -301,7 +303,7 @@ mod tests {
         assert_eq!(v["b"], Value::Int(7));
         assert_eq!(v["missing"], Value::Null);
         assert_eq!(v["empty"], Value::Null);
-        assert_eq!(v["py"], Value::Null);
+        assert_eq!(v["py"], Value::Int(2));
         assert_eq!(v["multi"], Value::Str("300\n310".into()));
         assert_eq!(v["jqok"], Value::List(vec![Value::Float(1.5)]));
         assert_eq!(
@@ -311,7 +313,6 @@ mod tests {
                 "Output 'empty': command returned empty output (no result produced)",
                 "Output 'pipe': command returned empty output — grep: nofile.txt: No such file or directory",
                 "Output 'sig': command failed (exit code -9)",
-                "Output 'py': the 'python://' output kind is not supported yet",
                 "Output 'jq': [Errno 2] No such file or directory: 'r.json'",
             ]
         );

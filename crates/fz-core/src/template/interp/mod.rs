@@ -600,7 +600,7 @@ fn spawn_drain(mut stderr: ChildStderr, tail: Arc<OutputTail>) -> std::io::Resul
 }
 
 /// A marker no user output will contain by chance.
-fn new_marker() -> String {
+pub(crate) fn new_marker() -> String {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u32(std::process::id());
     if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
@@ -771,7 +771,7 @@ fn nonfinite_text(f: f64) -> &'static str {
 }
 
 /// Tagged JSON → Value.
-fn from_wire(j: &Json) -> std::result::Result<Value, String> {
+pub(crate) fn from_wire(j: &Json) -> std::result::Result<Value, String> {
     Ok(match j {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
