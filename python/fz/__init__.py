@@ -45,6 +45,72 @@ def _model_args(model: Any):
     raise TypeError(f"Model must be a dict or string, got {type(model).__name__}")
 
 
+def _split_model(model: Any):
+    """The model without its callable outputs, the callables (name ->
+    function) and the output names in model order."""
+    if isinstance(model, dict) and isinstance(model.get("output"), dict):
+        outputs = model["output"]
+        calls = {str(k): v for k, v in outputs.items() if callable(v)}
+        if calls:
+            kept = dict(model)
+            kept["output"] = {k: v for k, v in outputs.items() if not callable(v)}
+            return kept, calls, [str(k) for k in outputs]
+    return model, {}, []
+
+
+def _add_callable_outputs(df, calls: Dict[str, Any], order: List[str], error_column: str, prefix: str):
+    """Calls each callable output with the absolute Path of every row's
+    case directory and puts the values in model order among the output
+    columns; an exception leaves None and is added to `error_column`."""
+    if not calls or "path" not in df.columns:
+        return df
+    from pathlib import Path
+
+    values: Dict[str, List[Any]] = {name: [] for name in calls}
+    problems: List[List[str]] = [[] for _ in range(len(df))]
+    for i, where in enumerate(df["path"]):
+        if not isinstance(where, str) or not os.path.isdir(where):
+            for name in calls:  # a case without a directory (not run)
+                values[name].append(None)
+            continue
+        case_dir = Path(os.path.abspath(where))
+        for name, fn in calls.items():
+            try:
+                value = fn(case_dir)
+                if hasattr(value, "item") and type(value).__module__ == "numpy":
+                    value = value.item()
+            except Exception as e:  # the callable's own failure, reported in the table
+                value = None
+                problems[i].append(f"Output '{name}': {e}")
+            values[name].append(value)
+    for name in calls:
+        at = order.index(name)
+        before = [k for k in order[:at] if k in df.columns]
+        after = [k for k in order[at + 1:] if k in df.columns]
+        if before:
+            loc = df.columns.get_loc(before[-1]) + 1
+        elif after:
+            loc = df.columns.get_loc(after[0])
+        else:
+            loc = df.columns.get_loc("path") + (1 if error_column == "_output_error" else 0)
+        df.insert(loc, name, values[name])
+    if any(problems):
+        if error_column not in df.columns:
+            last = max(df.columns.get_loc(k) for k in order if k in df.columns)
+            df.insert(last + 1, error_column, [None] * len(df))
+        merged = []
+        for old, new in zip(df[error_column], problems):
+            old = None if old is None or (isinstance(old, float) and old != old) else old
+            if not new:
+                merged.append(old)
+            elif old:
+                merged.append(old + "; " + "; ".join(new))
+            else:
+                merged.append(prefix + "; ".join(new))
+        df[error_column] = merged
+    return df
+
+
 def _path(name: str, value: Any) -> str:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
@@ -110,9 +176,14 @@ def fzc(
 
 
 def fzo(output_path: Union[str, os.PathLike], model: Union[str, Dict]):
-    """Outputs of the case directories an output path names, as a DataFrame."""
+    """Outputs of the case directories an output path names, as a DataFrame.
+
+    Model outputs may be shell commands, 'python://', 'jq://' or 'xpath://'
+    specs, or Python callables taking the case directory (a Path)."""
+    model, calls, order = _split_model(model)
     spec, is_json = _model_args(model)
-    return _dataframe(_fz.fzo(_path("output_path", output_path), spec, is_json))
+    df = _dataframe(_fz.fzo(_path("output_path", output_path), spec, is_json))
+    return _add_callable_outputs(df, calls, order, "_output_error", "")
 
 
 def _alias_exists(name: str) -> bool:
@@ -164,7 +235,10 @@ def fzr(
             grid), or a DataFrame (one case per row). None: no variables.
         model: model alias name, JSON file, or dict with the template
             syntax (varprefix, formulaprefix, delim, commentline) and
-            "output": {name: shell command printing the value}.
+            "output": {name: shell command printing the value, or a
+            'python://', 'jq://' or 'xpath://' spec, or a callable taking
+            the case directory Path (called here, after the run, in model
+            order; an exception is added to the case's error)}.
         results_dir: where case directories and summary.csv/json go; an
             existing one is renamed aside (unless resume=True).
         calculators: URI string or list ("sh://bash calc.sh",
@@ -208,6 +282,7 @@ def fzr(
     dispatch, on_complete = _callbacks(callbacks)
     if timeout is not None and not isinstance(timeout, int):
         raise TypeError(f"timeout must be an integer number of seconds, got {type(timeout).__name__}")
+    model, calls, order = _split_model(model)
     spec, is_json = _model_args(model)
     table = _fz.fzr(
         _path("input_path", input_path),
@@ -222,7 +297,7 @@ def fzr(
         bool(resume),
         dispatch,
     )
-    df = _dataframe(table)
+    df = _add_callable_outputs(_dataframe(table), calls, order, "error", "Missing output: ")
     if on_complete is not None:
         _safely("on_complete", on_complete, len(df), len(df), df)
     return df

@@ -176,3 +176,34 @@ def test_python_outputs_in_a_study(project):
     assert list(r["total"]) == [5, 11]
     assert [list(b) for b in r["b"]] == [[2], [5]]
     assert list(r["n"]) == [2, 2]
+
+
+def test_callable_outputs(project):
+    """Model outputs given as Python callables get the case directory Path;
+    they take their place in model order, and a raising one is reported."""
+    (project / "calcc.sh").write_text(
+        '#!/bin/bash\ngrep temp= "$1" | cut -d= -f2 > t.txt\n'
+    )
+    (project / "inc.txt").write_text("temp=${temp}\n")
+
+    def doubled(case_dir):
+        assert case_dir.is_absolute()
+        return 2 * int((case_dir / "t.txt").read_text())
+
+    def broken(case_dir):
+        raise ValueError("no luck in " + case_dir.name)
+
+    model = {"varprefix": "$", "delim": "{}",
+             "output": {"t": "cat t.txt", "twice": doubled, "bad": broken,
+                        "again": "python://int(read('t.txt'))"}}
+    r = fz.fzr("inc.txt", {"temp": [3, 4]}, model, calculators="sh://bash calcc.sh",
+               results_dir="c_results")
+    assert list(r.columns[:5]) == ["temp", "t", "twice", "bad", "again"]
+    assert list(r["twice"]) == [6, 8]
+    assert list(r["again"]) == [3, 4]
+    assert list(r["bad"]) == [None, None]
+    assert r["error"][0] == "Missing output: Output 'bad': no luck in temp=3"
+    o = fz.fzo("c_results/*", model)
+    assert list(o.columns[:6]) == ["path", "t", "twice", "bad", "again", "_output_error"]
+    assert list(o["twice"]) == [6, 8]
+    assert o["_output_error"][1] == "Output 'bad': no luck in temp=4"
