@@ -411,3 +411,35 @@ fn xpath_outputs_run_xmllint() {
         "{errors}"
     );
 }
+
+#[test]
+fn yq_outputs_read_yaml_without_a_yq_executable() {
+    let sb = Sandbox::new();
+    sb.write(
+        "res/x=1/out.yaml",
+        "result:\n  pressure: 101325.5\n  history: [3, 2, 1]\n",
+    );
+    sb.write(
+        "ymodel.json",
+        r#"{"output": {
+            "p": "yq://.result.pressure out.yaml",
+            "h": "yq://.result.history out.yaml",
+            "last": "yq://'.result.history | last' out.yaml"
+        }}"#,
+    );
+    let out = sb
+        .cmd("fzo")
+        .args(["res/*", "-m", "ymodel.json", "-f", "json"])
+        .env("PATH", "")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let rows = json_of(&out);
+    assert_eq!(
+        (&rows[0]["p"], &rows[0]["h"], &rows[0]["last"]),
+        (&json!(101325.5), &json!([3, 2, 1]), &json!(1))
+    );
+    assert!(rows[0].get("_output_error").is_none(), "{rows}");
+}

@@ -14,13 +14,14 @@ use jaq_json::Val;
 use std::path::Path;
 
 /// The filter and the file of `rest` (the spec without its prefix);
-/// `spec` is the whole spec, for the message.
-pub fn split(rest: &str, spec: &str) -> Result<(String, String), String> {
+/// `spec` is the whole spec, for the message, `prefix` its kind
+/// (`jq://`, `yq://`).
+pub fn split(rest: &str, spec: &str, prefix: &str) -> Result<(String, String), String> {
     let words = shlex::split(rest).unwrap_or_default();
     match (words.first(), words.last()) {
         (Some(filter), Some(file)) if words.len() >= 2 => Ok((filter.clone(), file.clone())),
         _ => Err(format!(
-            "Invalid 'jq://' output spec: expected a filter followed by a file, got '{}'",
+            "Invalid '{prefix}' output spec: expected a filter followed by a file, got '{}'",
             spec.trim()
         )),
     }
@@ -30,14 +31,23 @@ pub fn split(rest: &str, spec: &str) -> Result<(String, String), String> {
 /// output. Errors are one line: bad spec, unreadable file, invalid JSON,
 /// invalid filter, a runtime error, no output or several outputs.
 pub fn evaluate(rest: &str, spec: &str, dir: &Path) -> Result<Value, String> {
-    let (filter, file) = split(rest, spec)?;
+    let (filter, file) = split(rest, spec, "jq://")?;
     // Messages name the file as the spec does: the case directory may
     // still be fz's work copy, a path the user never sees.
     let text = std::fs::read_to_string(dir.join(&file))
         .map_err(|e| super::shell::os_error_text(&e, Path::new(&file)))?;
     let input: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("jq: {file} is not valid JSON: {e}"))?;
-    let mut outputs = run(&filter, input)?;
+    one_value(run(&filter, input)?, &filter, &file)
+}
+
+/// The one output of `filter` on `file`, or the error saying there were
+/// none or several.
+pub fn one_value(
+    mut outputs: Vec<serde_json::Value>,
+    filter: &str,
+    file: &str,
+) -> Result<Value, String> {
     match outputs.len() {
         1 => Ok(Value::from(outputs.remove(0))),
         0 => Err(format!("jq filter '{filter}' gave no value for {file}")),

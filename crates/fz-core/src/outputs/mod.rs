@@ -15,6 +15,7 @@ pub mod python;
 pub mod shell;
 pub mod table;
 pub mod xpath;
+pub mod yq;
 
 use crate::log;
 use crate::template::literal::cast_output;
@@ -169,7 +170,8 @@ pub fn extract_one(
         OutputKind::Jq => Some(jq::evaluate(command, spec, dir)),
         OutputKind::Xpath => Some(xpath::evaluate(command, spec, dir, timeout)),
         OutputKind::Python => Some(python::evaluate(command, dir, timeout)),
-        _ => None,
+        OutputKind::Yq => Some(yq::evaluate(command, spec, dir)),
+        OutputKind::Shell => None,
     };
     if let Some(result) = native {
         return match result {
@@ -181,15 +183,6 @@ pub fn extract_one(
                 (Value::Null, Some(format!("Output '{name}': {e}")))
             }
         };
-    }
-    if kind != OutputKind::Shell {
-        return (
-            Value::Null,
-            Some(format!(
-                "Output '{name}': the '{}' output kind is not supported yet",
-                kind.prefix()
-            )),
-        );
     }
     // Common grep/awk/cut pipelines are answered in-process when the answer
     // is certain (see fastpath); anything else runs in bash. With
