@@ -35,6 +35,17 @@ fn json_of(out: &[u8]) -> J {
     serde_json::from_slice(out).expect("valid JSON on stdout")
 }
 
+/// `fzo 'res/*' -m <model> -f json` in `sb`, with an empty `PATH` when
+/// `no_path` (no external tool can be found then): the rows.
+fn fzo_rows(sb: &Sandbox, model: &str, no_path: bool) -> J {
+    let mut cmd = sb.cmd("fzo");
+    cmd.args(["res/*", "-m", model, "-f", "json"]);
+    if no_path {
+        cmd.env("PATH", "");
+    }
+    json_of(&cmd.assert().success().get_output().stdout)
+}
+
 const MISSING: &str =
     "Output 'missing': command failed (exit code 1) — cat: nofile.txt: No such file or directory";
 const EMPTY: &str = "Output 'empty': command returned empty output (no result produced)";
@@ -320,17 +331,8 @@ fn jq_outputs_are_evaluated_without_a_jq_executable() {
             "bad": "jq://.energy"
         }}"#,
     );
-    // An empty PATH: no jq (nor anything else) can be found there.
-    let out = sb
-        .cmd("fzo")
-        .args(["res/*", "-m", "jqmodel.json", "-f", "json"])
-        .env("PATH", "")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = json_of(&out);
+    // No jq (nor anything else) can be found on the PATH.
+    let rows = fzo_rows(&sb, "jqmodel.json", true);
     let r1 = &rows[0];
     assert_eq!(
         (&r1["x"], &r1["e"], &r1["n"], &r1["one"], &r1["k"]),
@@ -385,15 +387,7 @@ fn xpath_outputs_run_xmllint() {
             "none": "xpath://'//nothing' out.xml"
         }}"#,
     );
-    let out = sb
-        .cmd("fzo")
-        .args(["res/*", "-m", "xmodel.json", "-f", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = json_of(&out);
+    let rows = fzo_rows(&sb, "xmodel.json", false);
     let r = &rows[0];
     assert_eq!(
         (&r["p"], &r["unit"], &r["ts"], &r["code"], &r["none"]),
@@ -427,16 +421,7 @@ fn yq_outputs_read_yaml_without_a_yq_executable() {
             "last": "yq://'.result.history | last' out.yaml"
         }}"#,
     );
-    let out = sb
-        .cmd("fzo")
-        .args(["res/*", "-m", "ymodel.json", "-f", "json"])
-        .env("PATH", "")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rows = json_of(&out);
+    let rows = fzo_rows(&sb, "ymodel.json", true);
     assert_eq!(
         (&rows[0]["p"], &rows[0]["h"], &rows[0]["last"]),
         (&json!(101325.5), &json!([3, 2, 1]), &json!(1))

@@ -89,6 +89,61 @@ fn run_study(sb: &Sandbox, grid: &str, calcs: &[&str], results: &str) -> std::pr
     cmd.output().unwrap()
 }
 
+/// Asserts that `out`, the perfect-gas study of `grid` through `uri`,
+/// succeeded with the table the same study gives over `sh://`; its rows.
+fn assert_same_table_as_sh(
+    sb: &Sandbox,
+    grid: &str,
+    out: &std::process::Output,
+    uri: &str,
+) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let reference = run_study(sb, grid, &["sh://bash PerfectGazPressure.sh"], "local");
+    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
+    assert!(rows.iter().all(|r| r["calculator"] == uri));
+    rows
+}
+
+/// One perfect-gas case through `uri` with a single attempt, into `bad/`.
+fn run_one_case(sb: &Sandbox, uri: &str) -> std::process::Output {
+    let one = r#"{"T_celsius": 0, "V_L": 1, "n_mol": 1}"#;
+    let mut cmd = sb.cmd("fzr");
+    cmd.args([
+        "input.txt",
+        "-m",
+        "perfectgas",
+        "-v",
+        one,
+        "-f",
+        "json",
+        "-r",
+        "bad",
+    ])
+    .args(["-c", uri])
+    .env("FZ_MAX_RETRIES", "1");
+    cmd.output().unwrap()
+}
+
+/// The entries of `~/.fz/tmp` of `user` (the test sshd runs here) whose
+/// name contains `fz-<pid>-` (the array directories of that fz run) or
+/// `mark` (case directories).
+fn remote_leftovers(user: &str, pid: u32, mark: &str) -> Vec<String> {
+    let tmp = home_of(user).join(".fz/tmp");
+    let run = format!("fz-{pid}-");
+    std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&run) || n.contains(mark))
+        .collect()
+}
+
 #[test]
 fn perfect_gas_through_srun_and_job_arrays_gives_the_same_table_as_sh() {
     if !slurm() {
@@ -280,15 +335,7 @@ fn ctrl_c_cancels_the_job_array_on_a_login_node() {
     let pid = ctrl_c_cancels_array_tasks(&uri, false);
     // The case directories sent there are removed too (x=… is this
     // test's only).
-    let tmp = home_of(&user).join(".fz/tmp");
-    let mark = format!("fz-{pid}-");
-    let left: Vec<String> = std::fs::read_dir(&tmp)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(&mark) || n.starts_with("fz_x="))
-        .collect();
+    let left = remote_leftovers(&user, pid, "fz_x=");
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -608,15 +655,7 @@ fn remote_srun_through_ssh() {
     perfectgas(&sb);
     let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash PerfectGazPressure.sh");
     let out = run_study(&sb, GRID, &[&uri], "remote");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
-    let reference = run_study(&sb, GRID, &["sh://bash PerfectGazPressure.sh"], "local");
-    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
-    assert!(rows.iter().all(|r| r["calculator"] == uri.as_str()));
+    assert_same_table_as_sh(&sb, GRID, &out, &uri);
     let log = sb.read("remote/T_celsius=0,V_L=1,n_mol=1/log.txt");
     assert!(
         log.contains("SLURM partition: debug") && log.contains("Remote directory"),
@@ -624,22 +663,7 @@ fn remote_srun_through_ssh() {
     );
     // A bad partition on the remote side is classified too.
     let bad = format!("slurm://{user}@127.0.0.1:{port}:nosuchpart/true");
-    let one = r#"{"T_celsius": 0, "V_L": 1, "n_mol": 1}"#;
-    let mut cmd = sb.cmd("fzr");
-    cmd.args([
-        "input.txt",
-        "-m",
-        "perfectgas",
-        "-v",
-        one,
-        "-f",
-        "json",
-        "-r",
-        "bad",
-    ])
-    .args(["-c", &bad])
-    .env("FZ_MAX_RETRIES", "1");
-    let out = cmd.output().unwrap();
+    let out = run_one_case(&sb, &bad);
     assert_eq!(out.status.code(), Some(1));
     let rows = json_rows(&out.stdout);
     assert!(
@@ -710,15 +734,7 @@ fn job_array_on_a_login_node_through_ssh() {
         .unwrap();
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
-    let reference = run_study(&sb, grid, &["sh://bash PerfectGazPressure.sh"], "local");
-    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
-    assert!(rows.iter().all(|r| r["calculator"] == uri.as_str()));
+    assert_same_table_as_sh(&sb, grid, &out, &uri);
     // The files the task wrote on the login node came back.
     let case = "remote/T_celsius=20,V_L=2.5,n_mol=2";
     assert!(sb.read(&format!("{case}/out.txt")).contains("pressure = "));
@@ -729,39 +745,14 @@ fn job_array_on_a_login_node_through_ssh() {
     );
     // Nothing of this run is left on the login node: neither the array's
     // directory nor those of the cases (n_mol=2 is this test's only).
-    let tmp = home_of(&user).join(".fz/tmp");
-    let mark = format!("fz-{pid}-");
-    let left: Vec<String> = std::fs::read_dir(&tmp)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(&mark) || n.contains("n_mol=2"))
-        .collect();
+    let left = remote_leftovers(&user, pid, "n_mol=2");
     assert!(left.is_empty(), "{left:?}");
     assert_eq!(jobs_left(pid), Vec::<String>::new());
 
     // A failing task: its stderr comes back and names the cause.
     sb.write("fail.sh", "echo 'boom: no licence' >&2\nexit 3\n");
     let bad = format!("slurm://{user}@127.0.0.1:{port}:debug/bash fail.sh?array=1");
-    let one = r#"{"T_celsius": 0, "V_L": 1, "n_mol": 1}"#;
-    let out = sb
-        .cmd("fzr")
-        .args([
-            "input.txt",
-            "-m",
-            "perfectgas",
-            "-v",
-            one,
-            "-f",
-            "json",
-            "-r",
-            "bad",
-        ])
-        .args(["-c", &bad])
-        .env("FZ_MAX_RETRIES", "1")
-        .output()
-        .unwrap();
+    let out = run_one_case(&sb, &bad);
     assert_eq!(out.status.code(), Some(1));
     let rows = json_rows(&out.stdout);
     assert_eq!(rows[0]["status"], "failed", "{:?}", rows[0]);

@@ -392,12 +392,7 @@ impl SlurmCalculator {
         line: &str,
     ) -> RemoteTask {
         use super::ssh::session::{RemoteDir, Upload};
-        let label = request
-            .work_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let remote = RemoteDir::unique(&label);
+        let remote = RemoteDir::for_case(request.work_dir);
         let shown = format!("{}:{}", session.target().display(), remote.display());
         let not_sent = |msg: String| RemoteTask {
             end: TaskEnd::NotSubmitted(msg),

@@ -196,12 +196,7 @@ impl Calculator for SshCalculator {
         let who = self.session.target().display();
         let started = SystemTime::now();
         let clock = Instant::now();
-        let label = request
-            .work_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let remote = RemoteDir::unique(&label);
+        let remote = RemoteDir::for_case(request.work_dir);
         let mut remote_used = false;
 
         let outcome: std::result::Result<RunEnd, String> = if request.cancel.must_kill() {

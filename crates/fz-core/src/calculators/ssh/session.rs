@@ -135,6 +135,16 @@ impl RemoteDir {
         RemoteDir(format!(".fz/tmp/fz_{safe}_{:016x}", h.finish()))
     }
 
+    /// A fresh, unique directory for the case directory `work_dir`, named
+    /// after it.
+    pub fn for_case(work_dir: &Path) -> Self {
+        let label = work_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        RemoteDir::unique(&label)
+    }
+
     /// The path relative to the remote home directory.
     pub fn relative(&self) -> &str {
         &self.0
