@@ -11,11 +11,18 @@ setting os.environ after `import fz` takes effect), else the default.
 
 import json
 import os
+import sys
 from typing import Any, Dict, List, Optional, Union
 
 from . import _fz
 
 __version__ = _fz.version()
+
+# Formulas and python:// outputs run in a python worker process: by default
+# this interpreter (its packages, its venv), as upstream evaluates them in
+# the calling Python; FZ_PYTHON (environment or setting) still wins.
+if sys.executable:
+    _fz.set_default("FZ_PYTHON", sys.executable)
 __all__ = [
     "fzi", "fzc", "fzo", "fzr", "fzl", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",

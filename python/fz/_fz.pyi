@@ -57,6 +57,10 @@ def set_setting(var: str, value: Optional[str] = None) -> None:
 def setting(var: str) -> Optional[str]:
     """A configuration variable now: the program's setting, else the environment."""
 
+def set_default(var: str, value: Optional[str] = None) -> None:
+    """Set the default of a configuration variable, below the environment
+    and the settings (None removes it)."""
+
 def clear_settings() -> None:
     """Remove every setting made with set_setting."""
 

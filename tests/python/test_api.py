@@ -207,3 +207,21 @@ def test_callable_outputs(project):
     assert list(o.columns[:6]) == ["path", "t", "twice", "bad", "again", "_output_error"]
     assert list(o["twice"]) == [6, 8]
     assert o["_output_error"][1] == "Output 'bad': no luck in temp=4"
+
+
+def test_python_outputs_run_in_this_interpreter(project, monkeypatch):
+    """By default formulas and python:// outputs use the calling Python (its
+    venv and packages); FZ_PYTHON still wins."""
+    import sys
+
+    (project / "case" / "x=1").mkdir(parents=True)
+    model = {"output": {"prefix": "python://__import__('sys').prefix",
+                        "pandas": "python://pd.__name__"}}
+    monkeypatch.delenv("FZ_PYTHON", raising=False)
+    r = fz.fzo("case/*", model)
+    assert r["prefix"][0] == sys.prefix
+    assert r["pandas"][0] == "pandas"
+    monkeypatch.setenv("FZ_PYTHON", "/nonexistent/python3")
+    r = fz.fzo("case/*", model)
+    assert r["prefix"][0] is None
+    assert "could not run '/nonexistent/python3'" in r["_output_error"][0]

@@ -27,19 +27,41 @@ pub fn set_setting(var: &str, value: Option<&str>) {
     };
 }
 
+/// Defaults supplied by the host program, by variable name; the
+/// environment wins over them.
+static DEFAULTS: RwLock<BTreeMap<String, String>> = RwLock::new(BTreeMap::new());
+
+/// Sets the default of `var` for this process, below the environment and
+/// the program's settings (the Python module makes its own interpreter the
+/// default `FZ_PYTHON`); `None` removes it.
+pub fn set_default(var: &str, value: Option<&str>) {
+    let mut defaults = DEFAULTS.write().unwrap_or_else(|p| p.into_inner());
+    match value {
+        Some(v) => defaults.insert(var.to_string(), v.to_string()),
+        None => defaults.remove(var),
+    };
+}
+
 /// Removes every value set by [`set_setting`].
 pub fn clear_settings() {
     SETTINGS.write().unwrap_or_else(|p| p.into_inner()).clear();
 }
 
-/// The value of `var` now: the program's setting, else the environment.
+/// The value of `var` now: the program's setting, else the environment,
+/// else the host program's default.
 pub fn setting(var: &str) -> Option<String> {
     let set = SETTINGS
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .get(var)
         .cloned();
-    set.or_else(|| std::env::var(var).ok())
+    set.or_else(|| std::env::var(var).ok()).or_else(|| {
+        DEFAULTS
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(var)
+            .cloned()
+    })
 }
 
 /// Verbosity of stderr logs, least to most verbose.
@@ -228,6 +250,23 @@ mod tests {
         assert_eq!(dirs[0], std::path::Path::new("/opt/tools"));
         assert_eq!(dirs[1], std::path::Path::new("/opt/more"));
         assert!(dirs.len() > 2, "the inherited PATH follows");
+    }
+
+    #[test]
+    fn a_default_counts_only_without_setting_and_environment() {
+        // A variable no other test reads, so parallel tests are unaffected.
+        let var = "FZ_TEST_DEFAULT_PRECEDENCE";
+        set_default(var, Some("host"));
+        assert_eq!(setting(var).as_deref(), Some("host"));
+        std::env::set_var(var, "env");
+        assert_eq!(setting(var).as_deref(), Some("env"));
+        set_setting(var, Some("program"));
+        assert_eq!(setting(var).as_deref(), Some("program"));
+        set_setting(var, None);
+        std::env::remove_var(var);
+        assert_eq!(setting(var).as_deref(), Some("host"));
+        set_default(var, None);
+        assert_eq!(setting(var), None);
     }
 
     #[test]

@@ -308,6 +308,14 @@ fn setting(var: &str) -> Option<String> {
     fz_core::config::setting(var)
 }
 
+/// Sets the default of a configuration variable, below the environment
+/// and the settings; `None` removes it.
+#[pyfunction]
+#[pyo3(signature = (var, value=None))]
+fn set_default(var: &str, value: Option<&str>) {
+    fz_core::config::set_default(var, value);
+}
+
 /// Removes every setting made with `set_setting`.
 #[pyfunction]
 fn clear_settings() {
@@ -328,6 +336,7 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzo, m)?)?;
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
     m.add_function(wrap_pyfunction!(fzl, m)?)?;
+    m.add_function(wrap_pyfunction!(set_default, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;
     m.add_function(wrap_pyfunction!(setting, m)?)?;

@@ -34,10 +34,16 @@ static POOL: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
 /// exception text, a worker that could not start or died, the time
 /// limit).
 pub fn evaluate(expr: &str, dir: &Path, limit: Option<Duration>) -> Result<Value, String> {
-    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let exe = InterpreterKind::Python.executable();
+    let taken = {
+        let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+        // Workers of another interpreter (FZ_PYTHON changed) are not reused.
+        pool.retain(|w| w.exe == exe);
+        pool.pop()
+    };
     let mut worker = match taken {
         Some(w) => w,
-        None => Worker::start()?,
+        None => Worker::start(exe)?,
     };
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     match worker.ask(expr, &dir, limit) {
@@ -52,6 +58,8 @@ pub fn evaluate(expr: &str, dir: &Path, limit: Option<Duration>) -> Result<Value
 
 /// One worker process.
 struct Worker {
+    /// The interpreter it runs.
+    exe: String,
     child: Child,
     stdin: ChildStdin,
     replies: Receiver<String>,
@@ -59,8 +67,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn start() -> Result<Worker, String> {
-        let exe = InterpreterKind::Python.executable();
+    fn start(exe: String) -> Result<Worker, String> {
         let marker = new_marker();
         let mut cmd = Command::new(&exe);
         cmd.arg("-c")
@@ -110,6 +117,7 @@ impl Worker {
             }
         });
         Ok(Worker {
+            exe,
             child,
             stdin,
             replies,
