@@ -58,8 +58,51 @@ pub fn one_value(
     }
 }
 
+/// A compiled filter.
+type Compiled = jaq_core::Filter<jaq_core::Native<Val>>;
+
+/// Most compiled filters kept per thread.
+const MAX_CACHED: usize = 256;
+
+thread_local! {
+    /// Filters compiled by this thread, by source: compiling (with the
+    /// standard library) costs far more than running on a small file.
+    static COMPILED: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Compiled>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Every output of `filter` run on `input`, stopping at the first error.
 pub fn run(filter: &str, input: serde_json::Value) -> Result<Vec<serde_json::Value>, String> {
+    let compiled = compiled(filter)?;
+    let inputs = RcIter::new(core::iter::empty());
+    let mut out = Vec::new();
+    for item in compiled.run((Ctx::new([], &inputs), Val::from(input))) {
+        match item {
+            Ok(v) => out.push(serde_json::Value::from(v)),
+            Err(e) => return Err(format!("jq filter '{filter}': {e}")),
+        }
+    }
+    Ok(out)
+}
+
+/// `filter` compiled, from this thread's cache when it was seen before.
+fn compiled(filter: &str) -> Result<std::rc::Rc<Compiled>, String> {
+    if let Some(hit) = COMPILED.with(|c| c.borrow().get(filter).cloned()) {
+        return Ok(hit);
+    }
+    let fresh = std::rc::Rc::new(compile(filter)?);
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(filter.to_string(), fresh.clone());
+    });
+    Ok(fresh)
+}
+
+/// Parses and compiles `filter` with jq's standard library.
+fn compile(filter: &str) -> Result<Compiled, String> {
     let program = File {
         code: filter,
         path: (),
@@ -69,7 +112,7 @@ pub fn run(filter: &str, input: serde_json::Value) -> Result<Vec<serde_json::Val
     let modules = loader
         .load(&arena, program)
         .map_err(|_| format!("invalid jq filter '{filter}'"))?;
-    let compiled = Compiler::default()
+    Compiler::default()
         .with_funs(jaq_std::funs().chain(jaq_json::funs()))
         .compile(modules)
         .map_err(|errs| {
@@ -85,16 +128,7 @@ pub fn run(filter: &str, input: serde_json::Value) -> Result<Vec<serde_json::Val
                     names.join(", ")
                 )
             }
-        })?;
-    let inputs = RcIter::new(core::iter::empty());
-    let mut out = Vec::new();
-    for item in compiled.run((Ctx::new([], &inputs), Val::from(input))) {
-        match item {
-            Ok(v) => out.push(serde_json::Value::from(v)),
-            Err(e) => return Err(format!("jq filter '{filter}': {e}")),
-        }
-    }
-    Ok(out)
+        })
 }
 
 #[cfg(test)]
