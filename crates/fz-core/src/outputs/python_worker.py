@@ -26,19 +26,30 @@ REPLIES = os.fdopen(_reply_fd, "w", encoding="utf-8")
 
 MAX_CACHED = 1024
 _compiled = {}
-_optional = {}
+OPTIONAL = (("np", "numpy"), ("pd", "pandas"))
 
 
-def optional_modules():
-    """numpy as np and pandas as pd, when installed (imported once)."""
-    if not _optional:
-        for name, module in (("np", "numpy"), ("pd", "pandas")):
+def names_in(code):
+    """Every global name `code` and the code nested in it may look up."""
+    found = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            found |= names_in(const)
+    return found
+
+
+def optional_modules(code):
+    """numpy as np and pandas as pd, when the expression names them and they
+    are installed (importing pandas takes a noticeable time: only then)."""
+    wanted = names_in(code)
+    modules = {}
+    for name, module in OPTIONAL:
+        if name in wanted:
             try:
-                _optional[name] = __import__(module)
+                modules[name] = __import__(module)
             except ImportError:
                 pass
-        _optional.setdefault("_done", True)
-    return {k: v for k, v in _optional.items() if k != "_done"}
+    return modules
 
 
 def as_text(data):
@@ -72,7 +83,7 @@ def as_number(text):
         return text
 
 
-def helpers(case_dir):
+def helpers(case_dir, code):
     """The names an expression sees, paths relative to `case_dir`."""
     base = Path(case_dir)
 
@@ -140,14 +151,15 @@ def helpers(case_dir):
         "Path": Path,
         "base_dir": base,
     }
-    names.update(optional_modules())
+    names.update(optional_modules(code))
     return names
 
 
 def plain(v):
     """numpy/pandas objects and bytes as plain Python values."""
-    np = _optional.get("np")
-    pd = _optional.get("pd")
+    # Values of numpy or pandas can only exist once they were imported.
+    np = sys.modules.get("numpy")
+    pd = sys.modules.get("pandas")
     if np is not None:
         if isinstance(v, np.generic):
             return v.item()
@@ -192,7 +204,7 @@ def evaluate(expr, case_dir):
         _compiled[expr] = code
     # The helpers are the globals: comprehensions and generator expressions
     # inside the expression see them too.
-    return eval(code, helpers(case_dir))
+    return eval(code, helpers(case_dir, code))
 
 
 def describe(e):
