@@ -1,10 +1,16 @@
 //! fz core: everything fz does, with no command line and no Python in it.
 //!
 //! Layers, each in its own module, in the order a run flows through them:
-//! [`model`] & [`config`] resolution → [`template`] (parse, compile,
-//! formula interpreters) → [`design`] (grid, table) → [`cache`] (hash
-//! files) → [`format`] (rendering maps and tables). The entry points users
-//! call (`fzi`, `fzc`) live in [`ops`].
+//! [`model`] & [`config`] resolution → [`template`] (parse, compile;
+//! formula interpreters) → [`design`] (grid, table) → [`engine`]
+//! (scheduler, retries, time limits, interrupts) → [`calculators`] (one
+//! module per scheme behind one trait) → [`cache`] (hashing, index,
+//! lookup) → [`outputs`] (extractors, typing) → [`results`] (table, summary
+//! files, journal), rendered by [`format`](mod@format). The operations
+//! users call (`fzi`, `fzc`, `fzo`, `fzr`, `fzl`) live in [`ops`]; the
+//! progress display and run events in [`progress`] and [`ops::events`].
+
+#![warn(missing_docs)]
 
 pub mod cache;
 pub mod calculators;

@@ -199,7 +199,7 @@ fn collect_columns(rows: &[IndexMap<String, String>], common_only: bool) -> Colu
 }
 
 /// Flattens the map-valued columns of a finished table (used by `fzr`,
-/// whose outputs may be maps), as [`flatten_maps`] does for `fzo`.
+/// whose outputs may be maps), as `fzo` does for its own table.
 pub fn flatten_table(table: &mut Table) {
     let nrows = table.rows.len();
     let mut cols: Columns = table

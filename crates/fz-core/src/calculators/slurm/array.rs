@@ -68,7 +68,12 @@ pub enum TaskEnd {
     /// Killed by SLURM without an exit code: the state `sacct` gave
     /// (`NODE_FAIL`, `TIMEOUT`, …; empty when unknown), and the tail of
     /// the task's SLURM log.
-    Killed { state: String, log: String },
+    Killed {
+        /// The `sacct` state.
+        state: String,
+        /// The tail of the task's SLURM log.
+        log: String,
+    },
     /// Cancelled because the case's time limit expired.
     TimedOut,
     /// Cancelled because the run was interrupted.

@@ -11,7 +11,7 @@
 //!   command.
 //! * **array mode** (`?array=1`, beyond upstream): the cases handed to
 //!   the calculator within a short window become one `sbatch --array` job
-//!   ([`array`]); the calculator's [`capacity`](Calculator::capacity) lets
+//!   ([`array`](mod@array)); the calculator's [`capacity`](Calculator::capacity) lets
 //!   the engine hand it many cases at once, each `run()` blocking until
 //!   its task ends. With a host, each case directory is first sent to
 //!   `~/.fz/tmp/` on the login node (which the compute nodes must share,
