@@ -56,6 +56,11 @@ const POLL: Duration = Duration::from_millis(500);
 /// Time between two looks at the `.rc` files, cancellations and deadlines.
 const TICK: Duration = Duration::from_millis(50);
 
+/// How long SLURM may stay unreachable (`squeue` failing) before the
+/// open tasks are given up as lost (failed, so the engine can retry them
+/// elsewhere) rather than waited for forever.
+pub const UNREACHABLE_AFTER: Duration = Duration::from_secs(120);
+
 /// Polls a vanished task may stay without `sacct` knowing it before it is
 /// reported as lost.
 const LOST_POLLS: u32 = 10;
@@ -80,6 +85,9 @@ pub enum TaskEnd {
     Interrupted,
     /// Never ran: the submission failed (message).
     NotSubmitted(String),
+    /// SLURM could not be asked about the task for too long (the last
+    /// error): its outcome is unknown.
+    Unreachable(String),
 }
 
 /// One case waiting for its task.
@@ -148,6 +156,7 @@ pub struct ArrayQueue {
     /// Entries sharing this queue: the `%K` of the arrays.
     throttle: AtomicUsize,
     keep: bool,
+    unreachable_after: Duration,
     inner: Mutex<Inner>,
     changed: Condvar,
 }
@@ -169,9 +178,17 @@ impl ArrayQueue {
             options: options.to_vec(),
             throttle: AtomicUsize::new(0),
             keep,
+            unreachable_after: UNREACHABLE_AFTER,
             inner: Mutex::new(Inner::default()),
             changed: Condvar::new(),
         }
+    }
+
+    /// The same queue giving tasks up after SLURM was unreachable for
+    /// `after` (default [`UNREACHABLE_AFTER`]).
+    pub fn with_unreachable_after(mut self, after: Duration) -> Self {
+        self.unreachable_after = after;
+        self
     }
 
     /// One more calculator entry uses this queue (one more concurrent
@@ -251,6 +268,7 @@ impl ArrayQueue {
     fn work(self: Arc<Self>) {
         let mut arrays: Vec<Submitted> = Vec::new();
         let mut next_poll = Instant::now();
+        let mut unreachable_since: Option<Instant> = None;
         loop {
             // Arrays share the K slots of the queue: a new one gets the
             // free ones, and waits while there are none.
@@ -318,7 +336,16 @@ impl ArrayQueue {
                 }
                 self.cancel_due(&mut arrays);
                 if Instant::now() >= next_poll {
-                    self.poll(&mut arrays);
+                    match self.poll(&mut arrays) {
+                        Ok(()) => unreachable_since = None,
+                        Err(e) => {
+                            let since = *unreachable_since.get_or_insert_with(Instant::now);
+                            if since.elapsed() >= self.unreachable_after {
+                                give_up(&mut arrays, &e);
+                                unreachable_since = None;
+                            }
+                        }
+                    }
                     next_poll = Instant::now() + POLL;
                 }
                 self.share_slots(&mut arrays, slots);
@@ -535,8 +562,9 @@ impl ArrayQueue {
     }
 
     /// One `squeue` call for every array; tasks no longer listed and
-    /// without an `.rc` file end as cancelled, or as `sacct` says.
-    fn poll(&self, arrays: &mut [Submitted]) {
+    /// without an `.rc` file end as cancelled, or as `sacct` says. `Err`
+    /// when `squeue` could not be asked (its message).
+    fn poll(&self, arrays: &mut [Submitted]) -> Result<(), String> {
         let ids: Vec<String> = arrays.iter().map(|a| a.job_id.clone()).collect();
         let args = vec![
             "-h".to_string(),
@@ -559,11 +587,11 @@ impl ArrayQueue {
             Ok(out) if out.stderr.to_ascii_lowercase().contains("invalid job id") => HashMap::new(),
             Ok(out) => {
                 crate::log::warn(&format!("squeue failed: {}", out.stderr));
-                return;
+                return Err(format!("squeue failed: {}", out.stderr));
             }
             Err(e) => {
                 crate::log::warn(&format!("squeue: {e}"));
-                return;
+                return Err(e);
             }
         };
         // An .rc file may have appeared since the last look.
@@ -606,6 +634,7 @@ impl ArrayQueue {
                 }
             }
         }
+        Ok(())
     }
 
     /// `sacct` states of the tasks of these arrays (`123_4` → `TIMEOUT`);
@@ -629,6 +658,21 @@ impl ArrayQueue {
                 Some((id.to_string(), state.to_string()))
             })
             .collect()
+    }
+}
+
+/// Ends every open task of `arrays` as [`TaskEnd::Unreachable`] with the
+/// last error: SLURM could not be asked about them for too long.
+fn give_up(arrays: &mut [Submitted], error: &str) {
+    for a in arrays.iter_mut() {
+        for i in 0..a.tasks.len() {
+            if !a.finished[i] {
+                a.finished[i] = true;
+                let id = format!("{}_{i}", a.job_id);
+                a.outbox
+                    .push((i, TaskEnd::Unreachable(error.to_string()), id));
+            }
+        }
     }
 }
 
@@ -694,6 +738,70 @@ exit "$rc"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A SLURM whose `sbatch` accepts arrays but whose controller then
+    /// stops answering `squeue`.
+    #[derive(Debug)]
+    struct ControllerGone;
+
+    impl CommandHost for ControllerGone {
+        fn exec(
+            &self,
+            program: &str,
+            _args: &[String],
+            _limit: Duration,
+        ) -> Result<super::super::host::Output, String> {
+            let (code, stdout, stderr) = match program {
+                "sbatch" => (0, "4242\n", ""),
+                _ => (
+                    1,
+                    "",
+                    "slurm_load_jobs error: Unable to contact slurm controller",
+                ),
+            };
+            Ok(super::super::host::Output {
+                code,
+                stdout: stdout.to_string(),
+                stderr: stderr.to_string(),
+            })
+        }
+
+        fn location(&self) -> String {
+            "here".to_string()
+        }
+    }
+
+    #[test]
+    fn tasks_are_given_up_when_slurm_stays_unreachable() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = dir.path().join("x=1");
+        std::fs::create_dir(&case).unwrap();
+        let queue = Arc::new(
+            ArrayQueue::new(Arc::new(ControllerGone), Place::Local, "debug", &[], false)
+                .with_unreachable_after(Duration::from_millis(600)),
+        );
+        queue.add_entry();
+        // On its own thread: were the task waited for forever, the test
+        // fails instead of hanging.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (q, c) = (queue.clone(), case.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(q.run(&c, "true", None, &Cancel::new()));
+        });
+        let (end, id) = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the task is given up, not waited for forever");
+        assert_eq!(
+            end,
+            TaskEnd::Unreachable(
+                "squeue failed: slurm_load_jobs error: Unable to contact slurm controller".into()
+            )
+        );
+        assert_eq!(id, "4242_0");
+        // The submission directory is cleaned up all the same.
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+    }
 
     #[test]
     fn a_cancelled_task_ends_as_cancelled_even_when_it_wrote_an_rc() {

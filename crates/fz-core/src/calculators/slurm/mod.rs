@@ -335,6 +335,15 @@ impl SlurmCalculator {
                 }),
             ),
             TaskEnd::NotSubmitted(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
+            TaskEnd::Unreachable(msg) => (
+                AttemptStatus::Failed,
+                None,
+                Some(format!(
+                    "Lost contact with SLURM for {} s ({msg}); array task {task_id} may still \
+                     be queued or running",
+                    array::UNREACHABLE_AFTER.as_secs()
+                )),
+            ),
         };
         // A task that succeeded but whose results could not be fetched
         // back failed.
