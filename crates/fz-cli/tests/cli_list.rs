@@ -503,3 +503,58 @@ fn a_broken_project_alias_is_an_error_not_a_fallback_to_home() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_looks_into_jq_yq_and_xpath_output_specs() {
+    let sb = Sandbox::new();
+    let model = sb.write(
+        ".fz/models/outs.json",
+        r#"{"id": "O", "output": {
+            "ok": "jq://'.a | length' r.json",
+            "shell": "grep x y | awk '{print $2}'",
+            "py": "python://grep(r'x=(\\d+)', 'log')",
+            "bad": "jq://'.[' r.json",
+            "nofile": "yq://.a",
+            "undefined": "jq://'nosuchfn(1)' r.json"
+        }}"#,
+    );
+    let out = sb
+        .cmd("fzl")
+        .args(["--check", "-m", "outs"])
+        .assert()
+        .code(1);
+    let stderr = text(&out.get_output().stderr);
+    let shown = model.display();
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("fzl: check failed: {shown}: output 'bad': invalid jq filter '.['"),
+            format!(
+                "fzl: check failed: {shown}: output 'nofile': Invalid 'yq://' output spec: \
+                 expected a filter followed by a file, got 'yq://.a'"
+            ),
+            format!(
+                "fzl: check failed: {shown}: output 'undefined': invalid jq filter \
+                 'nosuchfn(1)': undefined nosuchfn"
+            ),
+        ],
+        "{stderr}"
+    );
+    // xpath:// needs xmllint: with an empty PATH the check says so.
+    sb.write(
+        ".fz/models/x.json",
+        r#"{"id": "X", "output": {"p": "xpath://'//p/text()' o.xml"}}"#,
+    );
+    let out = sb
+        .cmd("fzl")
+        .args(["--check", "-m", "x"])
+        .env("PATH", "")
+        .assert()
+        .code(1);
+    assert!(
+        text(&out.get_output().stderr)
+            .contains("output 'p': xpath:// outputs need 'xmllint' on PATH"),
+        "{}",
+        text(&out.get_output().stderr)
+    );
+}

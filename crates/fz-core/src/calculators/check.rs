@@ -295,7 +295,7 @@ fn check_file(word: &str, local: bool, what: &str, ctx: &CheckContext, problems:
 }
 
 /// Whether `program` is an executable file in `FZ_SHELL_PATH` or `PATH`.
-fn on_path(program: &str) -> bool {
+pub(crate) fn on_path(program: &str) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     let path = crate::config::shell_search_path().or_else(|| std::env::var_os("PATH"));
     let Some(path) = path else {

@@ -85,6 +85,11 @@ pub fn run(filter: &str, input: serde_json::Value) -> Result<Vec<serde_json::Val
     Ok(out)
 }
 
+/// Whether `filter` compiles (`Err`: why not).
+pub fn check(filter: &str) -> Result<(), String> {
+    compiled(filter).map(|_| ())
+}
+
 /// `filter` compiled, from this thread's cache when it was seen before.
 fn compiled(filter: &str) -> Result<std::rc::Rc<Compiled>, String> {
     if let Some(hit) = COMPILED.with(|c| c.borrow().get(filter).cloned()) {

@@ -157,6 +157,31 @@ pub fn extract_all(
         .collect()
 }
 
+/// What can be known of an output spec without a case directory: its
+/// form (`jq://`/`yq://`/`xpath://` need a filter and a file), the jq
+/// filter's syntax, `xmllint` on `PATH` for `xpath://`. `Err` is the
+/// problem (for `fzl --check`); shell commands and `python://`
+/// expressions are not looked into.
+pub fn check_spec(spec: &str) -> Result<(), String> {
+    let (kind, rest) = OutputKind::of(spec);
+    match kind {
+        OutputKind::Jq | OutputKind::Yq => {
+            let (filter, _) = jq::split(rest, spec, kind.prefix())?;
+            jq::check(&filter)
+        }
+        OutputKind::Xpath => {
+            xpath::split(rest, spec)?;
+            if !crate::calculators::check::on_path("xmllint") {
+                return Err("xpath:// outputs need 'xmllint' on PATH (Debian package \
+                            libxml2-utils)"
+                    .to_string());
+            }
+            Ok(())
+        }
+        OutputKind::Python | OutputKind::Shell => Ok(()),
+    }
+}
+
 /// One extractor: its value and, when it failed, the error message.
 pub fn extract_one(
     dir: &Path,
