@@ -20,10 +20,15 @@ static SETTINGS: RwLock<BTreeMap<String, String>> = RwLock::new(BTreeMap::new())
 /// environment; `None` removes the setting, so the environment counts
 /// again.
 pub fn set_setting(var: &str, value: Option<&str>) {
-    let mut settings = SETTINGS.write().unwrap_or_else(|p| p.into_inner());
+    put(&SETTINGS, var, value);
+}
+
+/// Sets (`Some`) or removes (`None`) `var` in `map`.
+fn put(map: &RwLock<BTreeMap<String, String>>, var: &str, value: Option<&str>) {
+    let mut map = map.write().unwrap_or_else(|p| p.into_inner());
     match value {
-        Some(v) => settings.insert(var.to_string(), v.to_string()),
-        None => settings.remove(var),
+        Some(v) => map.insert(var.to_string(), v.to_string()),
+        None => map.remove(var),
     };
 }
 
@@ -35,11 +40,7 @@ static DEFAULTS: RwLock<BTreeMap<String, String>> = RwLock::new(BTreeMap::new())
 /// the program's settings (the Python module makes its own interpreter the
 /// default `FZ_PYTHON`); `None` removes it.
 pub fn set_default(var: &str, value: Option<&str>) {
-    let mut defaults = DEFAULTS.write().unwrap_or_else(|p| p.into_inner());
-    match value {
-        Some(v) => defaults.insert(var.to_string(), v.to_string()),
-        None => defaults.remove(var),
-    };
+    put(&DEFAULTS, var, value);
 }
 
 /// Removes every value set by [`set_setting`].
