@@ -1,37 +1,24 @@
 //! `jq://<filter> <file>` extractors (compile-and-output.md §5.6), run
 //! in-process by the jaq engine: no `jq` executable is needed.
 //!
-//! This module owns splitting the spec (shell-style: the first word is the
-//! filter, the last the file, relative to the case directory), reading
-//! the JSON file, running the filter and turning its one result into a
-//! [`Value`]. It does not decide how errors are reported in the table
+//! This module owns reading the JSON file (relative to the case
+//! directory; the spec is split by [`super::filter_and_file`]), compiling
+//! and running the filter (also for `yq://`) and turning its one result
+//! into a [`Value`]. It does not decide how errors are reported in the table
 //! ([`super::extract_one`] does).
 
+use super::OutputKind;
 use crate::value::Value;
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, RcIter};
 use jaq_json::Val;
 use std::path::Path;
 
-/// The filter and the file of `rest` (the spec without its prefix);
-/// `spec` is the whole spec, for the message, `prefix` its kind
-/// (`jq://`, `yq://`).
-pub fn split(rest: &str, spec: &str, prefix: &str) -> Result<(String, String), String> {
-    let words = shlex::split(rest).unwrap_or_default();
-    match (words.first(), words.last()) {
-        (Some(filter), Some(file)) if words.len() >= 2 => Ok((filter.clone(), file.clone())),
-        _ => Err(format!(
-            "Invalid '{prefix}' output spec: expected a filter followed by a file, got '{}'",
-            spec.trim()
-        )),
-    }
-}
-
 /// Runs the `jq://` spec `rest` on its file in `dir`: the filter's one
 /// output. Errors are one line: bad spec, unreadable file, invalid JSON,
 /// invalid filter, a runtime error, no output or several outputs.
 pub fn evaluate(rest: &str, spec: &str, dir: &Path) -> Result<Value, String> {
-    let (filter, file) = split(rest, spec, "jq://")?;
+    let (filter, file) = super::filter_and_file(OutputKind::Jq, rest, spec)?;
     // Messages name the file as the spec does: the case directory may
     // still be fz's work copy, a path the user never sees.
     let text = std::fs::read_to_string(dir.join(&file))

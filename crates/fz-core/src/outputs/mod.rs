@@ -157,6 +157,31 @@ pub fn extract_all(
         .collect()
 }
 
+/// The filter (or XPath expression) and the file of a `jq://`, `yq://`
+/// or `xpath://` spec: the first and the last of the shell-style words of
+/// `rest` (the spec without its prefix; words in between are ignored, as
+/// upstream does). `spec` is the whole spec, for the message.
+pub fn filter_and_file(
+    kind: OutputKind,
+    rest: &str,
+    spec: &str,
+) -> Result<(String, String), String> {
+    let words = shlex::split(rest).unwrap_or_default();
+    match (words.first(), words.last()) {
+        (Some(first), Some(file)) if words.len() >= 2 => Ok((first.clone(), file.clone())),
+        _ => Err(format!(
+            "Invalid '{}' output spec: expected {} followed by a file, got '{}'",
+            kind.prefix(),
+            if kind == OutputKind::Xpath {
+                "an XPath expression"
+            } else {
+                "a filter"
+            },
+            spec.trim()
+        )),
+    }
+}
+
 /// What can be known of an output spec without a case directory: its
 /// form (`jq://`/`yq://`/`xpath://` need a filter and a file), the jq
 /// filter's syntax, `xmllint` on `PATH` for `xpath://`. `Err` is the
@@ -166,11 +191,11 @@ pub fn check_spec(spec: &str) -> Result<(), String> {
     let (kind, rest) = OutputKind::of(spec);
     match kind {
         OutputKind::Jq | OutputKind::Yq => {
-            let (filter, _) = jq::split(rest, spec, kind.prefix())?;
+            let (filter, _) = filter_and_file(kind, rest, spec)?;
             jq::check(&filter)
         }
         OutputKind::Xpath => {
-            xpath::split(rest, spec)?;
+            filter_and_file(kind, rest, spec)?;
             if !crate::calculators::check::on_path("xmllint") {
                 return Err("xpath:// outputs need 'xmllint' on PATH (Debian package \
                             libxml2-utils)"

@@ -1,33 +1,20 @@
 //! `xpath://<expression> <file>` extractors (compile-and-output.md §5.6),
 //! run by the system `xmllint --xpath` (libxml2), as upstream does.
 //!
-//! This module owns splitting the spec (shell-style: the first word is the
-//! expression, the last the file, relative to the case directory), the
+//! This module owns (once [`super::filter_and_file`] has split the spec
+//! into the expression and the file, relative to the case directory) the
 //! `count(…)` probe that tells a node-set of several nodes (a list, one
 //! `xmllint` call per node) from a single node or a scalar (one value),
 //! and typing each text like Python's `int()`, else `float()`, else text.
 //! `xmllint` is started directly (no shell, `FZ_SHELL_PATH` first on its
-//! `PATH`), stdin empty, under the output time limit. It does not decide how errors are reported in the table
-//! ([`super::extract_one`] does).
+//! `PATH`), stdin empty, under the output time limit. It does not decide
+//! how errors are reported in the table ([`super::extract_one`] does).
 
+use super::OutputKind;
 use crate::template::literal::{parse_py_float, parse_py_int};
 use crate::value::Value;
 use std::path::Path;
 use std::time::Duration;
-
-/// The expression and the file of `rest` (the spec without its prefix);
-/// `spec` is the whole spec, for the message.
-pub fn split(rest: &str, spec: &str) -> Result<(String, String), String> {
-    let words = shlex::split(rest).unwrap_or_default();
-    match (words.first(), words.last()) {
-        (Some(expr), Some(file)) if words.len() >= 2 => Ok((expr.clone(), file.clone())),
-        _ => Err(format!(
-            "Invalid 'xpath://' output spec: expected an XPath expression followed by a \
-             file, got '{}'",
-            spec.trim()
-        )),
-    }
-}
 
 /// Evaluates the `xpath://` spec `rest` on its file in `dir`: a list when
 /// the expression selects several nodes, else one value. Each
@@ -38,7 +25,7 @@ pub fn evaluate(
     dir: &Path,
     limit: Option<Duration>,
 ) -> Result<Value, String> {
-    let (expr, file) = split(rest, spec)?;
+    let (expr, file) = super::filter_and_file(OutputKind::Xpath, rest, spec)?;
     let count = xmllint(&format!("count({expr})"), &file, dir, limit)
         .ok()
         .and_then(|text| text.trim().parse::<u64>().ok());
@@ -117,11 +104,15 @@ mod tests {
     #[test]
     fn spec_words_and_typing() {
         assert_eq!(
-            split("'//a b' ignored out.xml", "xpath://…"),
+            super::super::filter_and_file(
+                OutputKind::Xpath,
+                "'//a b' ignored out.xml",
+                "xpath://…"
+            ),
             Ok(("//a b".to_string(), "out.xml".to_string()))
         );
         assert_eq!(
-            split("//a", "xpath://  //a").unwrap_err(),
+            super::super::filter_and_file(OutputKind::Xpath, "//a", "xpath://  //a").unwrap_err(),
             "Invalid 'xpath://' output spec: expected an XPath expression followed by a \
              file, got 'xpath://  //a'"
         );

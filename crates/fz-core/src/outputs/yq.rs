@@ -16,7 +16,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// Runs the `yq://` spec `rest` on its file in `dir`: the filter's one
 /// output over the file's documents.
 pub fn evaluate(rest: &str, spec: &str, dir: &Path) -> Result<Value, String> {
-    let (filter, file) = super::jq::split(rest, spec, "yq://")?;
+    let (filter, file) = super::filter_and_file(super::OutputKind::Yq, rest, spec)?;
     let text = std::fs::read_to_string(dir.join(&file))
         .map_err(|e| super::shell::os_error_text(&e, Path::new(&file)))?;
     let docs = YamlLoader::load_from_str(&text)
