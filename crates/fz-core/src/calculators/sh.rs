@@ -211,21 +211,7 @@ impl Calculator for ShCalculator {
             ),
         };
 
-        let log = RunLog {
-            command_line: &built.line,
-            exit_code: raw_code,
-            extra: &[],
-            started,
-            ended,
-            elapsed,
-            work_dir: request.work_dir,
-            launch_dir: request.launch_dir,
-            status,
-            error: error.as_deref(),
-        };
-        log.store();
-
-        Attempt {
+        let attempt = Attempt {
             status,
             exit_code,
             command: built.command,
@@ -233,7 +219,14 @@ impl Calculator for ShCalculator {
             started,
             ended,
             error,
+        };
+        // The log keeps the shell's own code after a timeout or Ctrl+C.
+        RunLog {
+            exit_code: raw_code,
+            ..RunLog::of(&attempt, request, elapsed, &[])
         }
+        .store();
+        attempt
     }
 }
 
@@ -1144,7 +1137,29 @@ pub(crate) struct RunLog<'a> {
     pub(crate) error: Option<&'a str>,
 }
 
-impl RunLog<'_> {
+impl<'a> RunLog<'a> {
+    /// The record of `attempt`, made for `request` and lasting `elapsed`,
+    /// with the `extra` lines.
+    pub(crate) fn of(
+        attempt: &'a Attempt,
+        request: &'a RunRequest,
+        elapsed: Duration,
+        extra: &'a [(&'a str, String)],
+    ) -> Self {
+        RunLog {
+            command_line: &attempt.command_line,
+            exit_code: attempt.exit_code,
+            extra,
+            started: attempt.started,
+            ended: attempt.ended,
+            elapsed,
+            work_dir: request.work_dir,
+            launch_dir: request.launch_dir,
+            status: attempt.status,
+            error: attempt.error.as_deref(),
+        }
+    }
+
     /// Writes `log.txt` in the case's work directory when it exists (a
     /// failure to write is a warning: the attempt's outcome stands).
     pub(crate) fn store(&self) {

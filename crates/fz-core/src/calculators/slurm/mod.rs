@@ -365,20 +365,7 @@ impl SlurmCalculator {
         if let Some(remote) = remote_dir {
             extra.push(("Remote directory", remote));
         }
-        let log = RunLog {
-            command_line: &line,
-            exit_code,
-            extra: &extra,
-            started,
-            ended,
-            elapsed: clock.elapsed(),
-            work_dir: request.work_dir,
-            launch_dir: request.launch_dir,
-            status,
-            error: error.as_deref(),
-        };
-        log.store();
-        Attempt {
+        let attempt = Attempt {
             status,
             exit_code,
             command,
@@ -386,7 +373,9 @@ impl SlurmCalculator {
             started,
             ended,
             error,
-        }
+        };
+        RunLog::of(&attempt, request, clock.elapsed(), &extra).store();
+        attempt
     }
 
     /// Remote array mode, one case: send the case directory (and the local
@@ -412,10 +401,7 @@ impl SlurmCalculator {
         if let Err(e) = session.connect(request.timeout) {
             return not_sent(e.to_string());
         }
-        let scripts: Vec<String> = super::sh::local_files(&self.target.script, request.launch_dir)
-            .into_iter()
-            .filter(|f| std::fs::symlink_metadata(request.work_dir.join(f)).is_err())
-            .collect();
+        let scripts = super::ssh::files_to_send(&self.target.script, request);
         let upload = Upload {
             dir: request.work_dir,
             extra_base: request.launch_dir,
@@ -425,7 +411,6 @@ impl SlurmCalculator {
             .upload_dir(&upload, &remote)
             .map_err(|e| e.to_string())
             .and_then(|()| place::remote_path(session, &remote));
-        let keep = self.target.keep || crate::log::enabled(crate::config::LogLevel::Debug);
         let path = match sent {
             Ok(path) => path,
             Err(msg) => {
@@ -434,26 +419,17 @@ impl SlurmCalculator {
             }
         };
         let (end, id) = queue.run(&path, line, request.timeout, request.cancel);
-        let fetched = if end == TaskEnd::Interrupted {
-            if keep {
-                Ok(())
-            } else {
-                session.remove_dir(&remote).map_err(|e| e.to_string())
-            }
-        } else {
-            // out.txt and err.txt were written there: fetched too.
-            let mut exclude = vec!["log.txt".to_string()];
-            exclude.extend(scripts);
-            session
-                .download_dir(&remote, request.work_dir, &exclude, !keep)
-                .map_err(|e| e.to_string())
-        };
-        if keep {
-            crate::log::notice(&format!("Remote directory kept: {shown}"));
-        }
-        if let Err(e) = &fetched {
-            crate::log::warn(e);
-        }
+        // out.txt and err.txt were written there: fetched too.
+        let mut exclude = vec!["log.txt".to_string()];
+        exclude.extend(scripts);
+        let fetched = super::ssh::bring_back(
+            session,
+            &remote,
+            request.work_dir,
+            &exclude,
+            end == TaskEnd::Interrupted,
+            self.target.keep,
+        );
         RemoteTask {
             end,
             id,

@@ -99,20 +99,7 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
         ("SLURM partition", partition.clone()),
         ("SLURM job name", job_name.clone()),
     ];
-    let log = RunLog {
-        command_line: &line,
-        exit_code,
-        extra: &extra,
-        started,
-        ended,
-        elapsed: clock.elapsed(),
-        work_dir: request.work_dir,
-        launch_dir: request.launch_dir,
-        status,
-        error: error.as_deref(),
-    };
-    log.store();
-    Attempt {
+    let attempt = Attempt {
         status,
         exit_code,
         command,
@@ -120,7 +107,9 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
         started,
         ended,
         error,
-    }
+    };
+    RunLog::of(&attempt, request, clock.elapsed(), &extra).store();
+    attempt
 }
 
 /// `scancel --name=<name>`, then waits (bounded) until `squeue` lists no

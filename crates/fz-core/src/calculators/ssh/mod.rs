@@ -198,12 +198,13 @@ impl Calculator for SshCalculator {
         let clock = Instant::now();
         let remote = RemoteDir::for_case(request.work_dir);
         let mut remote_used = false;
+        let scripts = files_to_send(&self.command, request);
 
         let outcome: std::result::Result<RunEnd, String> = if request.cancel.must_kill() {
             Err(String::new())
         } else {
             crate::log::info(&format!("Running on {who}: {line}"));
-            self.execute(request, &line, &remote, &mut remote_used)
+            self.execute(request, &line, &scripts, &remote, &mut remote_used)
         };
         let (status, exit_code, error) = match &outcome {
             Err(msg) if msg.is_empty() => (
@@ -239,28 +240,19 @@ impl Calculator for SshCalculator {
         // the user wants fz to stop.
         let mut error = error;
         if remote_used {
-            let keep = self.keep || crate::log::enabled(crate::config::LogLevel::Debug);
-            let fetched = if status == AttemptStatus::Interrupted {
-                if keep {
-                    Ok(())
-                } else {
-                    self.session.remove_dir(&remote)
-                }
-            } else {
-                let exclude = self.not_fetched(request);
-                self.session
-                    .download_dir(&remote, request.work_dir, &exclude, !keep)
-            };
-            if keep {
-                crate::log::notice(&format!(
-                    "Remote directory kept: {who}:{}",
-                    remote.display()
-                ));
-            }
+            let mut exclude: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+            exclude.extend(scripts);
+            let fetched = bring_back(
+                &self.session,
+                &remote,
+                request.work_dir,
+                &exclude,
+                status == AttemptStatus::Interrupted,
+                self.keep,
+            );
             if let Err(e) = fetched {
-                crate::log::warn(&e.to_string());
                 if status == AttemptStatus::Done {
-                    error = Some(e.to_string());
+                    error = Some(e);
                 }
             }
         }
@@ -309,6 +301,7 @@ impl SshCalculator {
         &self,
         request: &RunRequest,
         line: &str,
+        scripts: &[String],
         remote: &RemoteDir,
         remote_used: &mut bool,
     ) -> std::result::Result<RunEnd, String> {
@@ -319,7 +312,6 @@ impl SshCalculator {
         if request.cancel.must_kill() {
             return Err(String::new());
         }
-        let scripts = self.scripts(request);
         if !scripts.is_empty() {
             crate::log::info(&format!(
                 "Sending with the case files: {}",
@@ -335,7 +327,7 @@ impl SshCalculator {
         let upload = Upload {
             dir: request.work_dir,
             extra_base: request.launch_dir,
-            extra_files: &scripts,
+            extra_files: scripts,
         };
         let limit = request.timeout.map(|t| t.saturating_sub(clock.elapsed()));
         *remote_used = true;
@@ -352,23 +344,53 @@ impl SshCalculator {
             )
             .map_err(|e| e.to_string())
     }
+}
 
-    /// The local files the command names, minus those the case directory
-    /// already has (the input wins).
-    fn scripts(&self, request: &RunRequest) -> Vec<String> {
-        super::sh::local_files(&self.command, request.launch_dir)
-            .into_iter()
-            .filter(|f| std::fs::symlink_metadata(request.work_dir.join(f)).is_err())
-            .collect()
-    }
+/// The local files `command` names (relative to the launch directory),
+/// minus those the case directory already has (the input wins): what is
+/// sent with the case to the remote directory, and not fetched back.
+pub(crate) fn files_to_send(command: &str, request: &RunRequest) -> Vec<String> {
+    super::sh::local_files(command, request.launch_dir)
+        .into_iter()
+        .filter(|f| std::fs::symlink_metadata(request.work_dir.join(f)).is_err())
+        .collect()
+}
 
-    /// Top-level names not fetched back: fz's own files and the sent
-    /// scripts.
-    fn not_fetched(&self, request: &RunRequest) -> Vec<String> {
-        let mut names: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
-        names.extend(self.scripts(request));
-        names
+/// Ends the use of the remote directory of a case. After Ctrl+C
+/// (`interrupted`) it is removed without fetching: the user wants fz to
+/// stop. Otherwise its tree (minus the top-level names in `exclude`) is
+/// fetched into `local`, also after a failure or a timeout, to look into,
+/// then removed. With `keep` or at DEBUG level it stays, and a notice says
+/// where. A failure is logged and returned.
+pub(crate) fn bring_back(
+    session: &Session,
+    remote: &RemoteDir,
+    local: &Path,
+    exclude: &[String],
+    interrupted: bool,
+    keep: bool,
+) -> std::result::Result<(), String> {
+    let keep = keep || crate::log::enabled(crate::config::LogLevel::Debug);
+    let done = if interrupted {
+        if keep {
+            Ok(())
+        } else {
+            session.remove_dir(remote)
+        }
+    } else {
+        session.download_dir(remote, local, exclude, !keep)
+    };
+    if keep {
+        crate::log::notice(&format!(
+            "Remote directory kept: {}:{}",
+            session.target().display(),
+            remote.display()
+        ));
     }
+    done.map_err(|e| {
+        crate::log::warn(&e.to_string());
+        e.to_string()
+    })
 }
 
 /// The remote command line: the command with the input files appended
