@@ -203,6 +203,69 @@ fn wait_until(child: &mut std::process::Child, what: &str, mut ready: impl FnMut
     }
 }
 
+/// Runs the cases of `vars` with `script` into `run1/`, each run taking
+/// `delay` seconds, and sends `sigints` Ctrl+C once `started` runs began:
+/// the interrupted run's table. Later runs of `script` are instant.
+fn interrupted_run1(
+    sb: &Sandbox,
+    script: &str,
+    vars: &str,
+    delay: &str,
+    started: usize,
+    sigints: usize,
+) -> Out {
+    let delay_file = sb.path().join("delay");
+    calc(
+        sb,
+        script,
+        &format!("$(cat {} 2>/dev/null || echo 0)", delay_file.display()),
+        0,
+        &[],
+    );
+    std::fs::write(&delay_file, delay).expect("delay");
+    let calculator = format!("sh://bash {script}");
+    let mut child = spawn_fzr(sb, vars, &["-c", &calculator, "-r", "run1"]);
+    wait_until(&mut child, &format!("{started} runs"), || {
+        calls(sb, "start", None).len() >= started
+    });
+    for i in 0..sigints {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        sigint(&child);
+    }
+    let first = parse(child.wait_with_output().expect("fzr"));
+    assert_eq!(first.code, Some(130), "{}", first.stderr);
+    std::fs::remove_file(&delay_file).expect("delay");
+    first
+}
+
+/// Resumes [`interrupted_run1`]'s study with `-c cache://run1 -c sh://bash
+/// <script>` into `run1_resumed/`: the table and its cache hits.
+fn resume_run1(sb: &Sandbox, script: &str, vars: &str) -> (Out, usize) {
+    let calculator = format!("sh://bash {script}");
+    let out = fzr(
+        sb,
+        "input.txt",
+        vars,
+        &[
+            "-c",
+            "cache://run1",
+            "-c",
+            &calculator,
+            "-r",
+            "run1_resumed",
+        ],
+        &[],
+    );
+    let hits = out
+        .strs("calculator")
+        .iter()
+        .filter(|c| *c == "cache://run1")
+        .count();
+    (out, hits)
+}
+
 fn grid(name: &str, values: impl IntoIterator<Item = i64>) -> String {
     serde_json::json!({ name: values.into_iter().collect::<Vec<_>>() }).to_string()
 }
@@ -360,51 +423,17 @@ fn controlling_parallelism_method_2_environment_variable() {
 #[test]
 fn strategy_1_resume_interrupted_runs() {
     let sb = project();
-    let delay = sb.path().join("delay");
-    calc(
-        &sb,
-        "slow_calc.sh",
-        &format!("$(cat {} 2>/dev/null || echo 0)", delay.display()),
-        0,
-        &[],
-    );
-    std::fs::write(&delay, "0.1").expect("delay");
     let vars = grid("param", 0..100);
-    let mut child = spawn_fzr(&sb, &vars, &["-c", "sh://bash slow_calc.sh", "-r", "run1"]);
-    wait_until(&mut child, "10 runs", || {
-        calls(&sb, "start", None).len() >= 10
-    });
-    sigint(&child);
-    let first = parse(child.wait_with_output().expect("fzr"));
-    assert_eq!(first.code, Some(130), "{}", first.stderr);
+    let first = interrupted_run1(&sb, "slow_calc.sh", &vars, "0.1", 10, 1);
     let done = first.strs("status").iter().filter(|s| *s == "done").count();
     assert!((10..100).contains(&done), "{done}");
     assert_eq!(calls(&sb, "end", None).len(), done);
     assert_eq!(calls(&sb, "start", None).len(), done);
     assert!(first.stderr.contains("-c cache://_"), "{}", first.stderr);
-    std::fs::remove_file(&delay).expect("delay");
 
-    let out = fzr(
-        &sb,
-        "input.txt",
-        &vars,
-        &[
-            "-c",
-            "cache://run1",
-            "-c",
-            "sh://bash slow_calc.sh",
-            "-r",
-            "run1_resumed",
-        ],
-        &[],
-    );
+    let (out, hits) = resume_run1(&sb, "slow_calc.sh", &vars);
     assert_eq!(out.code, Some(0));
     assert_eq!(out.ints("result"), (0..100).collect::<Vec<_>>());
-    let hits = out
-        .strs("calculator")
-        .iter()
-        .filter(|c| *c == "cache://run1")
-        .count();
     assert_eq!(hits, done);
     assert_eq!(
         cases(&sb, "end", None),
@@ -812,46 +841,11 @@ fn interrupt_handling_graceful_shutdown() {
 #[test]
 fn interrupt_handling_resume_after_interrupt() {
     let sb = project();
-    let delay = sb.path().join("delay");
-    calc(
-        &sb,
-        "calc.sh",
-        &format!("$(cat {} 2>/dev/null || echo 0)", delay.display()),
-        0,
-        &[],
-    );
-    std::fs::write(&delay, "0.3").expect("delay");
     let vars = grid("temp", 0..20);
-    let mut child = spawn_fzr(&sb, &vars, &["-c", "sh://bash calc.sh", "-r", "run1"]);
-    wait_until(&mut child, "4 runs", || {
-        calls(&sb, "start", None).len() >= 4
-    });
-    sigint(&child);
-    std::thread::sleep(Duration::from_millis(100));
-    sigint(&child); // kills the running case
-    let first = parse(child.wait_with_output().expect("fzr"));
-    assert_eq!(first.code, Some(130), "{}", first.stderr);
-    std::fs::remove_file(&delay).expect("delay");
-    let out = fzr(
-        &sb,
-        "input.txt",
-        &vars,
-        &[
-            "-c",
-            "cache://run1",
-            "-c",
-            "sh://bash calc.sh",
-            "-r",
-            "run1_resumed",
-        ],
-        &[],
-    );
+    // The second Ctrl+C kills the running case.
+    interrupted_run1(&sb, "calc.sh", &vars, "0.3", 4, 2);
+    let (out, hits) = resume_run1(&sb, "calc.sh", &vars);
     assert_eq!(out.ints("result"), (0..20).collect::<Vec<_>>());
-    let hits = out
-        .strs("calculator")
-        .iter()
-        .filter(|c| *c == "cache://run1")
-        .count();
     assert!(hits >= 3, "{hits}");
     assert_eq!(
         cases(&sb, "end", None),

@@ -565,6 +565,19 @@ fn cache_then_slurm_then_sh() {
     assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
 }
 
+/// The case `x=1` of `input.txt` through `uri` with a single attempt,
+/// which must fail (exit 1): the rows.
+fn one_failing_x_case(sb: &Sandbox, uri: &str) -> Vec<serde_json::Value> {
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json", "-c", uri])
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{uri}");
+    json_rows(&out.stdout)
+}
+
 #[test]
 fn a_bad_partition_is_a_clear_error() {
     if !slurm() {
@@ -576,14 +589,7 @@ fn a_bad_partition_is_a_clear_error() {
         "slurm://:nosuchpart/true",
         "slurm://:nosuchpart/true?array=1",
     ] {
-        let out = sb
-            .cmd("fzr")
-            .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json", "-c", uri])
-            .env("FZ_MAX_RETRIES", "1")
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{uri}");
-        let rows = json_rows(&out.stdout);
+        let rows = one_failing_x_case(&sb, uri);
         assert_eq!(rows[0]["status"], "failed");
         assert_eq!(
             rows[0]["error"],
@@ -625,14 +631,7 @@ fn a_failing_job_names_its_cause() {
         "slurm://:debug/bash calc.sh",
         "slurm://:debug/bash calc.sh?array=1",
     ] {
-        let out = sb
-            .cmd("fzr")
-            .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json", "-c", uri])
-            .env("FZ_MAX_RETRIES", "1")
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        let rows = json_rows(&out.stdout);
+        let rows = one_failing_x_case(&sb, uri);
         assert_eq!(rows[0]["exit_code"], 127, "{uri}");
         let err = rows[0]["error"].as_str().unwrap();
         assert!(
