@@ -722,14 +722,12 @@ fn cache_hits_come_first_then_four_workers_run_at_once() {
         })
         .collect();
     assert_eq!(spans.len(), 8, "only the 8 uncached cases ran");
-    let mut events: Vec<(u128, i32)> = spans.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
-    events.sort();
-    let (mut cur, mut peak) = (0, 0);
-    for (_, d) in events {
-        cur += d;
-        peak = peak.max(cur);
-    }
-    assert_eq!(peak, 4, "four calculators ran four cases at once");
+    let events: Vec<(u128, i32)> = spans.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
+    assert_eq!(
+        common::peak_overlap(events),
+        4,
+        "four calculators ran four cases at once"
+    );
     for r in &out {
         let x = r["x"].as_i64().unwrap();
         assert_eq!(r["r"], x * 10);

@@ -29,13 +29,7 @@ fn peak_concurrency(timeline: &str) -> usize {
         events.push((s, 1));
         events.push((e, -1));
     }
-    events.sort_by_key(|(t, d)| (*t, *d));
-    let (mut cur, mut peak) = (0i32, 0i32);
-    for (_, d) in events {
-        cur += d;
-        peak = peak.max(cur);
-    }
-    peak as usize
+    common::peak_overlap(events)
 }
 
 /// A model reading `result = <r>` from output.txt.

@@ -93,7 +93,7 @@ fn names(prefix: &str, values: impl IntoIterator<Item = i64>) -> Vec<String> {
 /// Most runs in progress at once, from calls.log.
 fn max_concurrency(sb: &Sandbox) -> usize {
     let text = std::fs::read_to_string(sb.path().join("calls.log")).unwrap_or_default();
-    let mut events: Vec<(f64, i32)> = text
+    let events: Vec<(f64, i32)> = text
         .lines()
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
@@ -101,14 +101,7 @@ fn max_concurrency(sb: &Sandbox) -> usize {
             (t, if f[0] == "start" { 1 } else { -1 })
         })
         .collect();
-    // Ends before starts at equal times.
-    events.sort_by(|a, b| a.partial_cmp(b).expect("times"));
-    let (mut running, mut best) = (0, 0);
-    for (_, d) in events {
-        running += d;
-        best = best.max(running);
-    }
-    best as usize
+    common::peak_overlap(events)
 }
 
 fn clear_calls(sb: &Sandbox) {

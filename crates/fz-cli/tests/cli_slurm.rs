@@ -508,7 +508,7 @@ fn arrays_submitted_later_share_the_slots_of_the_entries() {
     let rows = json_rows(&out.stdout);
     assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
     // Never more than the two entries' worth of cases at once.
-    let mut events: Vec<(f64, i32)> = std::fs::read_to_string(&log)
+    let events: Vec<(f64, i32)> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()
         .map(|l| {
@@ -516,13 +516,7 @@ fn arrays_submitted_later_share_the_slots_of_the_entries() {
             (t.parse().unwrap(), if sign == "+" { 1 } else { -1 })
         })
         .collect();
-    events.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let (mut now, mut most) = (0, 0);
-    for (_, d) in events {
-        now += d;
-        most = most.max(now);
-    }
-    assert_eq!(most, 2, "{stderr}");
+    assert_eq!(common::peak_overlap(events), 2, "{stderr}");
 }
 
 #[test]

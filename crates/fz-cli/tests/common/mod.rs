@@ -106,3 +106,15 @@ pub fn perfectgas(sb: &Sandbox) {
     }
     copy_dir(&example.join(".fz/models"), &sb.path().join(".fz/models"));
 }
+
+/// The most intervals open at once, given their starts `(t, 1)` and ends
+/// `(t, -1)` in any order; at equal times an end comes before a start.
+pub fn peak_overlap<T: PartialOrd>(mut events: Vec<(T, i32)>) -> usize {
+    events.sort_by(|a, b| a.partial_cmp(b).expect("comparable times"));
+    let (mut open, mut peak) = (0i32, 0i32);
+    for (_, d) in events {
+        open += d;
+        peak = peak.max(open);
+    }
+    peak as usize
+}
