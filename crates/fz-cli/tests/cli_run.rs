@@ -3,7 +3,7 @@
 //! timeouts, atomic case directories and summary files.
 
 mod common;
-use common::{json_rows, Sandbox};
+use common::{json_rows, success_rows, Sandbox};
 use predicates::prelude::*;
 use std::time::Duration;
 
@@ -53,12 +53,7 @@ fn three_calculators_run_three_cases_at_once() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     assert_eq!(rows.len(), 6);
     assert!(rows
         .iter()
@@ -666,12 +661,7 @@ fn first_interrupt_lets_running_cases_finish_and_starts_no_more() {
         )
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     assert!(rows.iter().all(|r| r["status"] == "done"));
     assert_eq!(
         rows.iter()
@@ -974,12 +964,7 @@ fn resume_reuses_the_results_directory_in_place() {
         .unwrap();
     sb.write("calc.sh", &calc(false));
     let out = sb.cmd("fzr").args(args).arg("--resume").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
     assert_eq!(rows[0]["command"], "kept from the resumed run");
     assert_eq!(rows[1]["calculator"], "sh://bash calc.sh");
@@ -1166,12 +1151,7 @@ fn fz_shell_path_tools_win_for_commands_and_outputs() {
         .env("FZ_MAX_RETRIES", "1")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     let r: Vec<&serde_json::Value> = rows.iter().map(|row| &row["r"]).collect();
     assert_eq!(r, [&serde_json::json!(2), &serde_json::json!(4)]);
     assert_eq!(

@@ -8,7 +8,7 @@
 //! tests running in parallel never look at each other's jobs.
 
 mod common;
-use common::{json_rows, perfectgas, Sandbox};
+use common::{json_rows, perfectgas, success_rows, Sandbox};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,12 +97,7 @@ fn assert_same_table_as_sh(
     out: &std::process::Output,
     uri: &str,
 ) -> Vec<serde_json::Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(out);
     let reference = run_study(sb, grid, &["sh://bash PerfectGazPressure.sh"], "local");
     assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
     assert!(rows.iter().all(|r| r["calculator"] == uri));
@@ -166,12 +161,7 @@ fn perfect_gas_through_srun_and_job_arrays_gives_the_same_table_as_sh() {
     // srun mode, relative script (made absolute against the launch dir).
     let srun = "slurm://:debug/bash PerfectGazPressure.sh";
     let out = run_study(&sb, GRID, &[srun, srun], "by_srun");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     assert_eq!(table(&rows), table(&reference));
     for r in &rows {
         assert_eq!(r["calculator"], srun);
@@ -446,12 +436,7 @@ fn a_failing_array_task_is_retried_on_the_next_calculator() {
         .env("FZ_MAX_RETRIES", "2")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     let got: Vec<(&str, i64)> = rows
         .iter()
         .map(|r| {
@@ -541,12 +526,7 @@ fn cache_then_slurm_then_sh() {
         ],
         "mixed",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     let calcs: Vec<&str> = rows
         .iter()
         .map(|r| r["calculator"].as_str().unwrap())

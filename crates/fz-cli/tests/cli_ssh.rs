@@ -8,7 +8,7 @@
 //! the local `pgrep` too; the checks still go through ssh as a user would.
 
 mod common;
-use common::{json_rows, perfectgas, Sandbox};
+use common::{json_rows, perfectgas, success_rows, Sandbox};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -179,12 +179,7 @@ fn directory_inputs_with_subdirectories_round_trip() {
         .args(["-f", "json", "-c", &srv.uri("bash calc.sh")])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_rows(&out.stdout);
+    let rows = success_rows(&out);
     let r: Vec<_> = rows.iter().map(|r| r["r"].clone()).collect();
     assert_eq!(r, [serde_json::json!(6), serde_json::json!(15)], "{rows:?}");
     let case = format!("results/{var}=2");

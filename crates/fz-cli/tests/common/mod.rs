@@ -85,6 +85,17 @@ pub fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
+/// The rows of a run that must have succeeded (its stderr is shown when
+/// it did not).
+pub fn success_rows(out: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_rows(&out.stdout)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
