@@ -83,7 +83,7 @@ def as_number(text):
         return text
 
 
-def helpers(case_dir, code):
+def helpers(case_dir, modules):
     """The names an expression sees, paths relative to `case_dir`."""
     base = Path(case_dir)
 
@@ -151,7 +151,7 @@ def helpers(case_dir, code):
         "Path": Path,
         "base_dir": base,
     }
-    names.update(optional_modules(code))
+    names.update(modules)
     return names
 
 
@@ -196,15 +196,18 @@ def encode(v, depth=0):
 
 
 def evaluate(expr, case_dir):
-    code = _compiled.get(expr)
-    if code is None:
+    # Compiled once per expression, with the optional modules it names.
+    cached = _compiled.get(expr)
+    if cached is None:
         code = compile(expr, "<python:// output>", "eval")
+        cached = (code, optional_modules(code))
         if len(_compiled) >= MAX_CACHED:
             _compiled.clear()
-        _compiled[expr] = code
+        _compiled[expr] = cached
+    code, modules = cached
     # The helpers are the globals: comprehensions and generator expressions
     # inside the expression see them too.
-    return eval(code, helpers(case_dir, code))
+    return eval(code, helpers(case_dir, modules))
 
 
 def describe(e):
