@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod algorithms;
 pub mod cache;
 pub mod calculators;
 pub mod config;
