@@ -95,17 +95,19 @@ impl CacheIndex {
             }
             for dir in dirs {
                 if let Some((key, _)) = read_hash(&dir.join(HASH_FILE)) {
-                    index.push(key, t, dir.clone());
+                    index.insert(key, t, dir.clone());
                 }
                 for (case, key) in case_keys(&dir) {
-                    index.push(key, t, case);
+                    index.insert(key, t, case);
                 }
             }
         }
         index
     }
 
-    fn push(&mut self, key: String, tier: usize, dir: PathBuf) {
+    /// Adds a candidate for `key` from tier number `tier` (after the
+    /// candidates already there).
+    pub fn insert(&mut self, key: String, tier: usize, dir: PathBuf) {
         self.by_key
             .entry(key)
             .or_default()

@@ -1,0 +1,674 @@
+//! One batch of a run: a results directory's cases from compile to
+//! summary.
+//!
+//! Phases, in order: [`Batch::open`] (results directory, work area,
+//! journal, names, compile), [`Batch::keep_finished`] (`--resume`),
+//! [`Batch::cache_lookup`], then the engine runs the remaining jobs and
+//! calls back through [`Hooks`] as cases end ([`Batch::store`] writes a
+//! case's bookkeeping files, moves it into place and records its row), and
+//! [`Batch::finish`] adds rows for cases an interrupt kept from starting
+//! and writes the final summaries. Calculators and the cache index belong
+//! to the runner, not here.
+
+use super::reuse::{cache_hit, reusable, Hit};
+use super::runner::Context;
+use super::{RunEvent, RunReport};
+use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
+use crate::cache::index::IndexWriter;
+use crate::cache::lookup::{key_of, restore, CacheIndex, CacheTier};
+use crate::calculators::{Attempt, AttemptStatus, Cancel};
+use crate::engine::{CaseAttempts, Hooks, Job, SlotAttempt};
+use crate::error::{Error, Result};
+use crate::fsutil::rename_noreplace;
+use crate::log;
+use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
+use crate::progress::Reporter;
+use crate::results::journal::Journal;
+use crate::results::{
+    build_table, history_text, info_text, write_summaries, CaseResult, CaseStatus,
+};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The rows finished so far and when the summaries were last written.
+#[derive(Default)]
+struct Rows {
+    results: Vec<CaseResult>,
+    /// While set (the cache phase), rows are not written to the summaries.
+    defer_summaries: bool,
+    last_write: Option<Instant>,
+    last_cost: Duration,
+}
+
+/// One results directory's cases.
+pub(super) struct Batch<'r, 'a> {
+    ctx: &'r Context<'a>,
+    p: Prepared,
+    results_dir: PathBuf,
+    moved_aside: Option<PathBuf>,
+    resuming: bool,
+    work_root: PathBuf,
+    journal: Journal,
+    /// The results directory's cache index; `None` where it cannot be
+    /// written (it only saves later runs a scan).
+    case_index: Option<IndexWriter>,
+    names: Vec<String>,
+    work_dirs: Vec<PathBuf>,
+    /// Case `i` was kept from the resumed run.
+    kept: Vec<bool>,
+    /// Argument list of every case (`.fz_hash` order).
+    args: Vec<String>,
+    output_names: Vec<String>,
+    rows: Mutex<Rows>,
+    reporter: Reporter,
+    started: Instant,
+}
+
+impl<'r, 'a> Batch<'r, 'a> {
+    /// Prepares the results directory (moved aside, or kept when
+    /// resuming), the work area, the journal and the case names, compiles
+    /// every case into the work area and announces the start.
+    pub fn open(
+        ctx: &'r Context<'a>,
+        p: Prepared,
+        results_dir: &Path,
+        resume: bool,
+    ) -> Result<Self> {
+        let resuming = resume && results_dir.is_dir();
+        let moved_aside = if resuming {
+            None
+        } else {
+            fresh_output_dir(results_dir)?
+        };
+        let work_root = work_root_for(results_dir);
+        if work_root.exists() {
+            // Left by a run that was killed: half cases, never results.
+            log::info(&format!(
+                "removing the work area of an earlier run that did not end: {}",
+                work_root.display()
+            ));
+            let _ = fs::remove_dir_all(&work_root);
+        }
+        fs::create_dir_all(&work_root).map_err(|e| Error::io(&work_root, e))?;
+        let journal = Journal::create(results_dir)?;
+        let case_index = IndexWriter::open(results_dir)
+            .map_err(|e| log::debug(&format!("no cache index in {}: {e}", results_dir.display())))
+            .ok();
+        let naming = ctx.options.case_naming.unwrap_or(ctx.config.case_naming);
+        let names = name_cases(results_dir, &p.cases, naming)?;
+        let work_dirs = compile_cases(ctx, &p, &names, &work_root)?;
+        let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
+        let args = input_files(&rels, &p.statics);
+        let total = p.cases.len();
+        let batch = Batch {
+            ctx,
+            results_dir: results_dir.to_path_buf(),
+            moved_aside,
+            resuming,
+            work_root,
+            journal,
+            case_index,
+            kept: vec![false; work_dirs.len()],
+            work_dirs,
+            names,
+            args,
+            output_names: ctx.model.output.keys().cloned().collect(),
+            rows: Mutex::new(Rows::default()),
+            reporter: Reporter::new(total, !ctx.options.no_progress),
+            started: Instant::now(),
+            p,
+        };
+        batch.send(RunEvent::Started {
+            total,
+            calculators: ctx.uris.clone(),
+        });
+        Ok(batch)
+    }
+
+    /// Whether the batch reuses an existing results directory in place.
+    pub fn resuming(&self) -> bool {
+        self.resuming
+    }
+
+    /// Where an existing results directory was moved, if it was.
+    pub fn moved_aside(&self) -> Option<&Path> {
+        self.moved_aside.as_deref()
+    }
+
+    fn send(&self, event: RunEvent) {
+        if let Some(tx) = &self.ctx.options.events {
+            let _ = tx.send(event);
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.p.cases.len()
+    }
+
+    fn case_started(&self, index: usize) {
+        self.send(RunEvent::CaseStarted {
+            index,
+            total: self.total(),
+            values: self.p.cases[index].clone(),
+        })
+    }
+
+    /// The case's name in the journal and history (`no_variables` for the
+    /// single case of a design without variables).
+    fn journal_name(&self, index: usize) -> String {
+        if self.names[index].is_empty() {
+            "no_variables".to_string()
+        } else {
+            self.names[index].clone()
+        }
+    }
+
+    fn final_dir_of(&self, index: usize) -> PathBuf {
+        let name = &self.names[index];
+        if name.is_empty() {
+            self.results_dir.clone()
+        } else {
+            self.results_dir.join(name)
+        }
+    }
+
+    fn rows(&self) -> MutexGuard<'_, Rows> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Rewrites summary.csv/json with the rows finished so far.
+    fn write_partial(&self, rows: &mut Rows) {
+        let started = Instant::now();
+        let mut sorted = rows.results.clone();
+        sorted.sort_by_key(|r| r.index);
+        let table = build_table(&self.p.variables, &self.output_names, &sorted, self.ctx.cwd);
+        if let Err(e) = write_summaries(&self.results_dir, &table) {
+            log::warn(&format!("could not write the summary files: {e}"));
+        }
+        rows.last_cost = started.elapsed();
+        rows.last_write = Some(Instant::now());
+    }
+
+    /// Resume: a case already finished in place is kept as it is; any other
+    /// earlier directory of a case is moved under `.fz_replaced` so the new
+    /// run can take its place (nothing is deleted).
+    pub fn keep_finished(&mut self) -> Result<()> {
+        for i in 0..self.work_dirs.len() {
+            let old = self.final_dir_of(i);
+            if self.names[i].is_empty() || !old.join(HASH_FILE).is_file() {
+                continue;
+            }
+            match self.reusable_in_place(i, &old) {
+                Some(outputs) => self.keep(i, old, outputs),
+                None => {
+                    let replaced = self.results_dir.join(".fz_replaced");
+                    fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
+                    let aside = crate::fsutil::unique_child(&replaced, &self.names[i]);
+                    fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The outputs of the earlier directory `old` of case `i` when it was
+    /// computed from the same inputs and can be reused.
+    fn reusable_in_place(
+        &self,
+        i: usize,
+        old: &Path,
+    ) -> Option<indexmap::IndexMap<String, crate::Value>> {
+        let old_lines = fs::read_to_string(old.join(HASH_FILE))
+            .map(|t| parse_hash(&t))
+            .unwrap_or_default();
+        let same_inputs = match fs::read_to_string(self.work_dirs[i].join(HASH_FILE)) {
+            Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
+            _ => false,
+        };
+        if !same_inputs {
+            return None;
+        }
+        reusable(
+            old,
+            &self.names[i],
+            &old_lines,
+            self.ctx.model,
+            self.ctx.output_timeout,
+        )
+    }
+
+    /// Records case `i` as kept from the resumed run.
+    fn keep(&mut self, i: usize, old: PathBuf, outputs: indexmap::IndexMap<String, crate::Value>) {
+        let calculator = fs::read_to_string(old.join("info.txt"))
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("calc=").map(str::to_string))
+            })
+            .unwrap_or_else(|| "none".into());
+        let _ = fs::remove_dir_all(&self.work_dirs[i]);
+        self.rows().results.push(CaseResult {
+            index: i,
+            vars: self.p.cases[i].clone(),
+            outputs,
+            dir: old,
+            calculator,
+            status: CaseStatus::Done,
+            error: None,
+            command: Some("kept from the resumed run".into()),
+            exit_code: None,
+            attempts: 0,
+            started: None,
+            ended: None,
+        });
+        self.reporter.case_finished(true, true, None);
+        self.kept[i] = true;
+    }
+
+    /// Cache phase: one lookup per case in the run's index; a hit is
+    /// copied in and stored at once. Returns the cases left to run.
+    pub fn cache_lookup(&self, index: &CacheIndex, tiers: &[CacheTier]) -> Vec<Job> {
+        let phase = Instant::now();
+        self.rows().defer_summaries = true;
+        let mut jobs: Vec<Job> = Vec::with_capacity(self.work_dirs.len());
+        for (i, dir) in self.work_dirs.iter().enumerate() {
+            if self.kept[i] {
+                continue;
+            }
+            let ctx = self.ctx;
+            if let Some(hit) = cache_hit(index, tiers, dir, ctx.model, ctx.output_timeout, ctx.cwd)
+            {
+                if self.store_hit(i, dir, hit) {
+                    continue;
+                }
+            }
+            jobs.push(Job {
+                index: i,
+                work_dir: dir.clone(),
+                input_files: self.args.clone(),
+            });
+        }
+        log::debug(&format!(
+            "cache phase: {} of {} cases from the cache in {:.3} s",
+            self.work_dirs.len() - jobs.len(),
+            self.work_dirs.len(),
+            phase.elapsed().as_secs_f64()
+        ));
+        // What the cache gave is in the summaries before the first
+        // calculator starts (the final write covers a run without any).
+        let mut rows = self.rows();
+        rows.defer_summaries = false;
+        if !jobs.is_empty() && !rows.results.is_empty() {
+            self.write_partial(&mut rows);
+        }
+        jobs
+    }
+
+    /// Copies a cache hit into case `i`'s work directory and stores it;
+    /// false (the case then runs) when the copy failed.
+    fn store_hit(&self, i: usize, dir: &Path, hit: Hit) -> bool {
+        self.case_started(i);
+        if let Err(e) = restore(&hit.dir, dir, &hit.lines) {
+            log::warn(&format!("case {i}: could not copy the cache hit: {e}"));
+            return false;
+        }
+        let from = crate::results::display_path(&hit.dir, self.ctx.cwd);
+        // The cached case's log.txt (copied) says how it was computed; one
+        // line says where it came from.
+        let _ = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("log.txt"))
+            .and_then(|mut f| {
+                use std::io::Write;
+                f.write_all(format!("Cache hit from {}\n", hit.dir.display()).as_bytes())
+            });
+        let now = SystemTime::now();
+        let history = format!(
+            "# {}\nCache hit from {} ({})\nCase finished (status: done)\n",
+            self.journal_name(i),
+            hit.dir.display(),
+            hit.uri
+        );
+        let result = CaseResult {
+            index: i,
+            vars: self.p.cases[i].clone(),
+            outputs: hit.outputs,
+            dir: self.final_dir_of(i),
+            calculator: hit.uri,
+            status: CaseStatus::Done,
+            error: None,
+            command: Some(format!("cache hit from {from}")),
+            exit_code: None,
+            attempts: 0,
+            started: Some(now),
+            ended: Some(now),
+        };
+        let attempt = Attempt {
+            status: AttemptStatus::Done,
+            exit_code: None,
+            command: String::new(),
+            command_line: String::new(),
+            started: now,
+            ended: now,
+            error: None,
+        };
+        self.journal
+            .record(&self.journal_name(i), 0, &result.calculator, &attempt);
+        self.store(dir, result, history);
+        true
+    }
+
+    /// Writes the bookkeeping files of a finished case, moves it into
+    /// place and records its row (the summaries are rewritten at most
+    /// every 250 ms).
+    fn store(&self, work_dir: &Path, mut result: CaseResult, history: String) {
+        let index = result.index;
+        self.place(work_dir, &mut result, &history);
+        log::info(&format!(
+            "case {}: {} on {}{}",
+            self.journal_name(index),
+            result.status.as_str(),
+            result.calculator,
+            result
+                .error
+                .as_deref()
+                .map_or(String::new(), |e| format!(" ({e})"))
+        ));
+        if self.ctx.options.events.is_some() {
+            self.send_finished(&result);
+        }
+        let (done, cached) = (
+            result.status == CaseStatus::Done,
+            result.calculator.starts_with("cache://"),
+        );
+        let ran_for = match (cached, result.started, result.ended) {
+            (false, Some(start), Some(end)) => Some(end.duration_since(start).unwrap_or_default()),
+            _ => None,
+        };
+        let mut rows = self.rows();
+        rows.results.push(result);
+        let completed = rows.results.len();
+        self.reporter.case_finished(done, cached, ran_for);
+        self.send_progress(completed);
+        // Rewriting the summaries costs O(rows): do it at most every 250 ms
+        // and never more than a tenth of the time, so big runs stay linear.
+        // Cache hits follow each other in a tight loop: they are written
+        // once, when the calculators start (see cache_lookup).
+        let pause = Duration::from_millis(250).max(rows.last_cost * 10);
+        if !rows.defer_summaries && rows.last_write.is_none_or(|t| t.elapsed() >= pause) {
+            self.write_partial(&mut rows);
+        }
+    }
+
+    /// Moves the case into place (its status becomes `error` if that
+    /// fails) and records it in the results directory's index.
+    fn place(&self, work_dir: &Path, result: &mut CaseResult, history: &str) {
+        let index = result.index;
+        let final_dir = result.dir.clone();
+        match finish_case(work_dir, &final_dir, &self.names[index], result, history) {
+            Ok(()) => {
+                if let Some(case_index) = &self.case_index {
+                    case_index.record(&self.results_dir, &self.names[index]);
+                }
+            }
+            Err(e) => {
+                result.status = CaseStatus::Error;
+                result.error = Some(format!("Failed to store the case results: {e}"));
+                log::error(&format!("case {index}: {e}"));
+            }
+        }
+    }
+
+    fn send_finished(&self, result: &CaseResult) {
+        let ctx = self.ctx;
+        let one = build_table(
+            &self.p.variables,
+            &self.output_names,
+            std::slice::from_ref(result),
+            ctx.cwd,
+        );
+        let row = one
+            .columns
+            .iter()
+            .cloned()
+            .zip(one.rows.into_iter().next().unwrap_or_default())
+            .collect();
+        self.send(RunEvent::CaseFinished {
+            index: result.index,
+            total: self.total(),
+            values: result.vars.clone(),
+            status: result.status.as_str().to_string(),
+            row,
+        });
+    }
+
+    fn send_progress(&self, completed: usize) {
+        let total = self.total();
+        let eta_seconds = self.reporter.eta().map_or_else(
+            || {
+                let elapsed = self.started.elapsed().as_secs_f64();
+                elapsed / completed.max(1) as f64 * total.saturating_sub(completed) as f64
+            },
+            |left| left.as_secs_f64(),
+        );
+        self.send(RunEvent::Progress {
+            completed,
+            total,
+            eta_seconds,
+        });
+    }
+
+    /// Ends the batch: a row for each case an interrupt kept from starting
+    /// (its compiled inputs removed: nothing was computed for it), the
+    /// final table and summaries, the `Finished` event. Also returns each
+    /// case's status and directory.
+    pub fn finish(
+        self,
+        jobs: &[Job],
+        cancel: &Cancel,
+    ) -> Result<(RunReport, Vec<(CaseStatus, PathBuf)>)> {
+        let mut results = std::mem::take(&mut self.rows().results);
+        let interrupted = !cancel.may_start();
+        let ran: std::collections::HashSet<usize> = results.iter().map(|r| r.index).collect();
+        for job in jobs.iter().filter(|j| !ran.contains(&j.index)) {
+            let _ = fs::remove_dir_all(&job.work_dir);
+            results.push(self.not_started(job.index));
+        }
+        results.sort_by_key(|r| r.index);
+        let phase = Instant::now();
+        let table = build_table(
+            &self.p.variables,
+            &self.output_names,
+            &results,
+            self.ctx.cwd,
+        );
+        write_summaries(&self.results_dir, &table)?;
+        log::debug(&format!(
+            "final table and summaries in {:.3} s",
+            phase.elapsed().as_secs_f64()
+        ));
+        self.send(RunEvent::Finished {
+            total: self.total(),
+            done: results
+                .iter()
+                .filter(|r| r.status == CaseStatus::Done)
+                .count(),
+            interrupted,
+        });
+        // The work area is empty once every case is in place.
+        let _ = fs::remove_dir(&self.work_root);
+        let finished = results.iter().map(|r| (r.status, r.dir.clone())).collect();
+        let report = RunReport {
+            table,
+            moved_aside: self.moved_aside,
+            interrupted,
+        };
+        Ok((report, finished))
+    }
+
+    fn not_started(&self, index: usize) -> CaseResult {
+        CaseResult {
+            index,
+            vars: self.p.cases[index].clone(),
+            outputs: indexmap::IndexMap::new(),
+            dir: self.final_dir_of(index),
+            calculator: "none".into(),
+            status: CaseStatus::Interrupted,
+            error: Some("Not started: the run was interrupted".into()),
+            command: None,
+            exit_code: None,
+            attempts: 0,
+            started: None,
+            ended: None,
+        }
+    }
+}
+
+/// What the engine calls as cases run.
+impl Hooks for Batch<'_, '_> {
+    fn case_started(&self, job: &Job) {
+        self.reporter.case_running();
+        Batch::case_started(self, job.index)
+    }
+
+    /// A missing output fails the attempt only under
+    /// `FZ_MISSING_OUTPUT_FAILS`.
+    fn validate(&self, job: &Job) -> Option<String> {
+        let ctx = self.ctx;
+        if !ctx.config.missing_output_fails || ctx.model.output.is_empty() {
+            return None;
+        }
+        let got = crate::outputs::extract(&job.work_dir, "", &ctx.model.output, ctx.output_timeout);
+        got.error_text().map(|e| format!("Missing output: {e}"))
+    }
+
+    fn attempt_ended(&self, job: &Job, a: &SlotAttempt, number: usize) {
+        let calc = self.ctx.display.get(a.slot).map_or("?", String::as_str);
+        self.journal
+            .record(&self.journal_name(job.index), number, calc, &a.attempt);
+    }
+
+    fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {
+        let ctx = self.ctx;
+        let final_dir = self.final_dir_of(job.index);
+        let mut result = CaseResult::from_attempts(
+            job.index,
+            self.p.cases[job.index].clone(),
+            final_dir.clone(),
+            attempts,
+            &ctx.display,
+            ctx.max_attempts,
+        );
+        // Outputs are read in the work directory (same files, before the
+        // move); a missing output of a successful run is reported, not
+        // retried (as upstream), unless FZ_MISSING_OUTPUT_FAILS.
+        if !ctx.model.output.is_empty() {
+            let shown = crate::results::display_path(&final_dir, ctx.cwd);
+            let got = crate::outputs::extract(
+                &job.work_dir,
+                &shown,
+                &ctx.model.output,
+                ctx.output_timeout,
+            );
+            if result.status == CaseStatus::Done && result.error.is_none() {
+                result.error = got.error_text().map(|e| format!("Missing output: {e}"));
+            }
+            result.outputs = got.values;
+        }
+        let history = history_text(&self.names[job.index], &result, attempts, &ctx.display);
+        self.store(&job.work_dir, result, history);
+    }
+}
+
+/// Compiles every case into the work area (named `_` for the no-variable
+/// case, which lands in the results directory itself).
+fn compile_cases(
+    ctx: &Context<'_>,
+    p: &Prepared,
+    names: &[String],
+    work_root: &Path,
+) -> Result<Vec<PathBuf>> {
+    let work_names: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                "_".to_string()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    let diagnostics = Diagnostics::default();
+    let phase = Instant::now();
+    let work_dirs = compile_all(
+        &p.scan.input,
+        ctx.model,
+        &ctx.config,
+        &p.statics,
+        &p.cases,
+        &work_names,
+        work_root,
+        &diagnostics,
+    )?;
+    diagnostics.report();
+    log::debug(&format!(
+        "compiled {} cases in {:.3} s",
+        work_dirs.len(),
+        phase.elapsed().as_secs_f64()
+    ));
+    Ok(work_dirs)
+}
+
+/// Argument list of a case: static entries first, then the input files,
+/// as `.fz_hash` lists them.
+fn input_files(rels: &[String], statics: &[crate::ops::compile::StaticEntry]) -> Vec<String> {
+    let mut files: Vec<String> = statics.iter().map(|s| s.name.clone()).collect();
+    let mut rels = rels.to_vec();
+    rels.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    files.extend(rels);
+    files
+}
+
+/// Where cases are compiled and run before they move into the results
+/// directory: the hidden sibling `.<name>.fz-work` (same parent, hence
+/// same file system, so the final rename is atomic), so the results
+/// directory only ever lists finished cases, hidden entries included;
+/// `<results>/.fz-work` when the results directory has no parent.
+fn work_root_for(results_dir: &Path) -> PathBuf {
+    match (results_dir.parent(), results_dir.file_name()) {
+        (Some(parent), Some(name)) => parent.join(format!(".{}.fz-work", name.to_string_lossy())),
+        _ => results_dir.join(".fz-work"),
+    }
+}
+
+/// Writes the bookkeeping files of a finished case and moves its work
+/// directory into place.
+fn finish_case(
+    work_dir: &Path,
+    final_dir: &Path,
+    name: &str,
+    result: &mut CaseResult,
+    history: &str,
+) -> Result<()> {
+    let info = work_dir.join("info.txt");
+    fs::write(&info, info_text(result)).map_err(|e| Error::io(&info, e))?;
+    let history_path = work_dir.join("history.txt");
+    fs::write(&history_path, history).map_err(|e| Error::io(&history_path, e))?;
+    if name.is_empty() {
+        // The single case of a design without variables: its files go into
+        // the results directory itself.
+        let entries = fs::read_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(work_dir, e))?;
+            let target = final_dir.join(entry.file_name());
+            fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
+        }
+        fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
+    } else {
+        rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e))?;
+    }
+    Ok(())
+}
