@@ -11,23 +11,18 @@
 //! does not decide how errors are reported in the table
 //! ([`super::extract_one`] does).
 
-use crate::template::interp::{from_wire, new_marker, InterpreterKind};
+use crate::template::interp::{from_wire, InterpreterKind};
 use crate::value::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::worker::{JsonWorker, WorkerError};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The worker script, run with `python3 -c`.
 const WORKER: &str = include_str!("python_worker.py");
 
-/// Bytes of a worker's stderr kept for the message when it dies.
-const STDERR_TAIL: usize = 2000;
-
 /// Idle workers, reused by the next evaluation.
-static POOL: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+static POOL: Mutex<Vec<JsonWorker>> = Mutex::new(Vec::new());
 
 /// Evaluates `expr` with the case directory `dir` (absolute) as the base
 /// of relative paths: its value, or the one-line error (the expression's
@@ -43,10 +38,10 @@ pub fn evaluate(expr: &str, dir: &Path, limit: Option<Duration>) -> Result<Value
     };
     let mut worker = match taken {
         Some(w) => w,
-        None => Worker::start(exe)?,
+        None => start(&exe)?,
     };
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    match worker.ask(expr, &dir, limit) {
+    match ask(&mut worker, expr, &dir, limit) {
         Ok(answer) => {
             POOL.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
             answer
@@ -56,141 +51,45 @@ pub fn evaluate(expr: &str, dir: &Path, limit: Option<Duration>) -> Result<Value
     }
 }
 
-/// One worker process.
-struct Worker {
-    /// The interpreter it runs.
-    exe: String,
-    child: Child,
-    stdin: ChildStdin,
-    replies: Receiver<String>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+fn start(exe: &str) -> Result<JsonWorker, String> {
+    JsonWorker::start(
+        exe,
+        WORKER,
+        "python:// worker",
+        &[("PYTHONIOENCODING", "utf-8")],
+    )
+    .map_err(|e| {
+        format!(
+            "python:// outputs need Python: could not run '{exe}' (set FZ_PYTHON to a \
+             python3 executable): {e}"
+        )
+    })
 }
 
-impl Worker {
-    fn start(exe: String) -> Result<Worker, String> {
-        let marker = new_marker();
-        let mut cmd = Command::new(&exe);
-        cmd.arg("-c")
-            .arg(WORKER)
-            .arg(&marker)
-            .env("PYTHONIOENCODING", "utf-8")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // Ctrl+C on the terminal reaches fz only; fz decides what stops.
-        crate::calculators::ssh::session::own_group(&mut cmd);
-        let mut child = cmd.spawn().map_err(|e| {
-            format!(
-                "python:// outputs need Python: could not run '{exe}' (set FZ_PYTHON to a \
-                 python3 executable): {e}"
-            )
+/// `Ok(answer)`: the worker replied (the answer may be the expression's
+/// error); `Err`: the worker is unusable.
+fn ask(
+    worker: &mut JsonWorker,
+    expr: &str,
+    dir: &Path,
+    limit: Option<Duration>,
+) -> Result<Result<Value, String>, String> {
+    let request = serde_json::json!({"expr": expr, "dir": dir.to_string_lossy()});
+    let json = worker
+        .ask(&request.to_string(), limit)
+        .map_err(|e| match e {
+            WorkerError::Timeout(secs) => format!(
+                "expression timed out after {secs} s ({})",
+                super::shell::TIMEOUT_ENV
+            ),
+            WorkerError::Dead(message) => message,
         })?;
-        let (stdin, stdout, stderr) =
-            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
-                (Some(i), Some(o), Some(e)) => (i, o, e),
-                _ => return Err("python:// worker: no pipes".to_string()),
-            };
-        let (tx, replies) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(reply) = line.split_once(marker.as_str()).map(|(_, r)| r) {
-                    if tx.send(reply.to_string()).is_err() {
-                        break;
-                    }
-                }
-            }
-        });
-        let tail = Arc::new(Mutex::new(Vec::new()));
-        let keep = tail.clone();
-        std::thread::spawn(move || {
-            let mut stderr = stderr;
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut t = keep.lock().unwrap_or_else(|p| p.into_inner());
-                t.extend_from_slice(&buf[..n]);
-                let excess = t.len().saturating_sub(STDERR_TAIL);
-                t.drain(..excess);
-            }
-        });
-        Ok(Worker {
-            exe,
-            child,
-            stdin,
-            replies,
-            stderr: tail,
-        })
+    if let Some(e) = json.get("e").and_then(|e| e.as_str()) {
+        return Ok(Err(e.to_string()));
     }
-
-    /// `Ok(answer)`: the worker replied (the answer may be the
-    /// expression's error); `Err`: the worker is unusable.
-    fn ask(
-        &mut self,
-        expr: &str,
-        dir: &Path,
-        limit: Option<Duration>,
-    ) -> Result<Result<Value, String>, String> {
-        let request = serde_json::json!({"expr": expr, "dir": dir.to_string_lossy()});
-        let sent = writeln!(self.stdin, "{request}").and_then(|()| self.stdin.flush());
-        if sent.is_err() {
-            return Err(self.death("could not send the expression"));
-        }
-        let reply = match limit {
-            Some(l) => self.replies.recv_timeout(l),
-            None => self
-                .replies
-                .recv()
-                .map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        let reply = match reply {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => {
-                return Err(format!(
-                    "expression timed out after {} s ({})",
-                    limit.map(|l| l.as_secs_f64()).unwrap_or_default(),
-                    super::shell::TIMEOUT_ENV
-                ))
-            }
-            Err(RecvTimeoutError::Disconnected) => return Err(self.death("it stopped")),
-        };
-        let json: serde_json::Value = serde_json::from_str(&reply)
-            .map_err(|e| format!("python:// worker: unreadable reply ({e})"))?;
-        if let Some(e) = json.get("e").and_then(|e| e.as_str()) {
-            return Ok(Err(e.to_string()));
-        }
-        match json.get("v") {
-            Some(v) => Ok(from_wire(v).map_err(|e| format!("python:// worker: {e}"))),
-            None => Err("python:// worker: reply without a value".to_string()),
-        }
-    }
-
-    /// The message for a worker that went away, with its last stderr.
-    fn death(&mut self, what: &str) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(20));
-        let tail = self
-            .stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let text = String::from_utf8_lossy(&tail);
-        let last = text.trim().lines().last().unwrap_or("").to_string();
-        if last.is_empty() {
-            format!("python:// worker: {what}")
-        } else {
-            format!("python:// worker: {what}: {last}")
-        }
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    match json.get("v") {
+        Some(v) => Ok(from_wire(v).map_err(|e| format!("python:// worker: {e}"))),
+        None => Err("python:// worker: reply without a value".to_string()),
     }
 }
 

@@ -713,6 +713,13 @@ fn json_string(s: &str, out: &mut Vec<u8>) {
 }
 
 /// Value → tagged JSON text (see the module documentation).
+/// Value → tagged JSON bytes (see the module documentation).
+pub(crate) fn to_wire(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_wire(v, &mut out);
+    out
+}
+
 fn write_wire(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
