@@ -23,8 +23,10 @@ __version__ = _fz.version()
 # the calling Python; FZ_PYTHON (environment or setting) still wins.
 if sys.executable:
     _fz.set_default("FZ_PYTHON", sys.executable)
+from ._design import FunctionModelParallelError
+
 __all__ = [
-    "fzi", "fzc", "fzo", "fzr", "fzl", "get_config", "reload_config", "print_config",
+    "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
 ]
 
@@ -308,6 +310,94 @@ def fzr(
     if on_complete is not None:
         _safely("on_complete", on_complete, len(df), len(df), df)
     return df
+
+
+def fzd(
+    input_path: Union[str, os.PathLike, None],
+    input_variables: Dict[str, Any],
+    model: Any,
+    output_expression: Union[str, List[str], None],
+    algorithm: str,
+    calculators: Any = None,
+    algorithm_options: Any = None,
+    analysis_dir: Union[str, os.PathLike] = "analysis",
+) -> Dict[str, Any]:
+    """Iterative design of experiments: the algorithm proposes points, fz
+    evaluates them, until the algorithm stops (or Ctrl+C).
+
+    Args:
+        input_path: the input (template) file or directory; None when model
+            is a Python callable.
+        input_variables: {name: "[min;max]"} for the variables the algorithm
+            explores, {name: "5"} (or a number) for fixed values.
+        model: a model (alias, JSON file or dict with "output"), or a Python
+            callable taking the variables as keyword arguments and returning
+            a number, a dict, a named tuple or a list (function model).
+        output_expression: the objective, a Python expression over the
+            outputs and variables ("pressure / 1000", "mean(series)"); a
+            list of expressions for several objectives; None: the first
+            output.
+        algorithm: a built-in (randomsampling, montecarlo_uniform, brent,
+            bfgs, nsga2, lhs, sobol), a plugin name (.fz/algorithms/NAME.py
+            or .R, project then ~/.fz) or a file path.
+        calculators: as fzr's (file model); the number of threads (function
+            model; default 1).
+        algorithm_options: dict, JSON text or a .json file.
+        analysis_dir: where X_i.csv, Y_i.csv, results_i.html, analysis_i.*
+            and the iterations' case directories (iterNNN/) go; an existing
+            one is renamed aside and its points reused.
+
+    Returns:
+        {"XY": DataFrame (variables then one column per objective),
+        "analysis": the algorithm's final analysis (processed), "algorithm",
+        "iterations", "total_evaluations", "summary"}.
+
+    Ctrl+C: the first stops after the running cases finish and returns what
+    was evaluated; the second kills them and raises KeyboardInterrupt.
+    """
+    from . import _design
+
+    if isinstance(output_expression, str):
+        expressions, multi = [output_expression], False
+    elif output_expression is None:
+        expressions, multi = None, False
+    elif isinstance(output_expression, (list, tuple)) and all(isinstance(e, str) for e in output_expression):
+        expressions, multi = list(output_expression), True
+    else:
+        raise TypeError("output_expression must be a string, a list of strings or None")
+    if not isinstance(algorithm, (str, os.PathLike)):
+        raise TypeError(f"algorithm must be a name or a path, got {type(algorithm).__name__}")
+    variables = _design.variables_json(input_variables)
+    options = _design.options_text(algorithm_options)
+    if callable(model) and not isinstance(model, (str, dict)):
+        if input_path is not None:
+            raise ValueError("input_path must be None when model is a Python callable")
+        evaluate = _design.batch_evaluator(
+            model, list(input_variables), _design.workers_of(calculators), expressions is None
+        )
+        raw = _fz.fzd(None, variables, None, False, expressions, multi, os.fspath(algorithm), [],
+                      options, _path("analysis_dir", analysis_dir), evaluate)
+    else:
+        if input_path is None:
+            raise ValueError("input_path is required when model is not a Python callable")
+        spec, is_json = _model_args(model)
+        raw = _fz.fzd(_path("input_path", input_path), variables, spec, is_json, expressions, multi,
+                      os.fspath(algorithm), _calculators(calculators), options,
+                      _path("analysis_dir", analysis_dir))
+    report = json.loads(raw)
+    xy = report["xy"]
+    if expressions is None and xy["columns"] and xy["columns"][-1] != "output":
+        xy["columns"][-1] = "output"
+    import pandas as pd
+
+    return {
+        "XY": pd.DataFrame(xy["rows"], columns=xy["columns"]),
+        "analysis": report["analysis"],
+        "algorithm": os.fspath(algorithm),
+        "iterations": report["iterations"],
+        "total_evaluations": report["total_evaluations"],
+        "summary": report["summary"],
+    }
 
 
 def fzl(models: str = "*", calculators: str = "*", check: bool = False) -> Dict[str, Any]:

@@ -198,6 +198,68 @@ pub struct RunArgs {
     pub events: Option<String>,
 }
 
+/// `fzd` / `fz design`: iterative design of experiments.
+#[derive(Debug, Parser, Clone)]
+#[command(
+    about = "Iterative design of experiments: an algorithm proposes points, fz evaluates them, until the algorithm stops",
+    after_help = "Example (minimise (x-0.3)^2+1 with Brent's method, a built-in):\n  \
+        fzd -i input.txt -m model.json -v '{\"x\": \"[0;1]\", \"z\": \"5\"}' -e 'f' -a brent \\\n      \
+        -c 'sh://bash calc.sh' -o '{\"tol\": 1e-6}' -r analysis\n\n\
+        Variables: \"[min;max]\" is a range the algorithm explores, a number is fixed.\n\
+        Built-in algorithms: randomsampling, montecarlo_uniform, brent, bfgs, nsga2, lhs, sobol;\n\
+        or a plugin name (.fz/algorithms/NAME.py|.R) or a file path.\n\
+        Exit status: 0 done, 1 bad input or no valid evaluation, 2 bad command line, 130 interrupted."
+)]
+pub struct DesignArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
+    pub input: InputPathArgs,
+    /// Input directory (same as --input_path).
+    #[arg(long = "input_dir", value_name = "INPUT_PATH", hide = true)]
+    pub input_dir: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Variables: JSON text or a JSON file, {"x": "[0;1]", "z": "5"}.
+    #[arg(
+        long = "input_variables",
+        visible_alias = "input_vars",
+        alias = "variables",
+        short = 'v',
+        value_name = "JSON"
+    )]
+    pub input_variables: Option<String>,
+    /// Objective: a Python expression over the outputs and variables
+    /// (repeat for several objectives).
+    #[arg(long = "output_expression", short = 'e', value_name = "EXPR")]
+    pub output_expression: Vec<String>,
+    /// Algorithm: built-in name, plugin name or file path.
+    #[arg(long, short = 'a')]
+    pub algorithm: Option<String>,
+    /// Analysis directory (an existing one is renamed with a timestamp).
+    #[arg(
+        long = "results_dir",
+        visible_alias = "results",
+        short = 'r',
+        default_value = "results_fzd"
+    )]
+    pub results_dir: String,
+    /// Calculator: URI (sh://…), alias name, .json file or inline JSON (repeatable; each is one slot).
+    #[arg(
+        long = "calculators",
+        visible_alias = "calculator",
+        short = 'c',
+        value_name = "CALCULATOR"
+    )]
+    pub calculators: Vec<String>,
+    /// Algorithm options: JSON text or a JSON file.
+    #[arg(long, short = 'o', value_name = "JSON")]
+    pub options: Option<String>,
+    /// Show no progress bar or progress lines.
+    #[arg(long = "no-progress")]
+    pub no_progress: bool,
+}
+
 /// `fzl` / `fz list`: list (and check) installed models and calculators.
 #[derive(Debug, Parser, Clone)]
 #[command(
@@ -246,9 +308,8 @@ pub enum FzCommand {
     Output(OutputArgs),
     /// Run a parametric study (same as fzr).
     Run(RunArgs),
-    /// Adaptive design of experiments (same as fzd).
-    #[command(disable_help_flag = true)]
-    Design(Pending),
+    /// Iterative design of experiments: an algorithm proposes points (same as fzd).
+    Design(DesignArgs),
     /// List models and calculators (same as fzl).
     List(ListArgs),
     /// Inspect a cache directory (results of earlier runs).

@@ -225,7 +225,7 @@ pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
 
 /// Prints `text` and a newline on stdout. A reader that stopped early
 /// (`fzi … | head`) is not an error.
-fn print_out(text: &str) -> Result<(), Failure> {
+pub(crate) fn print_out(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {

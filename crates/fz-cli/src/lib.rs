@@ -9,10 +9,11 @@
 
 mod args;
 mod commands;
+mod design;
 mod interrupt;
 mod resolve;
 
-use args::{CompileArgs, FzArgs, FzCommand, InputArgs, ListArgs, OutputArgs, RunArgs};
+use args::{CompileArgs, DesignArgs, FzArgs, FzCommand, InputArgs, ListArgs, OutputArgs, RunArgs};
 use clap::{CommandFactory, Parser};
 
 /// What went wrong, and so which exit code to use.
@@ -142,6 +143,10 @@ fn run(program: &str, args: Vec<String>) -> Result<u8, Failure> {
             Ok(a) => commands::run(&a),
             Err(code) => Ok(code),
         },
+        Some("design") => match parse::<DesignArgs>(program, args)? {
+            Ok(a) => design::design(&a),
+            Err(code) => Ok(code),
+        },
         Some("list") => match parse::<ListArgs>(program, args)? {
             Ok(a) => commands::list(&a),
             Err(code) => Ok(code),
@@ -166,7 +171,7 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::Compile(a)) => commands::compile(&a),
         Some(FzCommand::Output(a)) => commands::output(&a),
         Some(FzCommand::Run(a)) => commands::run(&a),
-        Some(FzCommand::Design(_)) => Err(Failure::Usage("not implemented yet: design".into())),
+        Some(FzCommand::Design(a)) => design::design(&a),
         Some(FzCommand::List(a)) => commands::list(&a),
         Some(FzCommand::Cache(c)) => commands::cache(&c),
         Some(FzCommand::Report(a)) => commands::report(&a),

@@ -30,6 +30,7 @@ pub mod progress;
 pub mod results;
 pub mod template;
 pub mod value;
+pub mod worker;
 
 pub use error::{Error, Result};
 pub use value::Value;

@@ -4,6 +4,8 @@
 //! this layer only converts and releases the GIL while fz works; it holds
 //! no logic of its own.
 
+mod design;
+
 use fz_core::design::Design;
 use fz_core::model::{model_from_json, resolve_model_str, Lookup, Model};
 use fz_core::Error;
@@ -196,6 +198,45 @@ fn fzr(
     let worker = std::thread::spawn(move || {
         fz_core::ops::run::fzr(&input, design.as_ref(), &model, &options, &lookup)
     });
+    let (report, raise) = supervise(py, worker, rx, on_event.as_ref(), &cancel)?;
+    if let Some(error) = raise {
+        if let Ok(report) = &report {
+            eprintln!(
+                "⚠️  Run killed: {} of {} cases done; results in {}. Resume with fzr(..., resume=True).",
+                report.count_status("done"),
+                report.table.rows.len(),
+                shown_results.display()
+            );
+        }
+        return Err(error);
+    }
+    let report = report.map_err(py_err)?;
+    if report.interrupted {
+        eprintln!(
+            "⚠️  Run interrupted: {} of {} cases done, the others were not run. Resume with fzr(..., resume=True) or calculators=['cache://{}', ...].",
+            report.count_status("done"),
+            report.table.rows.len(),
+            shown_results.display()
+        );
+    }
+    let mut json: serde_json::Value = serde_json::from_str(&table_json(&report.table))
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    json["interrupted"] = serde_json::Value::Bool(report.interrupted);
+    Ok(json.to_string())
+}
+
+/// Waits for `worker` on the calling thread, with the GIL released in
+/// slices of 100 ms: dispatches the run's events to `on_event` (so Python
+/// callbacks run on the thread that called fz) and checks for Ctrl+C.
+/// The first Ctrl+C stops new cases; the second kills the running ones and
+/// is returned, to be raised once the worker has ended.
+fn supervise<T: Send + 'static>(
+    py: Python<'_>,
+    worker: std::thread::JoinHandle<T>,
+    rx: std::sync::mpsc::Receiver<fz_core::ops::run::RunEvent>,
+    on_event: Option<&Py<PyAny>>,
+    cancel: &fz_core::calculators::Cancel,
+) -> PyResult<(T, Option<PyErr>)> {
     let mut rx = rx;
     let mut interrupts = 0;
     let mut raise: Option<PyErr> = None;
@@ -227,7 +268,7 @@ fn fzr(
             (rx, got)
         });
         rx = back;
-        if let (Ok(event), Some(callback)) = (&got, &on_event) {
+        if let (Ok(event), Some(callback)) = (&got, on_event) {
             let (kind, payload) = (event.kind(), event.payload().to_string());
             // User errors are caught by the Python layer's wrapper; what
             // gets here is Ctrl+C during the callback, or an error of ours.
@@ -244,33 +285,10 @@ fn fzr(
             break;
         }
     }
-    let report = worker
+    let result = worker
         .join()
         .map_err(|_| PyRuntimeError::new_err("the run thread panicked"))?;
-    if let Some(error) = raise {
-        if let Ok(report) = &report {
-            eprintln!(
-                "⚠️  Run killed: {} of {} cases done; results in {}. Resume with fzr(..., resume=True).",
-                report.count_status("done"),
-                report.table.rows.len(),
-                shown_results.display()
-            );
-        }
-        return Err(error);
-    }
-    let report = report.map_err(py_err)?;
-    if report.interrupted {
-        eprintln!(
-            "⚠️  Run interrupted: {} of {} cases done, the others were not run. Resume with fzr(..., resume=True) or calculators=['cache://{}', ...].",
-            report.count_status("done"),
-            report.table.rows.len(),
-            shown_results.display()
-        );
-    }
-    let mut json: serde_json::Value = serde_json::from_str(&table_json(&report.table))
-        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-    json["interrupted"] = serde_json::Value::Bool(report.interrupted);
-    Ok(json.to_string())
+    Ok((result, raise))
 }
 
 fn table_json(table: &fz_core::format::Table) -> String {
@@ -336,6 +354,7 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzo, m)?)?;
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
     m.add_function(wrap_pyfunction!(fzl, m)?)?;
+    m.add_function(wrap_pyfunction!(design::fzd, m)?)?;
     m.add_function(wrap_pyfunction!(set_default, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;

@@ -2,6 +2,7 @@
 //! Thin: argument checks and orchestration only.
 
 pub mod compile;
+pub mod design;
 pub mod events;
 pub mod input;
 pub mod list;

@@ -1,0 +1,106 @@
+//! `fzd` / `fz design`: resolves the arguments, runs the design with
+//! Ctrl+C handled like `fzr`, prints upstream's summary block.
+
+use crate::args::DesignArgs;
+use crate::{commands::print_out, resolve, Failure};
+use fz_core::algorithms::ObjectiveSpec;
+use fz_core::model::Lookup;
+use fz_core::ops::design::entry::{fzd_files, parse_options, FileDesign};
+use serde_json::{Map, Value as Json};
+use std::path::Path;
+
+/// Runs the design; exit 0 when some evaluation is valid, 1 when none,
+/// 130 when interrupted.
+pub fn design(a: &DesignArgs) -> Result<u8, Failure> {
+    a.log.apply();
+    let path = match (&a.input_dir, &a.input.input_path_pos, &a.input.input_path) {
+        (Some(dir), None, None) => dir.clone(),
+        _ => resolve::input_path(&a.input)?,
+    };
+    let variables = a
+        .input_variables
+        .as_deref()
+        .ok_or_else(|| Failure::Usage("--input_variables (-v) is required".into()))?;
+    let algorithm = a
+        .algorithm
+        .clone()
+        .ok_or_else(|| Failure::Usage("--algorithm (-a) is required".into()))?;
+    let lookup = Lookup::from_env()?;
+    let model = resolve::model(&a.model, &lookup)?;
+    let cancel = fz_core::calculators::Cancel::new();
+    let design = FileDesign {
+        input_path: resolve::absolute(&path, &lookup.cwd),
+        variables: variables_map(variables, &lookup.cwd)?,
+        algorithm,
+        algorithm_options: match &a.options {
+            Some(text) => parse_options(text, &lookup.cwd)?,
+            None => Map::new(),
+        },
+        objectives: objectives(&a.output_expression),
+        calculators: a.calculators.clone(),
+        analysis_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
+        cancel: Some(cancel.clone()),
+        no_progress: a.no_progress,
+    };
+    let guard = crate::interrupt::install(cancel);
+    let report = fzd_files(&design, &model, &lookup).map_err(resolve::library_failure);
+    drop(guard);
+    let report = report?;
+    let line = "=".repeat(60);
+    let mut out = format!("{line}\n{}\n{line}\n", report.summary);
+    if let Some(text) = report.analysis.get("text").and_then(Json::as_str) {
+        out.push_str(text);
+        out.push('\n');
+    }
+    out.push_str(&format!("Analysis directory: {}", a.results_dir));
+    print_out(&out)?;
+    if report.interrupted {
+        eprintln!(
+            "⚠️  fzd interrupted after {} iteration(s). Run the same command again: the points already evaluated come from {}'s cache.",
+            report.iterations, a.results_dir
+        );
+        return Ok(130);
+    }
+    let valid = report
+        .xy
+        .rows
+        .iter()
+        .any(|r| r.last().is_some_and(|v| *v != fz_core::Value::Null));
+    Ok(if valid || report.total_evaluations == 0 {
+        0
+    } else {
+        1
+    })
+}
+
+/// `-e` given once is one objective; several make a multi-objective list.
+fn objectives(given: &[String]) -> Option<ObjectiveSpec> {
+    match given.len() {
+        0 => None,
+        n => Some(ObjectiveSpec {
+            expressions: given.to_vec(),
+            multi: n > 1,
+        }),
+    }
+}
+
+/// The variables from JSON text or a JSON file.
+fn variables_map(text: &str, cwd: &Path) -> Result<Map<String, Json>, Failure> {
+    let trimmed = text.trim();
+    let (json, origin) = if trimmed.starts_with('{') {
+        (trimmed.to_string(), "--input_variables".to_string())
+    } else {
+        let path = cwd.join(trimmed);
+        let read = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::Error(format!("--input_variables: cannot read '{trimmed}': {e}"))
+        })?;
+        (read, path.display().to_string())
+    };
+    match serde_json::from_str::<Json>(&json) {
+        Ok(Json::Object(m)) => Ok(m),
+        Ok(_) => Err(Failure::Error(format!(
+            "{origin}: variables must be a JSON object such as {{\"x\": \"[0;1]\", \"z\": \"5\"}}"
+        ))),
+        Err(e) => Err(Failure::Error(format!("{origin}: not valid JSON: {e}"))),
+    }
+}

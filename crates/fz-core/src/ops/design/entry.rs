@@ -1,0 +1,144 @@
+//! The file-model `fzd` as the CLI and the Python API call it: arguments
+//! checked, the analysis directory prepared, the algorithm loaded, one
+//! [`Runner`] for the whole design.
+
+use super::variables::Variables;
+use super::{fzd, prepare_analysis_dir, DesignOptions, DesignReport, Evaluator, FileModel};
+use crate::algorithms::{builtin, Algorithm, ObjectiveSpec, Options};
+use crate::calculators::Cancel;
+use crate::config::CaseNaming;
+use crate::error::{Error, Result};
+use crate::model::{Lookup, Model};
+use crate::ops::run::{RunOptions, Runner};
+use serde_json::{Map, Value as Json};
+use std::path::{Path, PathBuf};
+
+/// A file-model design, as given.
+#[derive(Debug, Clone, Default)]
+pub struct FileDesign {
+    /// The input file or directory (absolute).
+    pub input_path: PathBuf,
+    /// Variable → `"[min;max]"` or a fixed value.
+    pub variables: Map<String, Json>,
+    /// The algorithm: built-in name, plugin name or file path.
+    pub algorithm: String,
+    /// The algorithm's options.
+    pub algorithm_options: Map<String, Json>,
+    /// The objective expressions (`None`: the model's first output).
+    pub objectives: Option<ObjectiveSpec>,
+    /// Calculators as given (empty: auto-discovery, as `fzr`).
+    pub calculators: Vec<String>,
+    /// The analysis directory (absolute).
+    pub analysis_dir: PathBuf,
+    /// The interrupt flag.
+    pub cancel: Option<Cancel>,
+    /// No progress display.
+    pub no_progress: bool,
+}
+
+/// Runs a file-model design.
+pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<DesignReport> {
+    if model.output.is_empty() {
+        return Err(Error::Model(
+            "Model must specify output variables in 'output' field".into(),
+        ));
+    }
+    let variables = Variables::parse(&d.variables)?;
+    let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+    let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
+    // The iterations of the run moved aside answer for the same points.
+    let mut calculators: Vec<String> = moved_aside
+        .iter()
+        .map(|m| format!("cache://{}/iter*", m.display()))
+        .collect();
+    calculators.extend(d.calculators.iter().cloned());
+    let cancel = d.cancel.clone().unwrap_or_default();
+    let run_options = RunOptions {
+        calculators,
+        case_naming: Some(CaseNaming::Index),
+        cancel: Some(cancel.clone()),
+        no_progress: d.no_progress,
+        ..RunOptions::default()
+    };
+    let runner = Runner::new(model, &run_options, lookup)?;
+    let mut evaluator = FileModel {
+        runner,
+        input_path: d.input_path.clone(),
+    };
+    let objectives = d.objectives.clone().or_else(|| {
+        model.output.keys().next().map(|first| ObjectiveSpec {
+            expressions: vec![first.clone()],
+            multi: false,
+        })
+    });
+    let options = DesignOptions {
+        analysis_dir: d.analysis_dir.clone(),
+        algorithm: d.algorithm.clone(),
+        objectives,
+        cancel: Some(cancel),
+    };
+    let mut report = fzd(&variables, algorithm.as_mut(), &mut evaluator, &options)?;
+    report.moved_aside = moved_aside;
+    Ok(report)
+}
+
+/// Runs a design whose points are evaluated by `evaluator` (the Python
+/// API's function model): `d.input_path`, `d.calculators` and
+/// `d.no_progress` are not used.
+pub fn fzd_with(
+    d: &FileDesign,
+    evaluator: &mut dyn Evaluator,
+    lookup: &Lookup,
+) -> Result<DesignReport> {
+    let variables = Variables::parse(&d.variables)?;
+    let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+    let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
+    let options = DesignOptions {
+        analysis_dir: d.analysis_dir.clone(),
+        algorithm: d.algorithm.clone(),
+        objectives: d.objectives.clone(),
+        cancel: d.cancel.clone(),
+    };
+    let mut report = fzd(&variables, algorithm.as_mut(), evaluator, &options)?;
+    report.moved_aside = moved_aside;
+    Ok(report)
+}
+
+/// The algorithm named `spec` with `options`: a built-in, else a plugin
+/// file.
+pub fn load_algorithm(
+    spec: &str,
+    options: Map<String, Json>,
+    lookup: &Lookup,
+) -> Result<Box<dyn Algorithm>> {
+    let _ = lookup;
+    let options = Options::new(spec, options);
+    if let Some(found) = builtin::create(spec, &options) {
+        return found;
+    }
+    Err(Error::NotFound(format!("Algorithm file not found: {spec}")))
+}
+
+/// Algorithm options from text: a JSON object, or a `.json` file holding
+/// one (relative to `cwd`).
+pub fn parse_options(text: &str, cwd: &Path) -> Result<Map<String, Json>> {
+    let trimmed = text.trim();
+    let (json, origin) = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        (trimmed.to_string(), "--options".to_string())
+    } else {
+        let path = cwd.join(trimmed);
+        let read = std::fs::read_to_string(&path).map_err(|e| {
+            Error::Value(format!("algorithm options: cannot read '{trimmed}': {e}"))
+        })?;
+        (read, path.display().to_string())
+    };
+    match serde_json::from_str::<Json>(&json) {
+        Ok(Json::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::Value(format!(
+            "algorithm options ({origin}) must be a JSON object"
+        ))),
+        Err(e) => Err(Error::Value(format!(
+            "algorithm options ({origin}) are not valid JSON: {e}"
+        ))),
+    }
+}

@@ -1,0 +1,401 @@
+//! `fzd`: iterative design of experiments. An [`Algorithm`] proposes
+//! points, an [`Evaluator`] evaluates them (the file model through the
+//! same [`Runner`] as `fzr`, one batch per iteration; or a function given
+//! by the Python API), the objectives are computed from each result row,
+//! and the algorithm proposes again until it returns no point or the user
+//! presses Ctrl+C.
+//!
+//! This module owns the loop (spec design-of-experiments §4), batch
+//! deduplication, the cumulative X/Y lists and the files of the analysis
+//! directory ([`files`]). It does not know how an algorithm works
+//! ([`crate::algorithms`]) nor how a case runs ([`crate::ops::run`]).
+
+pub mod entry;
+pub mod files;
+pub mod objective;
+pub mod variables;
+
+use crate::algorithms::{Algorithm, Objective, ObjectiveSpec, Point};
+use crate::calculators::Cancel;
+use crate::design::Design;
+use crate::error::Result;
+use crate::format::Table;
+use crate::log;
+use crate::ops::compile::fresh_output_dir;
+use crate::ops::run::Runner;
+use crate::Value;
+use objective::{Objectives, Row};
+use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use variables::Variables;
+
+/// How the points of a batch are evaluated.
+pub trait Evaluator {
+    /// Evaluates `points` (unique, fixed values merged) into the
+    /// iteration's directory `dir` (which does not exist yet): one row per
+    /// point, in order, holding the variables, the outputs, `status`
+    /// (`done` when the point was evaluated) and `error`.
+    fn evaluate(&mut self, dir: &Path, points: &[Point]) -> Result<Vec<Row>>;
+
+    /// Whether the evaluator writes case directories into `dir` itself
+    /// (file model); otherwise the loop writes `dir/values.csv`.
+    fn writes_cases(&self) -> bool;
+}
+
+/// The file model: each batch is an `fzr` batch of the runner over the
+/// input, one case directory per point.
+pub struct FileModel<'a> {
+    /// The runner (calculators, cache) shared by every iteration.
+    pub runner: Runner<'a>,
+    /// The input file or directory (absolute).
+    pub input_path: PathBuf,
+}
+
+impl Evaluator for FileModel<'_> {
+    fn evaluate(&mut self, dir: &Path, points: &[Point]) -> Result<Vec<Row>> {
+        let rows: Vec<crate::design::Case> = points
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.clone(), Value::Float(*v)))
+                    .collect()
+            })
+            .collect();
+        let report = self
+            .runner
+            .run(&self.input_path, Some(&Design::Table(rows)), dir, false)?;
+        let table = report.table;
+        Ok(table
+            .rows
+            .into_iter()
+            .map(|cells| table.columns.iter().cloned().zip(cells).collect())
+            .collect())
+    }
+
+    fn writes_cases(&self) -> bool {
+        true
+    }
+}
+
+/// Options of a design beyond the variables, algorithm and evaluator.
+#[derive(Debug, Clone, Default)]
+pub struct DesignOptions {
+    /// The analysis directory (absolute); an existing one is moved aside.
+    pub analysis_dir: PathBuf,
+    /// The algorithm as the user gave it (name or path), for the summary.
+    pub algorithm: String,
+    /// The objective expressions.
+    pub objectives: Option<ObjectiveSpec>,
+    /// The interrupt flag (shared with the runner of a file model).
+    pub cancel: Option<Cancel>,
+}
+
+/// What a design produced (upstream's return dict).
+#[derive(Debug, Clone)]
+pub struct DesignReport {
+    /// One row per evaluated point (duplicates included), variables then
+    /// objective columns.
+    pub xy: Table,
+    /// The processed final analysis (`{}` when none).
+    pub analysis: Map<String, Json>,
+    /// The algorithm as given.
+    pub algorithm: String,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Points evaluated (duplicates included).
+    pub total_evaluations: usize,
+    /// `<algorithm> completed: <k> iterations, <n> evaluations (<v> valid)`.
+    pub summary: String,
+    /// Whether Ctrl+C stopped the loop.
+    pub interrupted: bool,
+    /// Where an existing analysis directory was moved, if it was.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// Moves an existing analysis directory aside and creates it afresh;
+/// returns where the old one went (its iterations are a cache for this
+/// run: `cache://<old>/iter*`).
+pub fn prepare_analysis_dir(dir: &Path) -> Result<Option<PathBuf>> {
+    fresh_output_dir(dir)
+}
+
+/// Runs the loop. `analysis_dir` must exist (see [`prepare_analysis_dir`]).
+pub fn fzd(
+    variables: &Variables,
+    algorithm: &mut dyn Algorithm,
+    evaluator: &mut dyn Evaluator,
+    options: &DesignOptions,
+) -> Result<DesignReport> {
+    let spec = options.objectives.clone().unwrap_or(ObjectiveSpec {
+        expressions: vec!["output".to_string()],
+        multi: false,
+    });
+    let mut state = Loop {
+        variables,
+        dir: &options.analysis_dir,
+        objectives: Objectives::new(spec.clone()),
+        cancel: options.cancel.clone().unwrap_or_default(),
+        x: Vec::new(),
+        y: Vec::new(),
+        iteration: 0,
+    };
+    log::info(&format!(
+        "fzd: ranges {:?}, fixed {:?}",
+        variables.ranges, variables.fixed
+    ));
+    let mut design = algorithm.initial_design(&variables.ranges, &spec)?;
+    while !design.is_empty() && state.cancel.may_start() {
+        state.iteration += 1;
+        let batch: Vec<Point> = design.iter().map(|p| variables.complete(p)).collect();
+        state.run_iteration(&batch, evaluator, algorithm);
+        if !state.cancel.may_start() {
+            break;
+        }
+        design = algorithm.next_design(&state.x, &state.y)?;
+    }
+    let analysis = state.final_analysis(algorithm);
+    Ok(state.report(options, analysis))
+}
+
+/// The state of a running design.
+struct Loop<'a> {
+    variables: &'a Variables,
+    dir: &'a Path,
+    objectives: Objectives,
+    cancel: Cancel,
+    x: Vec<Point>,
+    y: Vec<Objective>,
+    iteration: usize,
+}
+
+impl Loop<'_> {
+    /// Evaluates one batch, records its points and objectives, and writes
+    /// the iteration's files.
+    fn run_iteration(
+        &mut self,
+        batch: &[Point],
+        evaluator: &mut dyn Evaluator,
+        algorithm: &mut dyn Algorithm,
+    ) {
+        let i = self.iteration;
+        let iter_dir = self.dir.join(format!("iter{i:03}"));
+        let (unique, of) = dedupe(batch);
+        if unique.len() < batch.len() {
+            log::info(&format!(
+                "({} duplicate point(s) removed from batch; results will be reused)",
+                batch.len() - unique.len()
+            ));
+        }
+        let objectives = match evaluator.evaluate(&iter_dir, &unique) {
+            Ok(rows) => {
+                if !evaluator.writes_cases() {
+                    write_values(&iter_dir, &rows);
+                }
+                self.objectives_of(&rows, &unique)
+            }
+            Err(e) => {
+                log::warn(&format!("Error evaluating batch: {e}"));
+                vec![Objective::Missing; unique.len()]
+            }
+        };
+        for (point, u) in batch.iter().zip(&of) {
+            self.x.push(point.clone());
+            self.y
+                .push(objectives.get(*u).cloned().unwrap_or(Objective::Missing));
+        }
+        let tmp = self.analysis_with(algorithm, true);
+        files::write_xy(self.dir, i, &self.x, &self.y, self.objectives.spec());
+        let current = self.analysis_with(algorithm, false);
+        files::write_results_page(self.dir, i, &self.y, tmp.as_ref(), current.as_ref());
+    }
+
+    /// The objective of each unique point from its row (a row that is not
+    /// `done` is missing, with a warning naming the point).
+    fn objectives_of(&mut self, rows: &[Row], points: &[Point]) -> Vec<Objective> {
+        let mut out = vec![Objective::Missing; points.len()];
+        let mut evaluable: Vec<usize> = Vec::new();
+        for (k, row) in rows.iter().enumerate().take(points.len()) {
+            let status = row.get("status").map(Value::py_str);
+            if status.as_deref().is_some_and(|s| s != "done") {
+                let error = row.get("error").map(Value::py_str).unwrap_or_default();
+                log::warn(&format!(
+                    "Point {k}: {} → FAILED: {error}",
+                    show_point(&points[k])
+                ));
+            } else {
+                evaluable.push(k);
+            }
+        }
+        let refs: Vec<&Row> = evaluable.iter().map(|k| &rows[*k]).collect();
+        match self.objectives.evaluate(&refs) {
+            Ok(values) => {
+                for (k, (objective, why)) in evaluable.iter().zip(values) {
+                    if let Some(why) = why {
+                        log::warn(&format!("Point {k}: {why}"));
+                    }
+                    out[*k] = objective;
+                }
+            }
+            Err(e) => log::warn(&format!("objectives not evaluated: {e}")),
+        }
+        out
+    }
+
+    /// The processed (intermediate or final) analysis of the points so
+    /// far; an error is warned and counts as no analysis.
+    fn analysis_with(&self, algorithm: &mut dyn Algorithm, tmp: bool) -> Option<Map<String, Json>> {
+        let got = if tmp {
+            algorithm.analysis_tmp(&self.x, &self.y)
+        } else {
+            algorithm.analysis(&self.x, &self.y)
+        };
+        match got {
+            Ok(Some(a)) => Some(files::process(self.dir, self.iteration, &a)),
+            Ok(None) => None,
+            Err(e) => {
+                log::warn(&format!("analysis failed: {e}"));
+                None
+            }
+        }
+    }
+
+    fn final_analysis(&self, algorithm: &mut dyn Algorithm) -> Map<String, Json> {
+        let analysis = self.analysis_with(algorithm, false).unwrap_or_default();
+        if let Some(text) = analysis.get("text").and_then(Json::as_str) {
+            log::info(text);
+        }
+        analysis
+    }
+
+    fn report(&self, options: &DesignOptions, analysis: Map<String, Json>) -> DesignReport {
+        let valid = self.y.iter().filter(|o| o.is_valid()).count();
+        let interrupted = !self.cancel.may_start();
+        if interrupted {
+            log::warn(&format!(
+                "fzd interrupted after {} iteration(s): the files of the last one are in {}",
+                self.iteration,
+                self.dir.display()
+            ));
+        }
+        DesignReport {
+            xy: self.xy_table(),
+            analysis,
+            algorithm: options.algorithm.clone(),
+            iterations: self.iteration,
+            total_evaluations: self.x.len(),
+            summary: format!(
+                "{} completed: {} iterations, {} evaluations ({valid} valid)",
+                options.algorithm,
+                self.iteration,
+                self.x.len()
+            ),
+            interrupted,
+            moved_aside: None,
+        }
+    }
+
+    /// The XY table: point columns (range then fixed variables) and one
+    /// column per objective, named by its expression (`output` when none
+    /// was given).
+    fn xy_table(&self) -> Table {
+        let spec = self.objectives.spec();
+        let mut columns: Vec<String> = self.variables.ranges.keys().cloned().collect();
+        columns.extend(self.variables.fixed.keys().cloned());
+        for p in &self.x {
+            for k in p.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+        let n_vars = columns.len();
+        columns.extend(spec.expressions.iter().cloned());
+        let rows = self
+            .x
+            .iter()
+            .zip(&self.y)
+            .map(|(p, o)| {
+                let mut row: Vec<Value> = columns[..n_vars]
+                    .iter()
+                    .map(|k| p.get(k).map_or(Value::Null, |v| Value::Float(*v)))
+                    .collect();
+                match o.values() {
+                    Some(v) => row.extend(v.into_iter().map(Value::Float)),
+                    None => row.extend(spec.expressions.iter().map(|_| Value::Null)),
+                }
+                row
+            })
+            .collect();
+        Table { columns, rows }
+    }
+}
+
+/// The unique points of a batch (first occurrence kept; exact equality
+/// of the (name, value) pairs) and, for every point, the index of its
+/// representative.
+pub fn dedupe(batch: &[Point]) -> (Vec<Point>, Vec<usize>) {
+    let mut seen: HashMap<Vec<(String, u64)>, usize> = HashMap::new();
+    let mut unique: Vec<Point> = Vec::new();
+    let mut of = Vec::with_capacity(batch.len());
+    for p in batch {
+        let mut key: Vec<(String, u64)> = p
+            .iter()
+            .map(|(k, v)| (k.clone(), normalised_bits(*v)))
+            .collect();
+        key.sort();
+        let at = *seen.entry(key).or_insert_with(|| {
+            unique.push(p.clone());
+            unique.len() - 1
+        });
+        of.push(at);
+    }
+    (unique, of)
+}
+
+/// Bits of a float for equality (0.0 and -0.0 are the same point).
+fn normalised_bits(v: f64) -> u64 {
+    if v == 0.0 {
+        0
+    } else {
+        v.to_bits()
+    }
+}
+
+fn show_point(p: &Point) -> String {
+    let parts: Vec<String> = p
+        .iter()
+        .map(|(k, v)| format!("'{k}': {}", Value::Float(*v).py_repr()))
+        .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// Writes `values.csv` of a function-model iteration: the row's columns
+/// (variables, outputs, status, error), CSV-quoted.
+fn write_values(dir: &Path, rows: &[Row]) {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        log::warn(&format!("could not create {}: {e}", dir.display()));
+        return;
+    }
+    let mut header: Vec<String> = Vec::new();
+    for row in rows {
+        for k in row.keys() {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+    }
+    let lines = rows.iter().map(|row| {
+        header
+            .iter()
+            .map(|k| match row.get(k) {
+                None | Some(Value::Null) => String::new(),
+                Some(v) => v.py_str(),
+            })
+            .collect()
+    });
+    files::write_csv(&dir.join("values.csv"), &header, lines);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,215 @@
+//! Objectives of `fzd`: the user's expressions (Python syntax) evaluated on
+//! each result row by a real Python worker (`objective_worker.py`), whose
+//! namespace holds only the row's columns and the functions of the spec
+//! (`mean`, `sqrt`, `zip`…). One round trip per batch. NaN counts as
+//! missing. This module does not decide which rows are evaluated.
+
+use crate::algorithms::{Objective, ObjectiveSpec};
+use crate::error::{Error, Result};
+use crate::template::interp::{from_wire, to_wire, InterpreterKind};
+use crate::worker::{JsonWorker, WorkerError};
+use crate::Value;
+use indexmap::IndexMap;
+
+/// The worker script, run with `python3 -c`.
+const WORKER: &str = include_str!("objective_worker.py");
+
+/// One result row: column → value.
+pub type Row = IndexMap<String, Value>;
+
+/// Evaluates the objective expressions of one design.
+pub struct Objectives {
+    spec: ObjectiveSpec,
+    worker: Option<JsonWorker>,
+}
+
+impl Objectives {
+    /// Objectives for `spec` (the worker starts at the first evaluation).
+    pub fn new(spec: ObjectiveSpec) -> Self {
+        Objectives { spec, worker: None }
+    }
+
+    /// The expressions and whether they were given as a list.
+    pub fn spec(&self) -> &ObjectiveSpec {
+        &self.spec
+    }
+
+    /// The objective of every row, or why it is missing.
+    pub fn evaluate(&mut self, rows: &[&Row]) -> Result<Vec<(Objective, Option<String>)>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let request = self.request(rows);
+        let reply = self.ask(&request)?;
+        let answers = reply
+            .get("r")
+            .and_then(|r| r.as_array())
+            .filter(|r| r.len() == rows.len())
+            .ok_or_else(|| {
+                let why = reply
+                    .get("error")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("no results");
+                Error::Interpreter(format!("objective worker: {why}"))
+            })?;
+        Ok(answers.iter().map(|a| self.objective(a)).collect())
+    }
+
+    fn request(&self, rows: &[&Row]) -> String {
+        let mut out = String::from("{\"exprs\":");
+        out.push_str(&serde_json::Value::from(self.spec.expressions.clone()).to_string());
+        out.push_str(",\"rows\":[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            for (k, (name, value)) in row.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(name.clone()).to_string());
+                out.push(':');
+                out.push_str(&String::from_utf8_lossy(&to_wire(value)));
+            }
+            out.push('}');
+        }
+        out.push_str("]}");
+        out
+    }
+
+    fn ask(&mut self, request: &str) -> Result<serde_json::Value> {
+        let worker = match &mut self.worker {
+            Some(w) => w,
+            None => {
+                let exe = InterpreterKind::Python.executable();
+                let started = JsonWorker::start(
+                    &exe,
+                    WORKER,
+                    "objective worker",
+                    &[("PYTHONIOENCODING", "utf-8")],
+                )
+                .map_err(|e| {
+                    Error::Interpreter(format!(
+                        "fzd objectives are Python expressions: {e} (set FZ_PYTHON to a python3 executable)"
+                    ))
+                })?;
+                self.worker.insert(started)
+            }
+        };
+        match worker.ask(request, None) {
+            Ok(reply) => Ok(reply),
+            Err(e) => {
+                self.worker = None;
+                Err(Error::Interpreter(match e {
+                    WorkerError::Dead(m) => m,
+                    WorkerError::Timeout(s) => format!("objective worker: no reply after {s} s"),
+                }))
+            }
+        }
+    }
+
+    /// One row's answer as an objective (NaN and errors are missing).
+    fn objective(&self, answer: &serde_json::Value) -> (Objective, Option<String>) {
+        if let Some(e) = answer.get("e").and_then(|e| e.as_str()) {
+            return (Objective::Missing, Some(e.to_string()));
+        }
+        let values: Vec<f64> = answer
+            .get("v")
+            .and_then(|v| v.as_array())
+            .map(|v| {
+                v.iter()
+                    .map(|x| match from_wire(x) {
+                        Ok(Value::Float(f)) => f,
+                        Ok(Value::Int(i)) => i as f64,
+                        _ => f64::NAN,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if values.len() != self.spec.expressions.len() || values.iter().any(|v| v.is_nan()) {
+            return (
+                Objective::Missing,
+                Some("the objective is NaN (a missing output?)".to_string()),
+            );
+        }
+        if self.spec.multi {
+            (Objective::Multi(values), None)
+        } else {
+            (Objective::Single(values[0]), None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(exprs: &[&str], multi: bool) -> ObjectiveSpec {
+        ObjectiveSpec {
+            expressions: exprs.iter().map(|s| s.to_string()).collect(),
+            multi,
+        }
+    }
+
+    fn row(pairs: &[(&str, Value)]) -> Row {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_idioms_of_the_spec() {
+        let mut o = Objectives::new(spec(
+            &[
+                "res * 2",
+                "mean(a + b)",
+                "sqrt(sum((x - y) ** 2 for x, y in zip(a, b)) / len(a))",
+                "a[-1] if res > 0 else 0",
+            ],
+            true,
+        ));
+        let ints = |v: &[i128]| Value::List(v.iter().map(|i| Value::Int(*i)).collect());
+        let r = row(&[
+            ("res", Value::Float(1.5)),
+            ("a", ints(&[1, 2])),
+            ("b", ints(&[4, 5])),
+        ]);
+        let got = o.evaluate(&[&r]).unwrap();
+        assert_eq!(got[0].0, Objective::Multi(vec![3.0, 3.0, 3.0, 2.0]));
+    }
+
+    #[test]
+    fn errors_and_nan_are_missing_with_a_reason() {
+        let mut o = Objectives::new(spec(&["series"], false));
+        let r = row(&[("series", Value::List(vec![Value::Int(1), Value::Int(2)]))]);
+        let nan = row(&[("series", Value::Float(f64::NAN))]);
+        let none = row(&[("series", Value::Null)]);
+        let got = o.evaluate(&[&r, &nan, &none]).unwrap();
+        let why = got[0].1.clone().unwrap_or_default();
+        assert_eq!(got[0].0, Objective::Missing);
+        assert!(
+            why.contains("not a single number") && why.contains("mean(series)"),
+            "{why}"
+        );
+        assert_eq!(got[1].0, Objective::Missing);
+        assert_eq!(got[2].0, Objective::Missing);
+        let mut o = Objectives::new(spec(&["nope + 1"], false));
+        let got = o.evaluate(&[&r]).unwrap();
+        let why = got[0].1.clone().unwrap_or_default();
+        assert!(
+            why.starts_with("Failed to evaluate output expression 'nope + 1'"),
+            "{why}"
+        );
+        assert!(why.contains("NameError"), "{why}");
+    }
+
+    #[test]
+    fn no_builtins_beyond_the_spec() {
+        let mut o = Objectives::new(spec(&["__import__('os').getpid()"], false));
+        let r = row(&[]);
+        let got = o.evaluate(&[&r]).unwrap();
+        assert_eq!(got[0].0, Objective::Missing);
+    }
+}
