@@ -10,6 +10,7 @@ mod student_t;
 mod bfgs;
 mod brent;
 mod montecarlo_uniform;
+mod nsga2;
 mod randomsampling;
 
 use super::{Algorithm, Options};
@@ -49,6 +50,11 @@ pub const BUILTINS: &[BuiltinInfo] = &[
         summary: "bounded quasi-Newton (projected BFGS), finite-difference gradients in one batch",
         options: bfgs::OPTIONS,
     },
+    BuiltinInfo {
+        name: "nsga2",
+        summary: "NSGA-II multi-objective minimisation (one generation per iteration)",
+        options: nsga2::OPTIONS,
+    },
 ];
 
 /// The built-in named `name` with `options`, or `None` when there is none
@@ -63,6 +69,7 @@ pub fn create(name: &str, options: &Options) -> Option<Result<Box<dyn Algorithm>
         "montecarlo_uniform" => boxed(montecarlo_uniform::MonteCarloUniform::new(options)),
         "brent" => boxed(brent::Brent::new(options)),
         "bfgs" => boxed(bfgs::Bfgs::new(options)),
+        "nsga2" => boxed(nsga2::Nsga2::new(options)),
         _ => return None,
     })
 }
