@@ -1,0 +1,473 @@
+//! What several built-ins share: the seeded random stream, option checks,
+//! Python-style number formatting for analysis texts, finding the
+//! objective of a proposed point, the best valid point, and the analysis of
+//! the two optimisers (`brent`, `bfgs`). No algorithm logic lives here.
+
+use super::super::{Analysis, Objective, Options, Point, Ranges};
+use crate::error::{Error, Result};
+use rand_pcg::rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+/// A seeded random stream, identical on every run and platform (PCG64,
+/// integer arithmetic only; floats built from the top 53 bits).
+pub(crate) struct SeededRng(Pcg64);
+
+impl SeededRng {
+    /// The stream of `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        SeededRng(Pcg64::seed_from_u64(seed))
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(crate) fn uniform(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    pub(crate) fn uniform_in(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    /// Uniform integer in `0..n` (`n > 0`), without modulo bias.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        let n = n as u64;
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let v = self.0.next_u64();
+            if v < zone {
+                return (v % n) as usize;
+            }
+        }
+    }
+
+    /// Uniform 32-bit word.
+    pub(crate) fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    /// A uniformly random permutation of `0..n` (Fisher–Yates).
+    pub(crate) fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            p.swap(i, self.below(i + 1));
+        }
+        p
+    }
+
+    /// One point uniform over `ranges`.
+    pub(crate) fn point_in(&mut self, ranges: &Ranges) -> Point {
+        ranges
+            .iter()
+            .map(|(name, &(lo, hi))| (name.clone(), self.uniform_in(lo, hi)))
+            .collect()
+    }
+}
+
+/// A one-line option error naming the option and the algorithm.
+pub(crate) fn bad_option(options: &Options, name: &str, expected: &str, got: &str) -> Error {
+    Error::Value(format!(
+        "option '{name}' of algorithm '{}' must be {expected}, got {got}",
+        options.owner
+    ))
+}
+
+/// An integer option that must be at least `min`.
+pub(crate) fn usize_at_least(
+    options: &Options,
+    name: &str,
+    default: usize,
+    min: usize,
+) -> Result<usize> {
+    let v = options.usize(name, default)?;
+    if v < min {
+        return Err(bad_option(
+            options,
+            name,
+            &format!("at least {min}"),
+            &v.to_string(),
+        ));
+    }
+    Ok(v)
+}
+
+/// A float option that must be finite and strictly positive.
+pub(crate) fn positive_f64(options: &Options, name: &str, default: f64) -> Result<f64> {
+    let v = options.f64(name, default)?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(bad_option(options, name, "a positive number", &fmt_g(v, 6)));
+    }
+    Ok(v)
+}
+
+/// The error of a design that needs at least one range variable.
+pub(crate) fn need_ranges(algorithm: &str, ranges: &Ranges) -> Result<()> {
+    if ranges.is_empty() {
+        return Err(Error::Value(format!(
+            "algorithm '{algorithm}' needs at least one variable given as a range [min;max]"
+        )));
+    }
+    Ok(())
+}
+
+/// A first objective that is a finite number, else `None` (missing, NaN).
+pub(crate) fn finite_value(y: &Objective) -> Option<f64> {
+    y.first().filter(|v| v.is_finite())
+}
+
+/// The objective of `point` among the evaluated `x`/`y`, matched on the
+/// range variables by exact value (the loop hands points back exactly as
+/// proposed); the latest match wins. `None` when it was not evaluated.
+pub(crate) fn objective_of<'a>(
+    point: &Point,
+    x: &[Point],
+    y: &'a [Objective],
+) -> Option<&'a Objective> {
+    x.iter()
+        .zip(y)
+        .rev()
+        .find(|(p, _)| point.iter().all(|(k, v)| p.get(k) == Some(v)))
+        .map(|(_, o)| o)
+}
+
+/// The objective of a proposed point, or an error naming the algorithm
+/// when the loop did not evaluate it.
+pub(crate) fn require_objective<'a>(
+    algorithm: &str,
+    point: &Point,
+    x: &[Point],
+    y: &'a [Objective],
+) -> Result<&'a Objective> {
+    objective_of(point, x, y).ok_or_else(|| {
+        Error::Value(format!(
+            "algorithm '{algorithm}': the point {} it proposed was not evaluated",
+            py_dict(point)
+        ))
+    })
+}
+
+/// The point of smallest finite first objective, with its value.
+pub(crate) fn best<'a>(x: &'a [Point], y: &[Objective]) -> Option<(&'a Point, f64)> {
+    x.iter()
+        .zip(y)
+        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
+        .fold(None, |acc: Option<(&Point, f64)>, (p, v)| match acc {
+            Some((_, bv)) if bv <= v => acc,
+            _ => Some((p, v)),
+        })
+}
+
+/// A point as JSON (an object, in the point's order).
+pub(crate) fn point_json(point: &Point) -> serde_json::Value {
+    serde_json::Value::Object(
+        point
+            .iter()
+            .map(|(k, v)| (k.clone(), super::super::json_number(*v)))
+            .collect(),
+    )
+}
+
+/// Splits Rust's shortest round-trip scientific form into (digits, exponent):
+/// `1.25e-3` → ("125", -3).
+fn shortest_digits(v: f64) -> (String, i32) {
+    let s = format!("{:e}", v.abs());
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    (mantissa.replace('.', ""), exp.parse().unwrap_or(0))
+}
+
+/// Python's exponent suffix: `e-05`, `e+16`.
+fn py_exponent(exp: i32) -> String {
+    format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+}
+
+/// A float as Python's `repr` writes it (`0.25`, `1.0`, `1e-05`, `inf`).
+pub(crate) fn py_repr(v: f64) -> String {
+    if !v.is_finite() {
+        return non_finite(v);
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let (digits, exp) = shortest_digits(v);
+    let body = if (-4..16).contains(&exp) {
+        let mut s = place_point(&digits, exp);
+        if !s.contains('.') {
+            s.push_str(".0");
+        }
+        s
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let mantissa = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
+        format!("{mantissa}{}", py_exponent(exp))
+    };
+    format!("{sign}{body}")
+}
+
+/// Digits `d1d2…` with value `d1.d2… × 10^exp`, written without exponent.
+fn place_point(digits: &str, exp: i32) -> String {
+    if exp < 0 {
+        format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    } else {
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            format!("{digits}{}", "0".repeat(int_len - digits.len()))
+        } else {
+            format!("{}.{}", &digits[..int_len], &digits[int_len..])
+        }
+    }
+}
+
+fn non_finite(v: f64) -> String {
+    if v.is_nan() {
+        "nan".to_string()
+    } else if v > 0.0 {
+        "inf".to_string()
+    } else {
+        "-inf".to_string()
+    }
+}
+
+/// A float as Python's `%.{precision}g` writes it (`1.0025`, `1e-05`).
+pub(crate) fn fmt_g(v: f64, precision: usize) -> String {
+    if !v.is_finite() {
+        return non_finite(v);
+    }
+    let p = precision.max(1);
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= p as i32 {
+        format!("{}{}", strip_zeros(mantissa), py_exponent(exp))
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        strip_zeros(&format!("{v:.decimals$}")).to_string()
+    }
+}
+
+/// `1.2500` → `1.25`, `2.000` → `2`.
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// A point as Python prints a dict of floats: `{'x': 0.25, 'y': 1.0}`.
+pub(crate) fn py_dict(point: &Point) -> String {
+    let items: Vec<String> = point
+        .iter()
+        .map(|(k, v)| format!("'{k}': {}", py_repr(*v)))
+        .collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+/// How an optimiser's run ended, as its analysis tells it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Ending {
+    /// Still running (an analysis between iterations).
+    Running,
+    /// The tolerance was reached.
+    Converged,
+    /// The iteration cap was reached first.
+    MaxIterations,
+    /// The optimiser stopped for another reason (the text says which).
+    Stalled(&'static str),
+}
+
+impl Ending {
+    fn text(self) -> String {
+        match self {
+            Ending::Running => "No (running)".to_string(),
+            Ending::Converged => "Yes".to_string(),
+            Ending::MaxIterations => "No (max iterations)".to_string(),
+            Ending::Stalled(why) => format!("No ({why})"),
+        }
+    }
+}
+
+/// The analysis of a single-objective optimiser (`brent`, `bfgs`), shaped
+/// like upstream's examples: title, iterations, valid evaluations, best
+/// output and input, convergence.
+pub(crate) fn optimizer_analysis(
+    title: &str,
+    iterations: usize,
+    ending: Ending,
+    x: &[Point],
+    y: &[Objective],
+) -> Analysis {
+    let mut data = serde_json::Map::new();
+    data.insert("iterations".into(), iterations.into());
+    let Some((best_x, best_y)) = best(x, y) else {
+        data.insert("evaluations".into(), x.len().into());
+        return Analysis {
+            text: Some("No valid results".into()),
+            html: None,
+            data,
+        };
+    };
+    let valid = y.iter().filter(|o| finite_value(o).is_some()).count();
+    let text = format!(
+        "{title}\n  Iterations: {iterations}\n  Function evaluations: {valid}\n  \
+         Optimal output: {}\n  Optimal input: {}\n  Convergence: {}\n",
+        fmt_g(best_y, 6),
+        py_dict(best_x),
+        ending.text()
+    );
+    data.insert("evaluations".into(), valid.into());
+    data.insert("optimal_output".into(), super::super::json_number(best_y));
+    data.insert("optimal_input".into(), point_json(best_x));
+    data.insert("converged".into(), (ending == Ending::Converged).into());
+    Analysis {
+        text: Some(text),
+        html: None,
+        data,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A miniature design loop for the algorithms' tests.
+    use super::super::super::{Algorithm, Objective, ObjectiveSpec, Options, Point, Ranges};
+
+    /// Options of `owner` from a JSON object literal.
+    pub(crate) fn opts(owner: &str, json: serde_json::Value) -> Options {
+        match json {
+            serde_json::Value::Object(m) => Options::new(owner, m),
+            _ => panic!("test options must be a JSON object"),
+        }
+    }
+
+    /// Ranges from (name, min, max) triples.
+    pub(crate) fn ranges(vars: &[(&str, f64, f64)]) -> Ranges {
+        vars.iter()
+            .map(|(n, a, b)| (n.to_string(), (*a, *b)))
+            .collect()
+    }
+
+    /// What a driven design produced.
+    pub(crate) struct Run {
+        pub x: Vec<Point>,
+        pub y: Vec<Objective>,
+        /// Batches evaluated (the loop's iterations).
+        pub batches: usize,
+    }
+
+    /// Runs `alg` to its end the way the design loop does: initial design,
+    /// evaluate every point with `f`, next design, … until an empty batch.
+    /// Panics past `max_batches` (a design that does not terminate).
+    pub(crate) fn drive(
+        alg: &mut dyn Algorithm,
+        ranges: &Ranges,
+        f: &dyn Fn(&Point) -> Objective,
+        max_batches: usize,
+    ) -> Run {
+        let spec = ObjectiveSpec {
+            expressions: vec!["output".into()],
+            multi: false,
+        };
+        let mut run = Run {
+            x: Vec::new(),
+            y: Vec::new(),
+            batches: 0,
+        };
+        let mut batch = alg.initial_design(ranges, &spec).expect("initial design");
+        while !batch.is_empty() {
+            run.batches += 1;
+            assert!(
+                run.batches <= max_batches,
+                "no end after {max_batches} batches"
+            );
+            for p in batch {
+                run.y.push(f(&p));
+                run.x.push(p);
+            }
+            batch = alg.next_design(&run.x, &run.y).expect("next design");
+        }
+        run
+    }
+
+    /// Whether every point lies within `ranges`.
+    pub(crate) fn within(x: &[Point], ranges: &Ranges) -> bool {
+        x.iter().all(|p| {
+            ranges
+                .iter()
+                .all(|(n, (a, b))| p.get(n).is_some_and(|v| *v >= *a && *v <= *b))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_g_matches_python() {
+        // Expected strings are what Python's "%.6g" % v prints.
+        let cases = [
+            (1.0025, "1.0025"),
+            (1.0, "1"),
+            (0.0, "0"),
+            (1e-5, "1e-05"),
+            (123456789.0, "1.23457e+08"),
+            (0.0001234567, "0.000123457"),
+            (-2.5, "-2.5"),
+            (999999.5, "1e+06"),
+            (100000.0, "100000"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(fmt_g(v, 6), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn repr_matches_python() {
+        let cases = [
+            (0.25, "0.25"),
+            (1.0, "1.0"),
+            (1e-5, "1e-05"),
+            (0.0001, "0.0001"),
+            (1e16, "1e+16"),
+            (123.456, "123.456"),
+            (-0.3, "-0.3"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(py_repr(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_stream_and_permutations_are_permutations() {
+        let a: Vec<f64> = {
+            let mut r = SeededRng::new(7);
+            (0..5).map(|_| r.uniform()).collect()
+        };
+        let mut r = SeededRng::new(7);
+        let b: Vec<f64> = (0..5).map(|_| r.uniform()).collect();
+        assert_eq!(a, b);
+        assert!(a.iter().all(|v| (0.0..1.0).contains(v)));
+        let mut p = SeededRng::new(1).permutation(50);
+        p.sort_unstable();
+        assert_eq!(p, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn best_skips_missing_and_nan() {
+        let x: Vec<Point> = (0..3)
+            .map(|i| [("x".to_string(), i as f64)].into_iter().collect())
+            .collect();
+        let y = [
+            Objective::Missing,
+            Objective::Single(f64::NAN),
+            Objective::Single(2.0),
+        ];
+        let (p, v) = best(&x, &y).expect("one valid");
+        assert_eq!((p["x"], v), (2.0, 2.0));
+        assert!(objective_of(&x[1], &x, &y).is_some());
+    }
+}

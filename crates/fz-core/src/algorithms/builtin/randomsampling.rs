@@ -1,0 +1,168 @@
+//! `randomsampling`: `nvalues` points uniform over the ranges, one batch,
+//! and a summary of the best, worst and mean output. Owns only this
+//! design; shared helpers live in `common`.
+
+use super::common::{best, finite_value, fmt_g, need_ranges, point_json, py_dict};
+use super::common::{usize_at_least, SeededRng};
+use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
+use crate::error::Result;
+
+/// Option names and defaults.
+pub(crate) const OPTIONS: &[(&str, &str, &str)] = &[
+    ("nvalues", "10", "number of points"),
+    ("seed", "42", "seed of the random stream"),
+];
+
+/// Uniform random sampling.
+pub(crate) struct RandomSampling {
+    nvalues: usize,
+    rng: SeededRng,
+}
+
+impl RandomSampling {
+    /// From the user's options.
+    pub(crate) fn new(options: &Options) -> Result<Self> {
+        Ok(RandomSampling {
+            nvalues: usize_at_least(options, "nvalues", 10, 1)?,
+            rng: SeededRng::new(options.u64("seed", 42)?),
+        })
+    }
+}
+
+impl Algorithm for RandomSampling {
+    fn initial_design(&mut self, ranges: &Ranges, _: &ObjectiveSpec) -> Result<Vec<Point>> {
+        need_ranges("randomsampling", ranges)?;
+        Ok((0..self.nvalues)
+            .map(|_| self.rng.point_in(ranges))
+            .collect())
+    }
+
+    fn next_design(&mut self, _: &[Point], _: &[Objective]) -> Result<Vec<Point>> {
+        Ok(Vec::new())
+    }
+
+    fn analysis(&mut self, x: &[Point], y: &[Objective]) -> Result<Option<Analysis>> {
+        Ok(Some(sampling_summary(x, y)))
+    }
+}
+
+/// Best, worst and mean of the valid outputs (upstream's shape).
+fn sampling_summary(x: &[Point], y: &[Objective]) -> Analysis {
+    let mut data = serde_json::Map::new();
+    data.insert("samples".into(), x.len().into());
+    let valid: Vec<(&Point, f64)> = x
+        .iter()
+        .zip(y)
+        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
+        .collect();
+    let Some((best_x, best_y)) = best(x, y) else {
+        data.insert("valid_samples".into(), 0.into());
+        return Analysis {
+            text: Some("No valid results".into()),
+            html: None,
+            data,
+        };
+    };
+    let worst = valid.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
+    let mean = valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64;
+    let text = format!(
+        "Random Sampling Results:\n  Total samples: {}\n  Valid samples: {}\n  \
+         Best output: {}\n  Best input: {}\n  Worst output: {}\n  Mean output: {}\n",
+        x.len(),
+        valid.len(),
+        fmt_g(best_y, 6),
+        py_dict(best_x),
+        fmt_g(worst, 6),
+        fmt_g(mean, 6)
+    );
+    data.insert("valid_samples".into(), valid.len().into());
+    data.insert("best_output".into(), best_y.into());
+    data.insert("best_input".into(), point_json(best_x));
+    data.insert("worst_output".into(), worst.into());
+    data.insert("mean_output".into(), mean.into());
+    Analysis {
+        text: Some(text),
+        html: None,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::*;
+
+    fn alg(json: serde_json::Value) -> RandomSampling {
+        RandomSampling::new(&opts("randomsampling", json)).expect("valid options")
+    }
+
+    fn sum(p: &Point) -> Objective {
+        Objective::Single(p.values().sum())
+    }
+
+    #[test]
+    fn one_batch_of_nvalues_points_within_bounds() {
+        let r = ranges(&[("x", -1.0, 1.0), ("y", 10.0, 20.0)]);
+        let run = drive(&mut alg(serde_json::json!({"nvalues": 25})), &r, &sum, 5);
+        assert_eq!((run.batches, run.x.len()), (1, 25));
+        assert!(within(&run.x, &r));
+    }
+
+    #[test]
+    fn same_seed_same_points_other_seed_other_points() {
+        let r = ranges(&[("x", 0.0, 1.0)]);
+        let a = drive(&mut alg(serde_json::json!({"seed": 3})), &r, &sum, 2).x;
+        let b = drive(&mut alg(serde_json::json!({"seed": "3"})), &r, &sum, 2).x;
+        let c = drive(&mut alg(serde_json::json!({"seed": 4})), &r, &sum, 2).x;
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn analysis_reports_best_worst_mean() {
+        let x: Vec<Point> = [0.5, 0.25, 1.0]
+            .iter()
+            .map(|v| [("x".to_string(), *v)].into_iter().collect())
+            .collect();
+        let y = vec![
+            Objective::Single(2.0),
+            Objective::Single(1.0),
+            Objective::Missing,
+        ];
+        let a = alg(serde_json::json!({}))
+            .analysis(&x, &y)
+            .expect("ok")
+            .expect("some");
+        let text = a.text.expect("text");
+        assert!(text.starts_with("Random Sampling Results:\n  Total samples: 3\n"));
+        assert!(text.contains("  Best output: 1\n  Best input: {'x': 0.25}\n"));
+        assert!(text.contains("  Worst output: 2\n  Mean output: 1.5\n"));
+        assert_eq!(a.data["valid_samples"], 2);
+        assert_eq!(a.data["best_input"]["x"], 0.25);
+        assert_eq!(a.data["mean_output"], 1.5);
+    }
+
+    #[test]
+    fn no_valid_result_says_so() {
+        let x: Vec<Point> = vec![[("x".to_string(), 0.5)].into_iter().collect()];
+        let a = alg(serde_json::json!({}))
+            .analysis(&x, &[Objective::Missing])
+            .expect("ok")
+            .expect("some");
+        assert_eq!(a.text.as_deref(), Some("No valid results"));
+        assert_eq!(a.data["samples"], 1);
+        assert_eq!(a.data["valid_samples"], 0);
+    }
+
+    #[test]
+    fn bad_nvalues_names_option_and_algorithm() {
+        let e = RandomSampling::new(&opts("randomsampling", serde_json::json!({"nvalues": 0})))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("'nvalues'") && e.contains("'randomsampling'"),
+            "{e}"
+        );
+    }
+}
