@@ -190,7 +190,8 @@ impl Bfgs {
         let s: Vec<f64> = self.x.iter().zip(&x_old).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = new_g.iter().zip(&g_old).map(|(a, b)| a - b).collect();
         let sy = dot(&s, &y);
-        if !(sy > 1e-12 * dot(&s, &s).sqrt() * dot(&y, &y).sqrt()) {
+        let floor = 1e-12 * dot(&s, &s).sqrt() * dot(&y, &y).sqrt();
+        if sy.is_nan() || sy <= floor {
             return;
         }
         let d = s.len();

@@ -9,9 +9,12 @@ mod student_t;
 
 mod bfgs;
 mod brent;
+mod lhs;
 mod montecarlo_uniform;
 mod nsga2;
 mod randomsampling;
+mod sobol;
+mod sobol_directions;
 
 use super::{Algorithm, Options};
 use crate::error::Result;
@@ -55,6 +58,16 @@ pub const BUILTINS: &[BuiltinInfo] = &[
         summary: "NSGA-II multi-objective minimisation (one generation per iteration)",
         options: nsga2::OPTIONS,
     },
+    BuiltinInfo {
+        name: "lhs",
+        summary: "Latin hypercube: each of nvalues strata of every variable holds one point",
+        options: lhs::OPTIONS,
+    },
+    BuiltinInfo {
+        name: "sobol",
+        summary: "Sobol' low-discrepancy sequence (Joe-Kuo directions), one batch",
+        options: sobol::OPTIONS,
+    },
 ];
 
 /// The built-in named `name` with `options`, or `None` when there is none
@@ -70,6 +83,8 @@ pub fn create(name: &str, options: &Options) -> Option<Result<Box<dyn Algorithm>
         "brent" => boxed(brent::Brent::new(options)),
         "bfgs" => boxed(bfgs::Bfgs::new(options)),
         "nsga2" => boxed(nsga2::Nsga2::new(options)),
+        "lhs" => boxed(lhs::Lhs::new(options)),
+        "sobol" => boxed(sobol::Sobol::new(options)),
         _ => return None,
     })
 }

@@ -3,8 +3,8 @@
 //! polynomial mutation, (μ+λ) selection). One generation per iteration.
 //! Owns the population; writes no file (the front goes into the analysis).
 
-use super::common::{fmt_g, need_ranges, py_dict, require_objective, usize_at_least};
 use super::common::{bad_option, positive_f64, SeededRng};
+use super::common::{fmt_g, need_ranges, py_dict, require_objective, usize_at_least};
 use crate::algorithms::{json_number, Algorithm, Analysis, Objective, ObjectiveSpec, Options};
 use crate::algorithms::{Point, Ranges};
 use crate::error::Result;
@@ -49,7 +49,12 @@ impl Nsga2 {
     pub(crate) fn new(options: &Options) -> Result<Self> {
         let p_cx = options.f64("p_cx", 0.9)?;
         if !(0.0..=1.0).contains(&p_cx) {
-            return Err(bad_option(options, "p_cx", "between 0 and 1", &p_cx.to_string()));
+            return Err(bad_option(
+                options,
+                "p_cx",
+                "between 0 and 1",
+                &p_cx.to_string(),
+            ));
         }
         Ok(Nsga2 {
             pop_size: usize_at_least(options, "pop_size", 24, 2)?,
@@ -177,7 +182,7 @@ impl Nsga2 {
     fn mutate(&mut self, x: &mut [f64]) {
         let n = x.len() as f64;
         let e = 1.0 / (self.eta_mut + 1.0);
-        for i in 0..x.len() {
+        for (i, xi) in x.iter_mut().enumerate() {
             if self.rng.uniform() >= 1.0 / n {
                 continue;
             }
@@ -187,7 +192,7 @@ impl Nsga2 {
             } else {
                 1.0 - (2.0 * (1.0 - u)).powf(e)
             };
-            x[i] += delta * (self.hi[i] - self.lo[i]);
+            *xi += delta * (self.hi[i] - self.lo[i]);
         }
         self.clip(x);
     }
@@ -255,20 +260,27 @@ fn crowding(f: &[Vec<f64>]) -> Vec<f64> {
         return vec![f64::INFINITY; n];
     }
     for m in 0..f[0].len() {
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|a, b| f[*a][m].total_cmp(&f[*b][m]));
-        let (first, last) = (order[0], order[n - 1]);
-        d[first] = f64::INFINITY;
-        d[last] = f64::INFINITY;
-        let span = f[last][m] - f[first][m];
-        if !(span.is_finite() && span > 0.0) {
-            continue;
-        }
-        for k in 1..n - 1 {
-            d[order[k]] += (f[order[k + 1]][m] - f[order[k - 1]][m]) / span;
-        }
+        let column: Vec<f64> = f.iter().map(|v| v[m]).collect();
+        add_crowding(&column, &mut d);
     }
     d
+}
+
+/// Adds one objective's share of the crowding distances `d`.
+fn add_crowding(values: &[f64], d: &mut [f64]) {
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]));
+    let (first, last) = (order[0], order[n - 1]);
+    d[first] = f64::INFINITY;
+    d[last] = f64::INFINITY;
+    let span = values[last] - values[first];
+    if !(span.is_finite() && span > 0.0) {
+        return;
+    }
+    for k in 1..n - 1 {
+        d[order[k]] += (values[order[k + 1]] - values[order[k - 1]]) / span;
+    }
 }
 
 /// Each member's front number and crowding distance within its front.
@@ -331,7 +343,11 @@ impl Algorithm for Nsga2 {
         )];
         for &i in front.iter().take(10) {
             let objs: Vec<String> = self.pop_f[i].iter().map(|v| fmt_g(*v, 4)).collect();
-            lines.push(format!("  {} -> [{}]", py_dict(&self.point(&self.pop_x[i])), objs.join(", ")));
+            lines.push(format!(
+                "  {} -> [{}]",
+                py_dict(&self.point(&self.pop_x[i])),
+                objs.join(", ")
+            ));
         }
         let rows = |v: &Vectors| -> serde_json::Value {
             front
@@ -396,7 +412,10 @@ mod tests {
         let text = an.text.expect("text");
         assert!(text.starts_with("NSGA-II: 15 generations, 360 evaluations, Pareto front: "));
         assert!(!an.data["pareto_F"].as_array().expect("list").is_empty());
-        eprintln!("nsga2 zdt1 defaults: mean gap {:.4}", mean_gap(&an.data["pareto_F"]));
+        eprintln!(
+            "nsga2 zdt1 defaults: mean gap {:.4}",
+            mean_gap(&an.data["pareto_F"])
+        );
     }
 
     #[test]
@@ -410,10 +429,20 @@ mod tests {
         let an = a.analysis(&run.x, &run.y).expect("ok").expect("some");
         let f = &an.data["pareto_F"];
         let gap = mean_gap(f);
-        eprintln!("nsga2 zdt1: {} points, mean gap {gap:.4}", f.as_array().map_or(0, Vec::len));
+        eprintln!(
+            "nsga2 zdt1: {} points, mean gap {gap:.4}",
+            f.as_array().map_or(0, Vec::len)
+        );
         assert!(gap < 0.02, "mean gap {gap}");
-        let f1: Vec<f64> = f.as_array().expect("list").iter().filter_map(|p| p[0].as_f64()).collect();
-        let (lo, hi) = f1.iter().fold((1.0f64, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
+        let f1: Vec<f64> = f
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|p| p[0].as_f64())
+            .collect();
+        let (lo, hi) = f1
+            .iter()
+            .fold((1.0f64, 0.0f64), |(a, b), v| (a.min(*v), b.max(*v)));
         assert!(lo < 0.1 && hi > 0.9, "front spans f1 from {lo} to {hi}");
     }
 
@@ -439,7 +468,13 @@ mod tests {
 
     #[test]
     fn sorting_and_crowding_on_a_small_case() {
-        let f = vec![vec![1.0, 4.0], vec![2.0, 2.0], vec![3.0, 3.0], vec![4.0, 1.0], vec![5.0, 5.0]];
+        let f = vec![
+            vec![1.0, 4.0],
+            vec![2.0, 2.0],
+            vec![3.0, 3.0],
+            vec![4.0, 1.0],
+            vec![5.0, 5.0],
+        ];
         assert_eq!(fronts(&f), vec![vec![0, 1, 3], vec![2], vec![4]]);
         let cd = crowding(&[vec![1.0, 4.0], vec![2.0, 2.0], vec![4.0, 1.0]]);
         assert!(cd[0].is_infinite() && cd[2].is_infinite());

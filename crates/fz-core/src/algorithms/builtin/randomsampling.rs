@@ -2,8 +2,7 @@
 //! and a summary of the best, worst and mean output. Owns only this
 //! design; shared helpers live in `common`.
 
-use super::common::{best, finite_value, fmt_g, need_ranges, point_json, py_dict};
-use super::common::{usize_at_least, SeededRng};
+use super::common::{need_ranges, sampling_summary, usize_at_least, SeededRng};
 use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
 use crate::error::Result;
 
@@ -42,48 +41,7 @@ impl Algorithm for RandomSampling {
     }
 
     fn analysis(&mut self, x: &[Point], y: &[Objective]) -> Result<Option<Analysis>> {
-        Ok(Some(sampling_summary(x, y)))
-    }
-}
-
-/// Best, worst and mean of the valid outputs (upstream's shape).
-fn sampling_summary(x: &[Point], y: &[Objective]) -> Analysis {
-    let mut data = serde_json::Map::new();
-    data.insert("samples".into(), x.len().into());
-    let valid: Vec<(&Point, f64)> = x
-        .iter()
-        .zip(y)
-        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
-        .collect();
-    let Some((best_x, best_y)) = best(x, y) else {
-        data.insert("valid_samples".into(), 0.into());
-        return Analysis {
-            text: Some("No valid results".into()),
-            html: None,
-            data,
-        };
-    };
-    let worst = valid.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
-    let mean = valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64;
-    let text = format!(
-        "Random Sampling Results:\n  Total samples: {}\n  Valid samples: {}\n  \
-         Best output: {}\n  Best input: {}\n  Worst output: {}\n  Mean output: {}\n",
-        x.len(),
-        valid.len(),
-        fmt_g(best_y, 6),
-        py_dict(best_x),
-        fmt_g(worst, 6),
-        fmt_g(mean, 6)
-    );
-    data.insert("valid_samples".into(), valid.len().into());
-    data.insert("best_output".into(), best_y.into());
-    data.insert("best_input".into(), point_json(best_x));
-    data.insert("worst_output".into(), worst.into());
-    data.insert("mean_output".into(), mean.into());
-    Analysis {
-        text: Some(text),
-        html: None,
-        data,
+        Ok(Some(sampling_summary("Random Sampling Results:", x, y)))
     }
 }
 
