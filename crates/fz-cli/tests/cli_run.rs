@@ -3,7 +3,7 @@
 //! timeouts, atomic case directories and summary files.
 
 mod common;
-use common::{json_rows, success_rows, Sandbox};
+use common::{json_rows, success_rows, wait_for_lines, Sandbox};
 use predicates::prelude::*;
 use std::time::Duration;
 
@@ -570,16 +570,6 @@ fn library_and_cli_give_the_same_table() {
         normalise(lib.as_array().unwrap(), "lib")
     );
     assert_eq!(cli[1]["r"], 2);
-}
-
-fn wait_for_lines(path: &std::path::Path, n: usize) {
-    for _ in 0..500 {
-        if std::fs::read_to_string(path).is_ok_and(|s| s.lines().count() >= n) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{} never reached {n} lines", path.display());
 }
 
 #[test]

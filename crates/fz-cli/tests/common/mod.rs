@@ -129,3 +129,14 @@ pub fn peak_overlap<T: PartialOrd>(mut events: Vec<(T, i32)>) -> usize {
     }
     peak as usize
 }
+
+/// Waits (at most 5 s) until the file at `path` has `n` lines.
+pub fn wait_for_lines(path: &Path, n: usize) {
+    for _ in 0..500 {
+        if std::fs::read_to_string(path).is_ok_and(|s| s.lines().count() >= n) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("{} never reached {n} lines", path.display());
+}

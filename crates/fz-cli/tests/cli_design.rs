@@ -1,0 +1,333 @@
+//! `fzd` / `fz design` through the real binary, with `sh://` calculators
+//! computing closed-form functions (each invocation logged, so a point run
+//! twice would show).
+
+mod common;
+use common::{wait_for_lines, Sandbox};
+
+/// An input with x (and y, z), a calculator computing `formula` (awk, over
+/// x and y; awk rather than python3 so that a case costs milliseconds) into
+/// output.txt and logging x,y to calls.log, and a model reading `f`.
+fn study(formula: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x = $x\ny = ${y~0}\nz = $z\n");
+    let log = sb.path().join("calls.log");
+    sb.write(
+        "calc.sh",
+        &format!(
+            "#!/bin/bash\nx=$(awk '/^x/ {{print $3}}' input.txt)\ny=$(awk '/^y/ {{print $3}}' input.txt)\n\
+             echo \"$x,$y\" >> {}\nawk -v x=\"$x\" -v y=\"$y\" \
+             'BEGIN {{ v = ({formula}); if (v == \"\") print \"f =\"; else printf \"f = %.17g\\n\", v }}' > output.txt\n",
+            log.display()
+        ),
+    );
+    sb.write(
+        "model.json",
+        r#"{"varprefix": "$", "delim": "{}", "output": {"f": "grep 'f =' output.txt | awk '{print $3}'"}}"#,
+    );
+    sb
+}
+
+fn calls(sb: &Sandbox) -> Vec<String> {
+    std::fs::read_to_string(sb.path().join("calls.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The X and Y files of the last iteration, as (x, f) pairs.
+fn xy(sb: &Sandbox, dir: &str, i: usize) -> Vec<(Vec<f64>, Option<f64>)> {
+    let x = sb.read(&format!("{dir}/X_{i}.csv"));
+    let y = sb.read(&format!("{dir}/Y_{i}.csv"));
+    x.lines()
+        .skip(1)
+        .zip(y.lines().skip(1))
+        .map(|(xs, ys)| {
+            let point = xs.split(',').map(|v| v.parse().unwrap()).collect();
+            (point, ys.parse().ok())
+        })
+        .collect()
+}
+
+#[test]
+fn brent_finds_the_minimum_and_no_point_runs_twice() {
+    let sb = study("(x - 0.3) ^ 2 + 1");
+    let out = sb
+        .cmd("fzd")
+        .args([
+            "-i",
+            "input.txt",
+            "-m",
+            "model.json",
+            "-e",
+            "f",
+            "-a",
+            "brent",
+        ])
+        .args([
+            "-v",
+            r#"{"x": "[0;1]", "z": "5"}"#,
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .args(["-o", r#"{"tol": 1e-7}"#, "-r", "ana"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("{}\nbrent completed: ", "=".repeat(60))),
+        "{stdout}"
+    );
+    let iterations = sb
+        .ls("ana")
+        .iter()
+        .filter(|n| n.starts_with("iter"))
+        .count();
+    let points = xy(&sb, "ana", iterations);
+    let best = points
+        .iter()
+        .filter_map(|(p, f)| f.map(|f| (p[0], f)))
+        .fold(
+            (f64::NAN, f64::INFINITY),
+            |b, (x, f)| if f < b.1 { (x, f) } else { b },
+        );
+    assert!((best.0 - 0.3).abs() < 1e-5, "best x {best:?}");
+    assert!(points.iter().all(|(p, _)| p[1] == 5.0), "fixed z merged");
+    let ran = calls(&sb);
+    let mut unique = ran.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ran.len(), unique.len(), "a point ran twice: {ran:?}");
+    assert_eq!(ran.len(), points.len());
+    for name in [
+        "X_1.csv",
+        "Y_1.csv",
+        "results_1.html",
+        "iter001/case_0/output.txt",
+    ] {
+        assert!(sb.path().join("ana").join(name).exists(), "{name}");
+    }
+    assert!(
+        !sb.ls(".").iter().any(|n| n.starts_with("ana_")),
+        "no leftover dirs"
+    );
+
+    // The same study again: the earlier analysis dir is moved aside and
+    // answers every point from its cache.
+    let again = sb
+        .cmd("fz")
+        .args([
+            "design",
+            "-i",
+            "input.txt",
+            "-m",
+            "model.json",
+            "-e",
+            "f",
+            "-a",
+            "brent",
+        ])
+        .args([
+            "-v",
+            r#"{"x": "[0;1]", "z": "5"}"#,
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .args(["-o", r#"{"tol": 1e-7}"#, "-r", "ana"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(calls(&sb).len(), ran.len(), "nothing ran again");
+    assert_eq!(
+        sb.ls(".").iter().filter(|n| n.starts_with("ana_")).count(),
+        1
+    );
+}
+
+#[test]
+fn bfgs_minimises_rosenbrock_with_parallel_calculators() {
+    let sb = study("(1 - x) ^ 2 + 100 * (y - x ^ 2) ^ 2");
+    let out = sb
+        .cmd("fzd")
+        .args([
+            "-i",
+            "input.txt",
+            "-m",
+            "model.json",
+            "-e",
+            "f",
+            "-a",
+            "bfgs",
+        ])
+        .args(["-v", r#"{"x": "[-2;2]", "y": "[-2;2]", "z": "0"}"#])
+        .args([
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .args(["-r", "ana", "--no-progress"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let iterations = sb
+        .ls("ana")
+        .iter()
+        .filter(|n| n.starts_with("iter"))
+        .count();
+    let best = xy(&sb, "ana", iterations)
+        .into_iter()
+        .filter_map(|(p, f)| f.map(|f| (p, f)))
+        .fold(
+            (vec![], f64::INFINITY),
+            |b, (p, f)| if f < b.1 { (p, f) } else { b },
+        );
+    assert!(
+        (best.0[0] - 1.0).abs() < 1e-3 && (best.0[1] - 1.0).abs() < 1e-3,
+        "best {best:?} after {iterations} iterations"
+    );
+}
+
+#[test]
+fn failed_points_are_missing_and_bad_input_is_one_line() {
+    // f is missing for x > 0.5: those points are NA, the others valid.
+    let sb = study("(x <= 0.5 ? (x - 0.3) ^ 2 : \"\")");
+    let out = sb
+        .cmd("fzd")
+        .args([
+            "-i",
+            "input.txt",
+            "-m",
+            "model.json",
+            "-e",
+            "f * 2",
+            "-a",
+            "lhs",
+        ])
+        .args([
+            "-v",
+            r#"{"x": "[0;1]", "z": "1"}"#,
+            "-c",
+            "sh://bash calc.sh",
+        ])
+        .args(["-o", r#"{"nvalues": 10, "seed": 3}"#, "-r", "ana"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let points = xy(&sb, "ana", 1);
+    assert_eq!(points.len(), 10);
+    for (p, f) in &points {
+        assert_eq!(f.is_some(), p[0] <= 0.5, "{p:?} -> {f:?}");
+    }
+    assert_eq!(sb.read("ana/Y_1.csv").lines().next(), Some("output"));
+
+    let bad = |vars: &str, extra: &[&str], code: i32, fragment: &str| {
+        let out = sb
+            .cmd("fzd")
+            .args(["-i", "input.txt", "-m", "model.json", "-e", "f", "-v", vars])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(err.contains(fragment), "{fragment:?} not in {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    };
+    bad(
+        r#"{"x": "[1;0]"}"#,
+        &["-a", "brent"],
+        1,
+        "Invalid range for variable 'x': min (1.0) must be < max (0.0)",
+    );
+    bad(
+        r#"{"x": "abc"}"#,
+        &["-a", "brent"],
+        1,
+        "Invalid format for variable 'x': 'abc'",
+    );
+    bad(r#"{"x": "[0;1]"}"#, &[], 2, "--algorithm (-a) is required");
+    bad(
+        r#"{"x": "[0;1]"}"#,
+        &["-a", "brent", "-o", "{oops"],
+        1,
+        "algorithm options",
+    );
+    bad(r#"{"x": "[0;1]"}"#, &["-a", "nosuchalgo"], 1, "nosuchalgo");
+    bad(
+        r#"{"x": "[0;1]"}"#,
+        &["-a", "brent", "-o", r#"{"tol": "small"}"#],
+        1,
+        "option 'tol'",
+    );
+}
+
+#[test]
+fn ctrl_c_stops_after_the_running_iteration() {
+    let sb = study("x");
+    let started = sb.path().join("started.log");
+    sb.write(
+        "slow.sh",
+        &format!(
+            "#!/bin/bash\necho go >> {}\nsleep 1\nbash {}/calc.sh\n",
+            started.display(),
+            sb.path().display()
+        ),
+    );
+    let child = std::process::Command::new(sb.bin.join("fzd"))
+        .current_dir(sb.path())
+        .args([
+            "-i",
+            "input.txt",
+            "-m",
+            "model.json",
+            "-e",
+            "f",
+            "-a",
+            "montecarlo_uniform",
+        ])
+        .args(["-v", r#"{"x": "[0;1]", "z": "1"}"#])
+        .args(["-c", "sh://bash slow.sh", "-c", "sh://bash slow.sh"])
+        .args([
+            "-o",
+            r#"{"batch_sample_size": 2, "target_confidence_range": 1e-9}"#,
+            "-r",
+            "ana",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lines(&started, 2);
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("fzd interrupted after 1 iteration"), "{err}");
+    assert_eq!(
+        calls(&sb).len(),
+        2,
+        "the running case finished, no new one started"
+    );
+    assert!(sb.path().join("ana/X_1.csv").is_file());
+    assert!(!sb.path().join("ana/iter002").exists());
+}
