@@ -198,13 +198,14 @@ pub struct FileOutcome {
 
 /// Tail of the worker's stderr (and of stray stdout), filled by a thread.
 #[derive(Default)]
-struct OutputTail {
+pub(crate) struct OutputTail {
     buf: Mutex<Vec<u8>>,
-    echo: AtomicBool,
+    /// Whether what arrives is also copied to this process's stderr.
+    pub(crate) echo: AtomicBool,
 }
 
 impl OutputTail {
-    fn push(&self, bytes: &[u8]) {
+    pub(crate) fn push(&self, bytes: &[u8]) {
         if self.echo.load(Ordering::Relaxed) {
             let _ = std::io::stderr().write_all(bytes);
         }
@@ -216,7 +217,7 @@ impl OutputTail {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim();
@@ -583,7 +584,10 @@ impl Drop for Worker {
     }
 }
 
-fn spawn_drain(mut stderr: ChildStderr, tail: Arc<OutputTail>) -> std::io::Result<JoinHandle<()>> {
+pub(crate) fn spawn_drain(
+    mut stderr: ChildStderr,
+    tail: Arc<OutputTail>,
+) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("fz-interp-stderr".to_string())
         .spawn(move || {
@@ -609,14 +613,14 @@ pub(crate) fn new_marker() -> String {
     format!("@@fz-reply-{:016x}@@", hasher.finish())
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -945,7 +949,7 @@ fn r_int_vector(items: &[usize], out: &mut String) {
 /// An R string literal holding `s`, pure ASCII: control and non-ASCII
 /// characters as `\U{…}` (R refuses to mix `\U` and `\x` escapes in one
 /// string); NUL (which R strings cannot hold) becomes U+FFFD.
-fn r_string(s: &str, out: &mut String) {
+pub(crate) fn r_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -964,7 +968,7 @@ fn r_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn r_double(f: f64, out: &mut String) {
+pub(crate) fn r_double(f: f64, out: &mut String) {
     if f.is_nan() {
         out.push_str("NaN");
     } else if f.is_infinite() {
