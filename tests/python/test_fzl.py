@@ -30,7 +30,7 @@ def installed(project, monkeypatch):
 
 def test_listing_is_a_dict_of_models_and_calculators(installed):
     r = fz.fzl()
-    assert list(r) == ["models", "calculators"]
+    assert list(r) == ["models", "calculators", "algorithms"]
     assert list(r["models"]) == ["perfectgas", "mc"]
     pg = r["models"]["perfectgas"]
     assert pg["path"] == str(installed / ".fz/models/perfectgas.json")
