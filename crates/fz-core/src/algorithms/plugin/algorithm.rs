@@ -43,7 +43,8 @@ impl PluginAlgorithm {
             .with_defaults(header.defaults());
         let mut host = Host::start(file.language, exe, cwd, true)?;
         for pkg in missing_packages(&mut host, file, &header)? {
-            crate::log::warn(&format!(
+            // Shown at the default log level: the plugin may fail without it.
+            crate::log::notice(&format!(
                 "algorithm {}: {}; fz does not install packages ({})",
                 file.path.display(),
                 not_installed(file.language, &pkg),
