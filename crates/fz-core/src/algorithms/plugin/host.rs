@@ -15,6 +15,7 @@ use crate::template::interp::{
     find, new_marker, r_double, r_string, spawn_drain, truncate, InterpreterKind, OutputTail,
 };
 use serde_json::Value as Json;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -239,7 +240,7 @@ fn write_r(v: &Json, out: &mut String) {
         Json::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         Json::Number(n) => match n.as_i64().and_then(|i| i32::try_from(i).ok()) {
             Some(i) if i != i32::MIN => out.push_str(&format!("{i}L")),
-            _ => r_double(n.as_f64().unwrap_or(f64::NAN), out),
+            _ => r_exact_double(n.as_f64().unwrap_or(f64::NAN), out),
         },
         Json::String(s) => r_string(s, out),
         Json::Array(items) => {
@@ -262,6 +263,26 @@ fn write_r(v: &Json, out: &mut String) {
     }
 }
 
+/// A double as an R hexadecimal literal (`0x1.8p1`), which R reads back
+/// bit for bit (its decimal reader is off by one unit in the last place
+/// for some shortest representations); non-finite values and zeros as
+/// [`r_double`] writes them.
+fn r_exact_double(f: f64, out: &mut String) {
+    if !f.is_finite() || f == 0.0 {
+        r_double(f, out);
+        return;
+    }
+    let bits = f.to_bits();
+    let sign = if bits >> 63 == 1 { "-" } else { "" };
+    let exponent = ((bits >> 52) & 0x7ff) as i64;
+    let mantissa = bits & ((1u64 << 52) - 1);
+    let _ = if exponent == 0 {
+        write!(out, "{sign}0x0.{mantissa:013x}p-1022")
+    } else {
+        write!(out, "{sign}0x1.{mantissa:013x}p{}", exponent - 1023)
+    };
+}
+
 fn write_r_items<'a>(items: impl Iterator<Item = &'a Json>, out: &mut String) {
     for (i, v) in items.enumerate() {
         if i > 0 {
@@ -282,14 +303,16 @@ mod tests {
             r_source(
                 &json!({"op": "x", "X": [{"a": 1.0, "b": 2.5}], "Y": [null, 3, [1, 2]], "o": {}})
             ),
-            "structure(list(\"x\", list(structure(list(1.0, 2.5), names = c(\"a\", \"b\"))), \
-             list(NULL, 3L, list(1L, 2L)), structure(list(), names = c())), \
+            "structure(list(\"x\", list(structure(list(0x1.0000000000000p0, 0x1.4000000000000p1), \
+             names = c(\"a\", \"b\"))), list(NULL, 3L, list(1L, 2L)), structure(list(), names = c())), \
              names = c(\"op\", \"X\", \"Y\", \"o\"))"
         );
         assert_eq!(r_source(&json!("é\"\n")), "\"\\U{e9}\\\"\\n\"");
         assert_eq!(r_source(&json!(true)), "TRUE");
-        assert_eq!(r_source(&json!(1e300)), "1e300");
-        assert_eq!(r_source(&json!(3_000_000_000u64)), "3000000000.0");
+        assert_eq!(r_source(&json!(-0.1)), "-0x1.999999999999ap-4");
+        assert_eq!(r_source(&json!(5e-324)), "0x0.0000000000001p-1022");
+        assert_eq!(r_source(&json!(3_000_000_000u64)), "0x1.65a0bc0000000p31");
+        assert_eq!(r_source(&json!(0.0)), "0.0");
     }
 
     #[test]

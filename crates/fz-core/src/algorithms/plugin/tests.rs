@@ -647,3 +647,52 @@ fn find_dir(root: &Path, name: &str) -> Option<PathBuf> {
     }
     None
 }
+
+/// Doubles of every magnitude, from a fixed xorshift stream.
+fn awkward_doubles(n: usize) -> Vec<f64> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = vec![0.1 + 0.2, 5e-324, f64::MAX, -1.0 / 3.0];
+    while out.len() < n {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mantissa = (state >> 11) as f64 / (1u64 << 53) as f64;
+        let exponent = (state % 601) as i32 - 300;
+        out.push(mantissa * 10f64.powi(exponent));
+    }
+    out
+}
+
+#[test]
+fn points_travel_bit_for_bit_both_ways_in_both_languages() {
+    let p = Project::new();
+    p.write(
+        ".fz/algorithms/echo.py",
+        "class Echo:\n    def get_initial_design(self, i, o):\n        return []\n    def get_next_design(self, X, Y):\n        return X\n    def get_analysis(self, X, Y):\n        return {}\n",
+    );
+    p.write(
+        ".fz/algorithms/echo_r.R",
+        "Echo_R <- function(...) structure(list(), class = \"EchoR\")\nget_initial_design.EchoR <- function(obj, i, o) list()\nget_next_design.EchoR <- function(obj, X, Y) X\nget_analysis.EchoR <- function(obj, X, Y) list()\n",
+    );
+    let values = awkward_doubles(3000);
+    let x: Vec<Point> = values
+        .chunks(3)
+        .map(|c| point(&[("a", c[0]), ("b", c[1]), ("c", c[2])]))
+        .collect();
+    let y = vec![Objective::Missing; x.len()];
+    for name in ["echo", "echo_r"] {
+        let mut alg = load(name, &Map::new(), &p.lookup()).unwrap();
+        let back = alg.next_design(&x, &y).unwrap();
+        assert_eq!(back.len(), x.len(), "{name}");
+        for (sent, got) in x.iter().zip(&back) {
+            for (k, v) in sent {
+                assert_eq!(
+                    v.to_bits(),
+                    got[k].to_bits(),
+                    "{name}: {k} = {v:e} came back as {:e}",
+                    got[k]
+                );
+            }
+        }
+    }
+}
