@@ -12,11 +12,12 @@
 use super::resolve::Language;
 use crate::error::{Error, Result};
 use crate::template::interp::{
-    find, new_marker, r_double, r_string, spawn_drain, truncate, InterpreterKind, OutputTail,
+    new_marker, r_double, r_string, read_marked_json, spawn_drain, truncate, InterpreterKind,
+    OutputTail, ReadFailure,
 };
 use serde_json::Value as Json;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::Ordering;
@@ -172,30 +173,15 @@ impl Host {
         stdin.flush()
     }
 
-    /// Reads lines until one carries the marker; other lines are stray
-    /// output (kept in the tail).
+    /// The next marked reply; other output goes to the tail.
     fn read_reply(&mut self) -> std::result::Result<Json, Failure> {
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match self.stdout.read_until(b'\n', &mut line) {
-                Ok(0) => return Err(self.died("exited")),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.died(&format!("could not be read ({e})"))),
+        match read_marked_json(&mut self.stdout, &self.marker, &self.tail) {
+            Ok(reply) => Ok(reply),
+            Err(ReadFailure::Eof) => Err(self.died("exited")),
+            Err(ReadFailure::Io(e)) => Err(self.died(&format!("could not be read ({e})"))),
+            Err(ReadFailure::Garbled(why)) => {
+                Err(self.died(&format!("sent a garbled reply ({why})")))
             }
-            let Some(pos) = find(&line, &self.marker) else {
-                self.tail.push(&line);
-                continue;
-            };
-            let body = &line[pos + self.marker.len()..];
-            return serde_json::from_slice(body).map_err(|e| {
-                let text = String::from_utf8_lossy(body);
-                self.died(&format!(
-                    "sent a garbled reply ({e} in {})",
-                    truncate(text.trim(), 200)
-                ))
-            });
         }
     }
 

@@ -114,39 +114,41 @@ class Fixed:
                 "data": {"n": len(X), "missing": Y.count(None)}, "ignored": 1}
 "#;
 
-#[test]
-fn a_python_plugin_proposes_and_analyses_through_the_host() {
-    let p = Project::new();
-    let path = p.write(".fz/algorithms/fixed.py", FIXED_PY);
-    let mut alg = load("fixed", &options(json!({"scale": 4})), &p.lookup()).unwrap();
+/// What both "fixed" plugins (Python and R) do with the user's scale=4:
+/// three points over [0;4], then the best point handed back (fixed
+/// variable included) divided by the scale, then the end. Returns the X
+/// and Y handed back, for the analysis.
+fn walk_fixed(alg: &mut dyn Algorithm) -> (Vec<Point>, Vec<Objective>) {
     let x0 = alg
         .initial_design(&ranges(&[("x", 0.0, 4.0)]), &single())
         .unwrap();
-    assert_eq!(
-        x0,
-        [
-            point(&[("x", 0.0)]),
-            point(&[("x", 1.0)]),
-            point(&[("x", 4.0)])
-        ]
-    );
+    let expected = [0.0, 1.0, 4.0].map(|v| point(&[("x", v)]));
+    assert_eq!(x0, expected);
     // The loop hands back every point with its fixed variables.
     let x: Vec<Point> = x0
         .iter()
         .map(|p| point(&[("x", p["x"]), ("z", 5.0)]))
         .collect();
-    let y = [
+    let y = vec![
         Objective::Single(5.0),
         Objective::Single(1.0),
         Objective::Missing,
     ];
-    let next = alg.next_design(&x, &y).unwrap();
     assert_eq!(
-        next,
+        alg.next_design(&x, &y).unwrap(),
         [point(&[("x", 0.25), ("z", 1.25)])],
         "user scale=4 over the header's 2"
     );
     assert_eq!(alg.next_design(&x, &y).unwrap(), Vec::<Point>::new());
+    (x, y)
+}
+
+#[test]
+fn a_python_plugin_proposes_and_analyses_through_the_host() {
+    let p = Project::new();
+    let path = p.write(".fz/algorithms/fixed.py", FIXED_PY);
+    let mut alg = load("fixed", &options(json!({"scale": 4})), &p.lookup()).unwrap();
+    let (x, y) = walk_fixed(alg.as_mut());
     let a = alg.analysis(&x, &y).unwrap().unwrap();
     assert_eq!(a.text.as_deref(), Some("none: 3 points, best 1.0"));
     assert_eq!(json!(a.data), json!({"n": 3, "missing": 1}));
@@ -385,31 +387,7 @@ fn an_r_plugin_proposes_and_analyses_through_rscript() {
     let p = Project::new();
     p.write(".fz/algorithms/fixed_r.R", FIXED_R);
     let mut alg = load("fixed_r", &options(json!({"scale": 4})), &p.lookup()).unwrap();
-    let x0 = alg
-        .initial_design(&ranges(&[("x", 0.0, 4.0)]), &single())
-        .unwrap();
-    assert_eq!(
-        x0,
-        [
-            point(&[("x", 0.0)]),
-            point(&[("x", 1.0)]),
-            point(&[("x", 4.0)])
-        ]
-    );
-    let x: Vec<Point> = x0
-        .iter()
-        .map(|p| point(&[("x", p["x"]), ("z", 5.0)]))
-        .collect();
-    let y = [
-        Objective::Single(5.0),
-        Objective::Single(1.0),
-        Objective::Missing,
-    ];
-    assert_eq!(
-        alg.next_design(&x, &y).unwrap(),
-        [point(&[("x", 0.25), ("z", 1.25)])]
-    );
-    assert_eq!(alg.next_design(&x, &y).unwrap(), Vec::<Point>::new());
+    let (x, y) = walk_fixed(alg.as_mut());
     let a = alg.analysis(&x, &y).unwrap().unwrap();
     assert_eq!(a.text.as_deref(), Some("3 points, 1 missing"));
     assert_eq!(

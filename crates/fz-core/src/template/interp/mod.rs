@@ -235,10 +235,48 @@ impl OutputTail {
 }
 
 /// Why reading a reply failed.
-enum ReadFailure {
+pub(crate) enum ReadFailure {
+    /// The process closed its stdout.
     Eof,
+    /// Reading failed.
     Io(std::io::Error),
+    /// The marked line is not JSON: why, quoting it.
     Garbled(String),
+}
+
+/// Reads lines from a child's stdout until one carries `marker` and parses
+/// what follows it as JSON; lines without the marker (stray output) and
+/// text before it go to `tail`.
+pub(crate) fn read_marked_json(
+    reader: &mut impl BufRead,
+    marker: &[u8],
+    tail: &OutputTail,
+) -> std::result::Result<Json, ReadFailure> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Err(ReadFailure::Eof),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadFailure::Io(e)),
+        }
+        let Some(pos) = find(&line, marker) else {
+            tail.push(&line);
+            continue;
+        };
+        if pos > 0 {
+            tail.push(&line[..pos]);
+            tail.push(b"\n");
+        }
+        let body = &line[pos + marker.len()..];
+        return serde_json::from_slice(body).map_err(|e| {
+            ReadFailure::Garbled(format!(
+                "{e} in {}",
+                truncate(String::from_utf8_lossy(body).trim(), 200)
+            ))
+        });
+    }
 }
 
 /// A running formula interpreter process; killed (and reaped) on drop.
@@ -488,31 +526,7 @@ impl Worker {
     /// Reads lines until one carries the marker; other lines are stray
     /// output and go to the tail.
     fn read_reply(&mut self) -> std::result::Result<Json, ReadFailure> {
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match self.stdout.read_until(b'\n', &mut line) {
-                Ok(0) => return Err(ReadFailure::Eof),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ReadFailure::Io(e)),
-            }
-            let Some(pos) = find(&line, &self.marker) else {
-                self.tail.push(&line);
-                continue;
-            };
-            if pos > 0 {
-                self.tail.push(&line[..pos]);
-                self.tail.push(b"\n");
-            }
-            let body = &line[pos + self.marker.len()..];
-            return serde_json::from_slice(body).map_err(|e| {
-                ReadFailure::Garbled(format!(
-                    "{e} in {}",
-                    truncate(String::from_utf8_lossy(body).trim(), 200)
-                ))
-            });
-        }
+        read_marked_json(&mut self.stdout, &self.marker, &self.tail)
     }
 
     fn fail_read(&mut self, what: &str, failure: ReadFailure) -> Error {
@@ -613,7 +627,7 @@ pub(crate) fn new_marker() -> String {
     format!("@@fz-reply-{:016x}@@", hasher.finish())
 }
 
-pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
