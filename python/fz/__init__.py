@@ -400,8 +400,10 @@ def fzd(
     }
 
 
-def fzl(models: str = "*", calculators: str = "*", check: bool = False) -> Dict[str, Any]:
-    """List the installed models and calculators (./.fz, then ~/.fz).
+def fzl(
+    models: str = "*", calculators: str = "*", check: bool = False, algorithms: str = "*"
+) -> Dict[str, Any]:
+    """List the installed models, calculators and algorithms (./.fz, then ~/.fz).
 
     Args:
         models: glob over model alias names (file names in .fz/models/
@@ -413,7 +415,14 @@ def fzl(models: str = "*", calculators: str = "*", check: bool = False) -> Dict[
             calculator, model keys as fzr validates them), the program and
             scripts an sh:// command names (relative to the current
             directory, where fzr runs them from), ssh:// hosts accepting a
-            TCP connection within 2 s.
+            TCP connection within 2 s; plugin algorithm files load in
+            their interpreter (Python: the module runs and holds an
+            algorithm class; R: the file sources and defines a
+            constructor) and their #require packages are installed;
+            built-in algorithms accept their default options.
+        algorithms: glob over algorithm names (plugin files in
+            .fz/algorithms/ without .py/.R, and built-ins),
+            comma-separated globs, or a name. "*": all.
 
     Returns:
         {"models": {name: {"path", "scope" ("project"|"home"), "id",
@@ -421,16 +430,21 @@ def fzl(models: str = "*", calculators: str = "*", check: bool = False) -> Dict[
         "check_status" ("passed"|"failed"|"not_checked"), "check_error"
         (when failed)}}, "calculators": {name: {"path", "scope", "uri"
         (password hidden), "supports_models" ("all" or [model ids]),
-        "commands" {model id: command}, "check_status", "check_error"}}}.
+        "commands" {model id: command}, "check_status", "check_error"}},
+        "algorithms": {name: {"type" ("plugin"|"builtin"), "path", "scope",
+        "language" ("python"|"R"), "summary", "options" {name: default},
+        "options_help" (built-ins), "require" [packages], "metadata"
+        {other header keys}, "check_status", "check_error"}}}.
         A project file hides a home file of the same name. A calculator
         given as a URI is keyed by that URI (path and scope None).
         Without check, files that are not valid JSON are skipped; with
         check they are listed as failed.
     """
-    for name, value in (("models", models), ("calculators", calculators)):
+    patterns = (("models", models), ("calculators", calculators), ("algorithms", algorithms))
+    for name, value in patterns:
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a string pattern, got {type(value).__name__}")
-    return json.loads(_fz.fzl(models, calculators, bool(check)))
+    return json.loads(_fz.fzl(models, calculators, algorithms, bool(check)))
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")

@@ -46,7 +46,7 @@ def fzr(
     Ctrl+C stops new cases, the second kills running ones and raises
     KeyboardInterrupt."""
 
-def fzl(models: str, calculators: str, check: bool) -> str:
+def fzl(models: str, calculators: str, algorithms: str, check: bool) -> str:
     """Models and calculators of ./.fz and ~/.fz: JSON text
     {"models": {...}, "calculators": {...}}."""
 

@@ -30,7 +30,7 @@ def installed(project, monkeypatch):
 
 def test_listing_is_a_dict_of_models_and_calculators(installed):
     r = fz.fzl()
-    assert list(r) == ["models", "calculators"]
+    assert list(r) == ["models", "calculators", "algorithms"]
     assert list(r["models"]) == ["perfectgas", "mc"]
     pg = r["models"]["perfectgas"]
     assert pg["path"] == str(installed / ".fz/models/perfectgas.json")
@@ -63,6 +63,47 @@ def test_check_reports_problems_per_entry(installed):
     assert r["calculators"]["local"]["check_error"] == "missing key 'uri' (e.g. \"uri\": \"sh://\")"
     with pytest.raises(TypeError, match="models must be a string pattern, got list"):
         fz.fzl(models=["a"])
+
+
+PLUGIN = """#title: Fixed sampler
+#options: n=3
+#require: pytest
+import pytest  # in the test interpreter, not necessarily in python3
+
+
+class Sampler:
+    def get_initial_design(self, input_vars, output_vars):
+        return [{"x": 0.5}]
+
+    def get_next_design(self, X, Y):
+        return []
+
+    def get_analysis(self, X, Y):
+        return {}
+"""
+
+
+def test_algorithm_plugins_listed_and_checked_with_the_calling_interpreter(installed, monkeypatch):
+    # The check runs the plugin in the Python that imported fz (it needs
+    # pytest), unless FZ_PYTHON says otherwise.
+    monkeypatch.delenv("FZ_PYTHON", raising=False)
+    (installed / ".fz/algorithms").mkdir(parents=True)
+    (installed / ".fz/algorithms/sampler.py").write_text(PLUGIN)
+    (installed / ".fz/algorithms/broken.py").write_text("class Broken:\n    pass\n")
+    r = fz.fzl(algorithms="samp*")
+    assert list(r["algorithms"]) == ["sampler"]
+    s = r["algorithms"]["sampler"]
+    assert s["type"] == "plugin" and s["language"] == "python" and s["scope"] == "project"
+    assert s["path"] == str(installed / ".fz/algorithms/sampler.py")
+    assert s["options"] == {"n": "3"} and s["require"] == ["pytest"]
+    assert s["summary"] == "Fixed sampler"
+    r = fz.fzl(algorithms="sampler,broken", check=True)
+    assert r["algorithms"]["sampler"]["check_status"] == "passed", r["algorithms"]["sampler"]
+    broken = r["algorithms"]["broken"]
+    assert broken["check_status"] == "failed"
+    assert "class Broken lacks get_initial_design, get_next_design, get_analysis" in broken["check_error"]
+    with pytest.raises(TypeError, match="algorithms must be a string pattern, got int"):
+        fz.fzl(algorithms=1)
 
 
 def test_module_and_cli_agree(installed):

@@ -260,10 +260,10 @@ pub struct DesignArgs {
     pub no_progress: bool,
 }
 
-/// `fzl` / `fz list`: list (and check) installed models and calculators.
+/// `fzl` / `fz list`: list (and check) installed models, calculators and algorithms.
 #[derive(Debug, Parser, Clone)]
 #[command(
-    about = "List the models and calculators of ./.fz and ~/.fz (project first), optionally checking them"
+    about = "List the models, calculators and algorithms of ./.fz and ~/.fz (project first) and the built-in algorithms, optionally checking them"
 )]
 pub struct ListArgs {
     #[command(flatten)]
@@ -274,7 +274,10 @@ pub struct ListArgs {
     /// Calculator alias names to list (glob, comma-separated globs or a name), or a calculator URI to check.
     #[arg(long, short = 'c', default_value = "*", value_name = "PATTERN")]
     pub calculators: String,
-    /// Check every entry (valid JSON, keys, scripts and programs, ssh hosts reachable); exit 1 if one fails.
+    /// Algorithm names to list (plugin files of .fz/algorithms, built-ins): a glob, comma-separated globs, or a name.
+    #[arg(long, short = 'a', default_value = "*", value_name = "PATTERN")]
+    pub algorithms: String,
+    /// Check every entry (valid JSON, keys, scripts and programs, ssh hosts reachable, plugin files load with a class and their #require packages); exit 1 if one fails.
     #[arg(long)]
     pub check: bool,
     /// Output format.

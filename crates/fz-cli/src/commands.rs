@@ -171,13 +171,14 @@ impl EventsFile {
     }
 }
 
-/// `fzl`: prints the models and calculators found; with `--check`, one
+/// `fzl`: prints the models, calculators and algorithms found; with `--check`, one
 /// line per problem on stderr (naming the file) and exit 1 if any.
 pub fn list(a: &ListArgs) -> Result<u8, Failure> {
     a.log.apply();
     let format = resolve::format(&a.format)?;
     let lookup = Lookup::from_env()?;
-    let listing = fz_core::ops::list::fzl(&a.models, &a.calculators, a.check, &lookup)?;
+    let listing =
+        fz_core::ops::list::fzl(&a.models, &a.calculators, &a.algorithms, a.check, &lookup)?;
     print_out(&fz_core::ops::list::render::render(&listing, format)?)?;
     let problems = listing.problems();
     for p in &problems {

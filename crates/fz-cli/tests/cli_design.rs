@@ -331,3 +331,74 @@ fn ctrl_c_stops_after_the_running_iteration() {
     assert!(sb.path().join("ana/X_1.csv").is_file());
     assert!(!sb.path().join("ana/iter002").exists());
 }
+
+/// A plugin written here proposes the same point twice in a batch and
+/// again in the next batch: it runs once.
+#[test]
+fn plugin_duplicates_run_once_by_name_and_by_path() {
+    let sb = study("x + y");
+    sb.write(
+        ".fz/algorithms/repeat.py",
+        "#title: proposes duplicates\n#options: rounds=2\n\
+         class Repeat:\n    def __init__(self, **options):\n        self.rounds = int(options['rounds'])\n\
+         \x20   def get_initial_design(self, input_vars, output_vars):\n\
+         \x20       return [{'x': 0.5}, {'x': 0.5}, {'x': 0.25}]\n\
+         \x20   def get_next_design(self, X, Y):\n        self.rounds -= 1\n\
+         \x20       if self.rounds <= 0:\n            return []\n\
+         \x20       assert Y[0] == Y[1] == 0.5 and Y[2] == 0.25, Y\n\
+         \x20       return [{'x': 0.25}, {'x': 0.75}]\n\
+         \x20   def get_analysis(self, X, Y):\n        return {'text': 'points=%d' % len(X), 'data': {'n': len(X)}}\n",
+    );
+    sb.write(
+        "algos/repeat_r.R",
+        "#options: rounds=1\n\
+         RepeatR <- function(...) { structure(list(), class = 'RepeatR') }\n\
+         get_initial_design.RepeatR <- function(obj, input_vars, output_vars) list(list(x = 0.5), list(x = 0.5))\n\
+         get_next_design.RepeatR <- function(obj, X, Y) list()\n\
+         get_analysis.RepeatR <- function(obj, X, Y) list(text = paste0('n=', length(X)))\n",
+    );
+    let run = |algo: &str, dir: &str| {
+        let out = sb
+            .cmd("fzd")
+            .args(["-i", "input.txt", "-m", "model.json", "-e", "f", "-a", algo])
+            .args([
+                "-v",
+                r#"{"x": "[0;1]", "z": "1"}"#,
+                "-c",
+                "sh://bash calc.sh",
+            ])
+            .args(["-r", dir, "--no-progress"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let stdout = run("repeat", "ana");
+    assert!(
+        stdout.contains("repeat completed: 2 iterations, 5 evaluations (5 valid)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("points=5"), "{stdout}");
+    assert_eq!(
+        calls(&sb).len(),
+        3,
+        "0.5, 0.25 and 0.75 once each: {:?}",
+        calls(&sb)
+    );
+    let stdout = run("algos/repeat_r.R", "ana_r");
+    assert!(
+        stdout.contains("completed: 1 iterations, 2 evaluations (2 valid)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        calls(&sb).len(),
+        4,
+        "0.5 ran once more (a new analysis dir)"
+    );
+}

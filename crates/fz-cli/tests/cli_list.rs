@@ -142,12 +142,12 @@ fn globs_select_models_and_calculators_by_name() {
     // Nothing matching: empty sections, not the pattern itself.
     let out = sb
         .cmd("fzl")
-        .args(["-m", "nothing*", "-c", "ssh*"])
+        .args(["-m", "nothing*", "-c", "ssh*", "-a", "nothing*"])
         .assert()
         .success();
     assert_eq!(
         text(&out.get_output().stdout),
-        "# Models and Calculators\n\n## Models\n\nNo models found matching pattern.\n\n## Calculators\n\nNo calculators found matching pattern.\n"
+        "# Models and Calculators\n\n## Models\n\nNo models found matching pattern.\n\n## Calculators\n\nNo calculators found matching pattern.\n\n## Algorithms\n\nNo algorithms found matching pattern.\n"
     );
 }
 
@@ -161,23 +161,27 @@ fn markdown_and_table_formats() {
     );
     sb.write("calc.sh", "true\n");
     let root = sb.path().display().to_string();
-    let out = sb.cmd("fzl").arg("--check").assert().success();
-    assert_eq!(
-        text(&out.get_output().stdout),
-        format!(
-            "# Models and Calculators\n\n## Models\n\n### pg ✓\n- **Path**: `{root}/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`\n\n## Calculators\n\n### local ✓\n- **Path**: `{root}/.fz/calculators/local.json`\n- **URI**: `sh://`\n- **Supports Models**: `PG`\n- **Commands**:\n  - `PG`: `bash calc.sh`\n"
-        )
-    );
-    assert_eq!(text(&out.get_output().stderr), "");
     let out = sb
-        .cmd("fz")
-        .args(["list", "-f", "table"])
+        .cmd("fzl")
+        .args(["--check", "-a", "none"])
         .assert()
         .success();
     assert_eq!(
         text(&out.get_output().stdout),
         format!(
-            "\n=== MODELS ===\n\nModel: pg\n  Path: {root}/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local\n\n=== CALCULATORS ===\n\nCalculator: local\n  Path: {root}/.fz/calculators/local.json\n  URI: sh://\n  Supports Models: PG\n  Commands:\n    PG: bash calc.sh\n"
+            "# Models and Calculators\n\n## Models\n\n### pg ✓\n- **Path**: `{root}/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`\n\n## Calculators\n\n### local ✓\n- **Path**: `{root}/.fz/calculators/local.json`\n- **URI**: `sh://`\n- **Supports Models**: `PG`\n- **Commands**:\n  - `PG`: `bash calc.sh`\n\n## Algorithms\n\nNo algorithms found matching pattern.\n"
+        )
+    );
+    assert_eq!(text(&out.get_output().stderr), "");
+    let out = sb
+        .cmd("fz")
+        .args(["list", "-f", "table", "--algorithms", "none"])
+        .assert()
+        .success();
+    assert_eq!(
+        text(&out.get_output().stdout),
+        format!(
+            "\n=== MODELS ===\n\nModel: pg\n  Path: {root}/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local\n\n=== CALCULATORS ===\n\nCalculator: local\n  Path: {root}/.fz/calculators/local.json\n  URI: sh://\n  Supports Models: PG\n  Commands:\n    PG: bash calc.sh\n\n=== ALGORITHMS ===\n\nNo algorithms found matching pattern.\n"
         )
     );
     let out = sb.cmd("fzl").args(["-f", "csv"]).assert().code(2);
@@ -556,5 +560,114 @@ fn check_looks_into_jq_yq_and_xpath_output_specs() {
             .contains("output 'p': xpath:// outputs need 'xmllint' on PATH"),
         "{}",
         text(&out.get_output().stderr)
+    );
+}
+
+/// Algorithm plugin files: one valid Python plugin in the project (hiding
+/// a home file of the same name), an R plugin in HOME, a broken plugin.
+fn algorithm_plugins(sb: &Sandbox) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let sampler = sb.write(
+        ".fz/algorithms/sampler.py",
+        "#title: Fixed sampler\n#author: Tests\n#options: n=3;seed=1\n#require: json\nclass Sampler:\n    def __init__(self, **o):\n        self.n = int(o['n'])\n    def get_initial_design(self, i, o):\n        return [{'x': 0.5}] * self.n\n    def get_next_design(self, X, Y):\n        return []\n    def get_analysis(self, X, Y):\n        return {}\n",
+    );
+    sb.write(
+        "home/.fz/algorithms/sampler.py",
+        "# shadowed by the project file\n",
+    );
+    let mc = sb.write(
+        "home/.fz/algorithms/mc.R",
+        "#options: size=5\nMc <- function(...) structure(list(), class = \"Mc\")\nget_initial_design.Mc <- function(obj, i, o) list()\nget_next_design.Mc <- function(obj, X, Y) list()\nget_analysis.Mc <- function(obj, X, Y) list()\n",
+    );
+    let broken = sb.write(
+        ".fz/algorithms/broken.py",
+        "class Broken:\n    def get_initial_design(self, i, o):\n        return []\n    def get_next_design(self, X, Y):\n        return []\n",
+    );
+    (sampler, mc, broken)
+}
+
+#[test]
+fn algorithms_are_listed_with_their_header_and_checked() {
+    let sb = Sandbox::new();
+    let (sampler, mc, broken) = algorithm_plugins(&sb);
+    let out = sb
+        .cmd("fzl")
+        .args(["-m", "none", "-c", "none", "-f", "json"])
+        .assert()
+        .success();
+    let j = json_of(&out.get_output().stdout);
+    let names: Vec<&str> = j["algorithms"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        &names[..3],
+        ["broken", "sampler", "mc"],
+        "plugin files, project first"
+    );
+    assert!(names[3..]
+        .iter()
+        .all(|n| !["broken", "sampler", "mc"].contains(n)));
+    let s = &j["algorithms"]["sampler"];
+    assert_eq!(s["path"], sampler.display().to_string());
+    assert_eq!(
+        (
+            s["type"].as_str(),
+            s["scope"].as_str(),
+            s["language"].as_str()
+        ),
+        (Some("plugin"), Some("project"), Some("python"))
+    );
+    assert_eq!(s["summary"], "Fixed sampler");
+    assert_eq!(s["options"], serde_json::json!({"n": "3", "seed": "1"}));
+    assert_eq!(s["require"], serde_json::json!(["json"]));
+    assert_eq!(s["metadata"], serde_json::json!({"author": "Tests"}));
+    assert_eq!(s["check_status"], "not_checked");
+    let m = &j["algorithms"]["mc"];
+    assert_eq!(m["path"], mc.display().to_string());
+    assert_eq!(
+        (m["scope"].as_str(), m["language"].as_str()),
+        (Some("home"), Some("R"))
+    );
+
+    // A selection that loads fine passes the check, in both languages.
+    let out = sb
+        .cmd("fzl")
+        .args(["-m", "none", "-c", "none", "-a", "samp*,mc", "--check"])
+        .assert()
+        .success();
+    let stdout = text(&out.get_output().stdout);
+    assert!(
+        stdout.contains(&format!(
+            "## Algorithms\n\n### sampler ✓\n- **Type**: plugin (python)\n- **Path**: `{}`\n- **Summary**: Fixed sampler\n- **Options**:\n  - `n` = `3`\n  - `seed` = `1`\n- **Requires**: `json`\n\n### mc ✓\n- **Type**: plugin (R)\n",
+            sampler.display()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(text(&out.get_output().stderr), "");
+
+    // A broken plugin fails the check: one line naming the file and the
+    // missing method, exit 1.
+    let out = sb
+        .cmd("fzl")
+        .args([
+            "-m", "none", "-c", "none", "-a", "broken", "--check", "-f", "table",
+        ])
+        .assert()
+        .code(1);
+    assert_eq!(
+        text(&out.get_output().stderr),
+        format!(
+            "fzl: check failed: {}: No valid algorithm class found (class Broken lacks get_analysis). \
+             Algorithm class must have methods: get_initial_design, get_next_design, get_analysis\n",
+            broken.display()
+        )
+    );
+    assert!(
+        text(&out.get_output().stdout)
+            .contains("=== ALGORITHMS ===\n\nAlgorithm: broken ✗\n  Type: plugin (python)\n"),
+        "{}",
+        text(&out.get_output().stdout)
     );
 }

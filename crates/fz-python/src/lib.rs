@@ -300,13 +300,20 @@ fn table_json(table: &fz_core::format::Table) -> String {
     serde_json::json!({ "columns": table.columns, "rows": rows }).to_string()
 }
 
-/// `fzl`: JSON text of the listing (`{"models": {…}, "calculators": {…}}`).
+/// `fzl`: JSON text of the listing (`{"models": {…}, "calculators": {…},
+/// "algorithms": {…}}`).
 #[pyfunction]
-#[pyo3(signature = (models, calculators, check))]
-fn fzl(py: Python<'_>, models: String, calculators: String, check: bool) -> PyResult<String> {
+#[pyo3(signature = (models, calculators, algorithms, check))]
+fn fzl(
+    py: Python<'_>,
+    models: String,
+    calculators: String,
+    algorithms: String,
+    check: bool,
+) -> PyResult<String> {
     let lookup = lookup()?;
     let listing = py
-        .detach(|| fz_core::ops::list::fzl(&models, &calculators, check, &lookup))
+        .detach(|| fz_core::ops::list::fzl(&models, &calculators, &algorithms, check, &lookup))
         .map_err(py_err)?;
     Ok(listing.to_json().to_string())
 }

@@ -4,7 +4,7 @@
 
 use super::variables::Variables;
 use super::{fzd, prepare_analysis_dir, DesignOptions, DesignReport, Evaluator, FileModel};
-use crate::algorithms::{builtin, Algorithm, ObjectiveSpec, Options};
+use crate::algorithms::{Algorithm, ObjectiveSpec};
 use crate::calculators::Cancel;
 use crate::config::CaseNaming;
 use crate::error::{Error, Result};
@@ -104,19 +104,15 @@ pub fn fzd_with(
     Ok(report)
 }
 
-/// The algorithm named `spec` with `options`: a built-in, else a plugin
-/// file.
+/// The algorithm `spec` names with `options`: a plugin file (project,
+/// then `~/.fz`), a built-in, or a file path (see
+/// [`crate::algorithms::plugin::resolve`]).
 pub fn load_algorithm(
     spec: &str,
     options: Map<String, Json>,
     lookup: &Lookup,
 ) -> Result<Box<dyn Algorithm>> {
-    let _ = lookup;
-    let options = Options::new(spec, options);
-    if let Some(found) = builtin::create(spec, &options) {
-        return found;
-    }
-    Err(Error::NotFound(format!("Algorithm file not found: {spec}")))
+    crate::algorithms::plugin::load(spec, &options, lookup)
 }
 
 /// Algorithm options from text: a JSON object, or a `.json` file holding

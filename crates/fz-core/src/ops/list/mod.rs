@@ -1,11 +1,13 @@
-//! `fzl` / `fz list`: the models and calculators installed in the project
-//! (`./.fz/`) and in the home directory (`~/.fz/`), which calculators
-//! support which model, and with `check` whether each one is usable.
+//! `fzl` / `fz list`: the models, calculators and algorithms installed in
+//! the project (`./.fz/`) and in the home directory (`~/.fz/`), which
+//! calculators support which model, the built-in algorithms, and with
+//! `check` whether each one is usable.
 //!
 //! This module collects and checks (plugins.md §6); the text formats are
-//! in [`render`]. It reads alias files and, with `check`, may open a TCP
-//! connection to `ssh://` hosts (see [`crate::calculators::check`]); it
-//! never runs a case nor writes a file.
+//! in [`render`], the algorithms in [`algorithms`]. It reads alias files
+//! and, with `check`, may open a TCP connection to `ssh://` hosts (see
+//! [`crate::calculators::check`]) and load plugin files in their
+//! interpreter; it never runs a case nor writes a file.
 //!
 //! Differences from upstream (docs/compatibility.md): calculators are
 //! listed under their alias names (upstream keys them by bare URI and
@@ -15,6 +17,7 @@
 //! (upstream lists the pattern itself, or `sh://`), and the checks look at
 //! scripts, programs and ssh hosts.
 
+pub mod algorithms;
 pub mod render;
 
 use crate::calculators::alias::{self, declared_models, supports, AliasFile, Scope};
@@ -22,6 +25,7 @@ use crate::calculators::check::{check_definition, check_uri, model_commands, Che
 use crate::calculators::uri::redact;
 use crate::model::{model_from_json, Lookup};
 use crate::Result;
+use algorithms::AlgorithmEntry;
 use serde_json::{json, Map, Value as Json};
 use std::path::PathBuf;
 
@@ -108,6 +112,8 @@ pub struct Listing {
     pub models: Vec<ModelEntry>,
     /// Calculators, project files first, then URIs given as patterns.
     pub calculators: Vec<CalculatorEntry>,
+    /// Algorithms: plugin files (project first), then built-ins.
+    pub algorithms: Vec<AlgorithmEntry>,
 }
 
 impl Listing {
@@ -128,6 +134,15 @@ impl Listing {
                 out.extend(ps.iter().map(|p| format!("{at}: {p}")));
             }
         }
+        for a in &self.algorithms {
+            if let CheckStatus::Failed(ps) = &a.check {
+                let at = match &a.path {
+                    Some(path) => path.display().to_string(),
+                    None => format!("built-in algorithm '{}'", a.name),
+                };
+                out.extend(ps.iter().map(|p| format!("{at}: {p}")));
+            }
+        }
         out
     }
 
@@ -140,10 +155,15 @@ impl Listing {
                 .calculators
                 .iter()
                 .any(|c| matches!(c.check, CheckStatus::Failed(_)))
+            || self
+                .algorithms
+                .iter()
+                .any(|a| matches!(a.check, CheckStatus::Failed(_)))
     }
 
     /// The upstream result structure (`{"models": {name: …}, "calculators":
-    /// {name: …}}`), with `path`, `scope`, `id`, `uri` and `commands` added.
+    /// {name: …}}`), with `path`, `scope`, `id`, `uri` and `commands` added,
+    /// and `"algorithms": {name: …}` (see [`AlgorithmEntry::to_json`]).
     pub fn to_json(&self) -> Json {
         let mut models = Map::new();
         for m in &self.models {
@@ -187,7 +207,12 @@ impl Listing {
             insert_check(&mut e, &c.check);
             calculators.insert(c.name.clone(), Json::Object(e));
         }
-        json!({ "models": models, "calculators": calculators })
+        let algorithms: Map<String, Json> = self
+            .algorithms
+            .iter()
+            .map(|a| (a.name.clone(), a.to_json()))
+            .collect();
+        json!({ "models": models, "calculators": calculators, "algorithms": algorithms })
     }
 }
 
@@ -198,12 +223,19 @@ fn insert_check(e: &mut Map<String, Json>, check: &CheckStatus) {
     }
 }
 
-/// Lists the models whose alias names match the glob `models` and the
+/// Lists the models whose alias names match the glob `models`, the
 /// calculators matching `calculators` (a glob over alias names, or a URI
-/// containing `://`), checking each one when `check` is set. Files that
-/// are not valid JSON are skipped with a warning, or listed as failed
-/// when checking.
-pub fn fzl(models: &str, calculators: &str, check: bool, lookup: &Lookup) -> Result<Listing> {
+/// containing `://`) and the algorithms matching `algorithms` (a glob over
+/// plugin file and built-in names), checking each one when `check` is set.
+/// Files that cannot be read are skipped with a warning, or listed as
+/// failed when checking.
+pub fn fzl(
+    models: &str,
+    calculators: &str,
+    algorithms: &str,
+    check: bool,
+    lookup: &Lookup,
+) -> Result<Listing> {
     let ctx = CheckContext {
         project: lookup.cwd.clone(),
         home: lookup.home.clone(),
@@ -252,6 +284,7 @@ pub fn fzl(models: &str, calculators: &str, check: bool, lookup: &Lookup) -> Res
             listing.models.push(entry);
         }
     }
+    listing.algorithms = algorithms::collect(&patterns(algorithms), check, lookup);
     Ok(listing)
 }
 
@@ -437,7 +470,7 @@ mod tests {
             home: Some(h.to_path_buf()),
         };
 
-        let l = fzl("*", "*", false, &lookup).unwrap();
+        let l = fzl("*", "*", "", false, &lookup).unwrap();
         let names: Vec<&str> = l.models.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["perfectgas", "other"], "broken skipped unchecked");
         assert_eq!(l.models[0].id.as_deref(), Some("PerfectGas"));
@@ -459,7 +492,7 @@ mod tests {
             "bash .fz/calculators/pg.sh"
         );
 
-        let l = fzl("perf*", "loc*,any", true, &lookup).unwrap();
+        let l = fzl("perf*", "loc*,any", "none", true, &lookup).unwrap();
         assert_eq!(l.models.len(), 1);
         assert_eq!(l.models[0].check, CheckStatus::Passed);
         assert_eq!(l.calculators[0].check, CheckStatus::Passed);
@@ -472,7 +505,7 @@ mod tests {
             )]
         );
 
-        let l = fzl("*", "remote", true, &lookup).unwrap();
+        let l = fzl("*", "remote", "none", true, &lookup).unwrap();
         let problems = l.problems();
         assert!(
             problems[0].starts_with(&format!(
@@ -500,7 +533,7 @@ mod tests {
             "broken model"
         );
 
-        let l = fzl("nomatch", "sh://bash x.sh", false, &lookup).unwrap();
+        let l = fzl("nomatch", "sh://bash x.sh", "none", false, &lookup).unwrap();
         assert!(l.models.is_empty());
         assert_eq!(l.calculators[0].name, "sh://bash x.sh");
         assert_eq!(l.calculators[0].check, CheckStatus::NotChecked);

@@ -1,7 +1,9 @@
 //! Text forms of a [`Listing`]: `markdown` (the default), `table` (plain
 //! text) and `json` (plugins.md §6.5, with alias names, paths, URIs and
-//! model commands added). Rendering only: no file access.
+//! model commands added, and the algorithms). Rendering only: no file
+//! access.
 
+use super::algorithms::AlgorithmEntry;
 use super::{CalculatorEntry, CheckStatus, Listing, ModelEntry};
 use crate::format::Format;
 use crate::{Error, Result};
@@ -45,7 +47,56 @@ fn markdown(l: &Listing) -> String {
     for c in &l.calculators {
         markdown_calculator(c, &mut s);
     }
+    s.push_str("## Algorithms\n\n");
+    if l.algorithms.is_empty() {
+        s.push_str("No algorithms found matching pattern.\n\n");
+    }
+    for a in &l.algorithms {
+        markdown_algorithm(a, &mut s);
+    }
     s.trim_end().to_string()
+}
+
+/// `plugin (python)`, `plugin (R)` or `built-in`.
+fn algorithm_type(a: &AlgorithmEntry) -> String {
+    match a.language {
+        Some(lang) => format!("plugin ({})", lang.as_str()),
+        None => "built-in".to_string(),
+    }
+}
+
+fn markdown_algorithm(a: &AlgorithmEntry, s: &mut String) {
+    let _ = writeln!(s, "### {}{}", a.name, mark(&a.check));
+    let _ = writeln!(s, "- **Type**: {}", algorithm_type(a));
+    if let Some(path) = &a.path {
+        let _ = writeln!(s, "- **Path**: `{}`", path.display());
+    }
+    if let Some(summary) = &a.summary {
+        let _ = writeln!(s, "- **Summary**: {summary}");
+    }
+    if a.shadows_builtin {
+        s.push_str("- **Hides the built-in of the same name**\n");
+    }
+    if let Some(err) = a.check.error() {
+        let _ = writeln!(s, "- **Error**: {err}");
+    }
+    if !a.options.is_empty() {
+        s.push_str("- **Options**:\n");
+        for o in &a.options {
+            let _ = write!(s, "  - `{}` = `{}`", o.name, o.default);
+            match &o.help {
+                Some(help) => {
+                    let _ = writeln!(s, ": {help}");
+                }
+                None => s.push('\n'),
+            }
+        }
+    }
+    if !a.require.is_empty() {
+        let list: Vec<String> = a.require.iter().map(|r| format!("`{r}`")).collect();
+        let _ = writeln!(s, "- **Requires**: {}", list.join(", "));
+    }
+    s.push('\n');
 }
 
 fn markdown_model(m: &ModelEntry, s: &mut String) {
@@ -148,13 +199,55 @@ fn table(l: &Listing) -> String {
         }
         s.push('\n');
     }
+    s.push_str("=== ALGORITHMS ===\n\n");
+    if l.algorithms.is_empty() {
+        s.push_str("No algorithms found matching pattern.\n\n");
+    }
+    for a in &l.algorithms {
+        table_algorithm(a, &mut s);
+    }
     s.trim_end().to_string()
+}
+
+fn table_algorithm(a: &AlgorithmEntry, s: &mut String) {
+    let _ = writeln!(s, "Algorithm: {}{}", a.name, mark(&a.check));
+    let _ = writeln!(s, "  Type: {}", algorithm_type(a));
+    if let Some(path) = &a.path {
+        let _ = writeln!(s, "  Path: {}", path.display());
+    }
+    if let Some(summary) = &a.summary {
+        let _ = writeln!(s, "  Summary: {summary}");
+    }
+    if a.shadows_builtin {
+        s.push_str("  Hides the built-in of the same name\n");
+    }
+    if let Some(err) = a.check.error() {
+        let _ = writeln!(s, "  Error: {err}");
+    }
+    if !a.options.is_empty() {
+        s.push_str("  Options:\n");
+        for o in &a.options {
+            let _ = write!(s, "    {} = {}", o.name, o.default);
+            match &o.help {
+                Some(help) => {
+                    let _ = writeln!(s, ": {help}");
+                }
+                None => s.push('\n'),
+            }
+        }
+    }
+    if !a.require.is_empty() {
+        let _ = writeln!(s, "  Requires: {}", a.require.join(", "));
+    }
+    s.push('\n');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithms::plugin::Language;
     use crate::calculators::alias::Scope;
+    use crate::ops::list::algorithms::AlgorithmOption;
     use std::path::PathBuf;
 
     fn listing() -> Listing {
@@ -177,6 +270,40 @@ mod tests {
                 commands: vec![("PG".into(), "bash pg.sh".into())],
                 check: CheckStatus::Failed(vec!["a".into(), "b".into()]),
             }],
+            algorithms: vec![
+                AlgorithmEntry {
+                    name: "mine".into(),
+                    path: Some(PathBuf::from("/p/.fz/algorithms/mine.py")),
+                    scope: Some(Scope::Project),
+                    language: Some(Language::Python),
+                    summary: Some("My sampler".into()),
+                    options: vec![option("n", "10", None)],
+                    require: vec!["numpy".into()],
+                    metadata: Default::default(),
+                    shadows_builtin: true,
+                    check: CheckStatus::Failed(vec!["no class".into()]),
+                },
+                AlgorithmEntry {
+                    name: "grid".into(),
+                    path: None,
+                    scope: None,
+                    language: None,
+                    summary: Some("A grid".into()),
+                    options: vec![option("step", "0.1", Some("grid step"))],
+                    require: vec![],
+                    metadata: Default::default(),
+                    shadows_builtin: false,
+                    check: CheckStatus::NotChecked,
+                },
+            ],
+        }
+    }
+
+    fn option(name: &str, default: &str, help: Option<&str>) -> AlgorithmOption {
+        AlgorithmOption {
+            name: name.into(),
+            default: default.into(),
+            help: help.map(str::to_string),
         }
     }
 
@@ -184,11 +311,11 @@ mod tests {
     fn markdown_text() {
         assert_eq!(
             render(&listing(), Format::Markdown).unwrap(),
-            "# Models and Calculators\n\n## Models\n\n### pg ✓\n- **Path**: `/p/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`\n\n## Calculators\n\n### local ✗\n- **Path**: `/p/.fz/calculators/local.json`\n- **URI**: `sh://`\n- **Error**: a; b\n- **Supports Models**: `PG`\n- **Commands**:\n  - `PG`: `bash pg.sh`"
+            "# Models and Calculators\n\n## Models\n\n### pg ✓\n- **Path**: `/p/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`\n\n## Calculators\n\n### local ✗\n- **Path**: `/p/.fz/calculators/local.json`\n- **URI**: `sh://`\n- **Error**: a; b\n- **Supports Models**: `PG`\n- **Commands**:\n  - `PG`: `bash pg.sh`\n\n## Algorithms\n\n### mine ✗\n- **Type**: plugin (python)\n- **Path**: `/p/.fz/algorithms/mine.py`\n- **Summary**: My sampler\n- **Hides the built-in of the same name**\n- **Error**: no class\n- **Options**:\n  - `n` = `10`\n- **Requires**: `numpy`\n\n### grid\n- **Type**: built-in\n- **Summary**: A grid\n- **Options**:\n  - `step` = `0.1`: grid step"
         );
         assert_eq!(
             render(&Listing::default(), Format::Markdown).unwrap(),
-            "# Models and Calculators\n\n## Models\n\nNo models found matching pattern.\n\n## Calculators\n\nNo calculators found matching pattern."
+            "# Models and Calculators\n\n## Models\n\nNo models found matching pattern.\n\n## Calculators\n\nNo calculators found matching pattern.\n\n## Algorithms\n\nNo algorithms found matching pattern."
         );
     }
 
@@ -196,12 +323,19 @@ mod tests {
     fn table_and_json_text() {
         assert_eq!(
             render(&listing(), Format::Table).unwrap(),
-            "\n=== MODELS ===\n\nModel: pg ✓\n  Path: /p/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local\n\n=== CALCULATORS ===\n\nCalculator: local ✗\n  Path: /p/.fz/calculators/local.json\n  URI: sh://\n  Error: a; b\n  Supports Models: PG\n  Commands:\n    PG: bash pg.sh"
+            "\n=== MODELS ===\n\nModel: pg ✓\n  Path: /p/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local\n\n=== CALCULATORS ===\n\nCalculator: local ✗\n  Path: /p/.fz/calculators/local.json\n  URI: sh://\n  Error: a; b\n  Supports Models: PG\n  Commands:\n    PG: bash pg.sh\n\n=== ALGORITHMS ===\n\nAlgorithm: mine ✗\n  Type: plugin (python)\n  Path: /p/.fz/algorithms/mine.py\n  Summary: My sampler\n  Hides the built-in of the same name\n  Error: no class\n  Options:\n    n = 10\n  Requires: numpy\n\nAlgorithm: grid\n  Type: built-in\n  Summary: A grid\n  Options:\n    step = 0.1: grid step"
         );
         let json: serde_json::Value =
             serde_json::from_str(&render(&listing(), Format::Json).unwrap()).unwrap();
         assert_eq!(json["models"]["pg"]["check_status"], "passed");
         assert_eq!(json["calculators"]["local"]["check_error"], "a; b");
+        assert_eq!(json["algorithms"]["mine"]["check_error"], "no class");
+        assert_eq!(json["algorithms"]["mine"]["options"]["n"], "10");
+        assert_eq!(json["algorithms"]["grid"]["type"], "builtin");
+        assert_eq!(
+            json["algorithms"]["grid"]["options_help"]["step"],
+            "grid step"
+        );
         assert!(render(&listing(), Format::Csv).is_err());
     }
 }

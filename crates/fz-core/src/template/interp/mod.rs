@@ -198,13 +198,14 @@ pub struct FileOutcome {
 
 /// Tail of the worker's stderr (and of stray stdout), filled by a thread.
 #[derive(Default)]
-struct OutputTail {
+pub(crate) struct OutputTail {
     buf: Mutex<Vec<u8>>,
-    echo: AtomicBool,
+    /// Whether what arrives is also copied to this process's stderr.
+    pub(crate) echo: AtomicBool,
 }
 
 impl OutputTail {
-    fn push(&self, bytes: &[u8]) {
+    pub(crate) fn push(&self, bytes: &[u8]) {
         if self.echo.load(Ordering::Relaxed) {
             let _ = std::io::stderr().write_all(bytes);
         }
@@ -216,7 +217,7 @@ impl OutputTail {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim();
@@ -234,10 +235,48 @@ impl OutputTail {
 }
 
 /// Why reading a reply failed.
-enum ReadFailure {
+pub(crate) enum ReadFailure {
+    /// The process closed its stdout.
     Eof,
+    /// Reading failed.
     Io(std::io::Error),
+    /// The marked line is not JSON: why, quoting it.
     Garbled(String),
+}
+
+/// Reads lines from a child's stdout until one carries `marker` and parses
+/// what follows it as JSON; lines without the marker (stray output) and
+/// text before it go to `tail`.
+pub(crate) fn read_marked_json(
+    reader: &mut impl BufRead,
+    marker: &[u8],
+    tail: &OutputTail,
+) -> std::result::Result<Json, ReadFailure> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Err(ReadFailure::Eof),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadFailure::Io(e)),
+        }
+        let Some(pos) = find(&line, marker) else {
+            tail.push(&line);
+            continue;
+        };
+        if pos > 0 {
+            tail.push(&line[..pos]);
+            tail.push(b"\n");
+        }
+        let body = &line[pos + marker.len()..];
+        return serde_json::from_slice(body).map_err(|e| {
+            ReadFailure::Garbled(format!(
+                "{e} in {}",
+                truncate(String::from_utf8_lossy(body).trim(), 200)
+            ))
+        });
+    }
 }
 
 /// A running formula interpreter process; killed (and reaped) on drop.
@@ -487,31 +526,7 @@ impl Worker {
     /// Reads lines until one carries the marker; other lines are stray
     /// output and go to the tail.
     fn read_reply(&mut self) -> std::result::Result<Json, ReadFailure> {
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match self.stdout.read_until(b'\n', &mut line) {
-                Ok(0) => return Err(ReadFailure::Eof),
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ReadFailure::Io(e)),
-            }
-            let Some(pos) = find(&line, &self.marker) else {
-                self.tail.push(&line);
-                continue;
-            };
-            if pos > 0 {
-                self.tail.push(&line[..pos]);
-                self.tail.push(b"\n");
-            }
-            let body = &line[pos + self.marker.len()..];
-            return serde_json::from_slice(body).map_err(|e| {
-                ReadFailure::Garbled(format!(
-                    "{e} in {}",
-                    truncate(String::from_utf8_lossy(body).trim(), 200)
-                ))
-            });
-        }
+        read_marked_json(&mut self.stdout, &self.marker, &self.tail)
     }
 
     fn fail_read(&mut self, what: &str, failure: ReadFailure) -> Error {
@@ -583,7 +598,10 @@ impl Drop for Worker {
     }
 }
 
-fn spawn_drain(mut stderr: ChildStderr, tail: Arc<OutputTail>) -> std::io::Result<JoinHandle<()>> {
+pub(crate) fn spawn_drain(
+    mut stderr: ChildStderr,
+    tail: Arc<OutputTail>,
+) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name("fz-interp-stderr".to_string())
         .spawn(move || {
@@ -616,7 +634,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -952,7 +970,7 @@ fn r_int_vector(items: &[usize], out: &mut String) {
 /// An R string literal holding `s`, pure ASCII: control and non-ASCII
 /// characters as `\U{…}` (R refuses to mix `\U` and `\x` escapes in one
 /// string); NUL (which R strings cannot hold) becomes U+FFFD.
-fn r_string(s: &str, out: &mut String) {
+pub(crate) fn r_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -971,7 +989,7 @@ fn r_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn r_double(f: f64, out: &mut String) {
+pub(crate) fn r_double(f: f64, out: &mut String) {
     if f.is_nan() {
         out.push_str("NaN");
     } else if f.is_infinite() {
