@@ -113,7 +113,9 @@ pub fn fzd(
             std::thread::spawn(move || fzd_files(&design, &model, &lookup))
         }
     };
-    let (_never, rx) = std::sync::mpsc::channel();
+    // No events in a design: the channel is closed from the start.
+    let (tx, rx) = std::sync::mpsc::channel();
+    drop(tx);
     let (report, interrupt) = supervise(py, worker, rx, None, &cancel)?;
     if let Some(error) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(error);
