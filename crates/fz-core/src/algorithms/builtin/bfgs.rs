@@ -407,7 +407,7 @@ mod tests {
         );
         let e4 = evaluations_to(&run, &[1.0, 1.0], 1e-4).expect("reaches 1e-4");
         eprintln!(
-            "bfgs rosenbrock: {} evaluations in {} batches, 1e-4 after {e4}",
+            "bfgs rosenbrock: {} evaluations in {} batches, 1e-4 after {e4}, best {best:?}",
             run.x.len(),
             run.batches
         );
@@ -418,6 +418,7 @@ mod tests {
             .expect("text")
             .starts_with("BFGS Optimization Results:\n"));
         assert_eq!(a.data["converged"], true);
+        eprintln!("bfgs rosenbrock: {} iterations", a.data["iterations"]);
     }
 
     #[test]
