@@ -347,6 +347,14 @@ pub(crate) mod testing {
         run
     }
 
+    /// The points of a one-shot design (checked to come in one batch).
+    pub(crate) fn one_shot(alg: &mut dyn Algorithm, ranges: &Ranges) -> Vec<Point> {
+        let f = |p: &Point| Objective::Single(p.values().sum());
+        let run = drive(alg, ranges, &f, 2);
+        assert_eq!(run.batches, 1, "a one-shot design proposes one batch");
+        run.x
+    }
+
     /// Whether every point lies within `ranges`.
     pub(crate) fn within(x: &[Point], ranges: &Ranges) -> bool {
         x.iter().all(|p| {

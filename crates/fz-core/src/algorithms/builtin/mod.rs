@@ -12,6 +12,7 @@ mod brent;
 mod lhs;
 mod montecarlo_uniform;
 mod nsga2;
+mod one_shot;
 mod randomsampling;
 mod sobol;
 mod sobol_directions;
