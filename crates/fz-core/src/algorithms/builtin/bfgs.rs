@@ -377,7 +377,7 @@ impl Bfgs {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within, Run};
+    use super::super::testing::{drive, opts, ranges, within, Run};
     use super::*;
 
     fn alg(json: serde_json::Value) -> Bfgs {

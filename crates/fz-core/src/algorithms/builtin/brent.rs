@@ -266,7 +266,7 @@ impl Algorithm for Brent {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
 
     fn alg(json: serde_json::Value) -> Brent {
@@ -277,7 +277,7 @@ mod tests {
         Objective::Single((p["x"] - 0.3).powi(2) + 1.0)
     }
 
-    fn argmin(run: &super::super::common::testing::Run) -> f64 {
+    fn argmin(run: &super::super::testing::Run) -> f64 {
         super::super::common::best(&run.x, &run.y).expect("valid").0["x"]
     }
 

@@ -180,48 +180,6 @@ pub(crate) fn py_dict(point: &Point) -> String {
     crate::value::Value::Map(map).py_repr()
 }
 
-/// Best, worst and mean of the valid outputs of a one-shot design, shaped
-/// like upstream's random sampling summary under `title`.
-pub(crate) fn sampling_summary(title: &str, x: &[Point], y: &[Objective]) -> Analysis {
-    let mut data = serde_json::Map::new();
-    data.insert("samples".into(), x.len().into());
-    let valid: Vec<(&Point, f64)> = x
-        .iter()
-        .zip(y)
-        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
-        .collect();
-    let Some((best_x, best_y)) = best(x, y) else {
-        data.insert("valid_samples".into(), 0.into());
-        return Analysis {
-            text: Some("No valid results".into()),
-            html: None,
-            data,
-        };
-    };
-    let worst = valid.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
-    let mean = valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64;
-    let text = format!(
-        "{title}\n  Total samples: {}\n  Valid samples: {}\n  \
-         Best output: {}\n  Best input: {}\n  Worst output: {}\n  Mean output: {}\n",
-        x.len(),
-        valid.len(),
-        fmt_g(best_y, 6),
-        py_dict(best_x),
-        fmt_g(worst, 6),
-        fmt_g(mean, 6)
-    );
-    data.insert("valid_samples".into(), valid.len().into());
-    data.insert("best_output".into(), best_y.into());
-    data.insert("best_input".into(), point_json(best_x));
-    data.insert("worst_output".into(), worst.into());
-    data.insert("mean_output".into(), mean.into());
-    Analysis {
-        text: Some(text),
-        html: None,
-        data,
-    }
-}
-
 /// How an optimiser's run ended, as its analysis tells it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Ending {
@@ -282,86 +240,6 @@ pub(crate) fn optimizer_analysis(
         text: Some(text),
         html: None,
         data,
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! A miniature design loop for the algorithms' tests.
-    use super::super::super::{Algorithm, Objective, ObjectiveSpec, Options, Point, Ranges};
-
-    /// Options of `owner` from a JSON object literal.
-    pub(crate) fn opts(owner: &str, json: serde_json::Value) -> Options {
-        match json {
-            serde_json::Value::Object(m) => Options::new(owner, m),
-            _ => panic!("test options must be a JSON object"),
-        }
-    }
-
-    /// Ranges from (name, min, max) triples.
-    pub(crate) fn ranges(vars: &[(&str, f64, f64)]) -> Ranges {
-        vars.iter()
-            .map(|(n, a, b)| (n.to_string(), (*a, *b)))
-            .collect()
-    }
-
-    /// What a driven design produced.
-    pub(crate) struct Run {
-        pub x: Vec<Point>,
-        pub y: Vec<Objective>,
-        /// Batches evaluated (the loop's iterations).
-        pub batches: usize,
-    }
-
-    /// Runs `alg` to its end the way the design loop does: initial design,
-    /// evaluate every point with `f`, next design, … until an empty batch.
-    /// Panics past `max_batches` (a design that does not terminate).
-    pub(crate) fn drive(
-        alg: &mut dyn Algorithm,
-        ranges: &Ranges,
-        f: &dyn Fn(&Point) -> Objective,
-        max_batches: usize,
-    ) -> Run {
-        let spec = ObjectiveSpec {
-            expressions: vec!["output".into()],
-            multi: false,
-        };
-        let mut run = Run {
-            x: Vec::new(),
-            y: Vec::new(),
-            batches: 0,
-        };
-        let mut batch = alg.initial_design(ranges, &spec).expect("initial design");
-        while !batch.is_empty() {
-            run.batches += 1;
-            assert!(
-                run.batches <= max_batches,
-                "no end after {max_batches} batches"
-            );
-            for p in batch {
-                run.y.push(f(&p));
-                run.x.push(p);
-            }
-            batch = alg.next_design(&run.x, &run.y).expect("next design");
-        }
-        run
-    }
-
-    /// The points of a one-shot design (checked to come in one batch).
-    pub(crate) fn one_shot(alg: &mut dyn Algorithm, ranges: &Ranges) -> Vec<Point> {
-        let f = |p: &Point| Objective::Single(p.values().sum());
-        let run = drive(alg, ranges, &f, 2);
-        assert_eq!(run.batches, 1, "a one-shot design proposes one batch");
-        run.x
-    }
-
-    /// Whether every point lies within `ranges`.
-    pub(crate) fn within(x: &[Point], ranges: &Ranges) -> bool {
-        x.iter().all(|p| {
-            ranges
-                .iter()
-                .all(|(n, (a, b))| p.get(n).is_some_and(|v| *v >= *a && *v <= *b))
-        })
     }
 }
 

@@ -44,7 +44,7 @@ impl Sampler for Lhs {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{one_shot, opts, ranges, within};
+    use super::super::testing::{one_shot, opts, ranges, within};
     use super::*;
 
     fn run(json: serde_json::Value, r: &Ranges) -> Vec<Point> {

@@ -6,6 +6,8 @@
 
 mod common;
 mod student_t;
+#[cfg(test)]
+mod testing;
 
 mod bfgs;
 mod brent;
@@ -106,7 +108,7 @@ pub fn unknown_options<'a>(name: &str, options: &'a Options) -> Vec<&'a str> {
 
 #[cfg(test)]
 mod tests {
-    use super::common::testing::opts;
+    use super::testing::opts;
     use super::*;
 
     #[test]

@@ -242,7 +242,7 @@ fn histogram_svg(values: &[f64], s: &Stats) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
 
     fn alg(json: serde_json::Value) -> MonteCarloUniform {

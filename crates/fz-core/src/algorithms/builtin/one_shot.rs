@@ -2,7 +2,8 @@
 //! batch of points, no next batch, and the best/worst/mean summary. Each
 //! design only says how it draws its points ([`Sampler`]).
 
-use super::common::{need_ranges, sampling_summary, usize_at_least, SeededRng};
+use super::common::{best, finite_value, fmt_g, need_ranges, point_json, py_dict};
+use super::common::{usize_at_least, SeededRng};
 use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
 use crate::error::Result;
 
@@ -49,5 +50,47 @@ impl Draws {
             nvalues: usize_at_least(options, "nvalues", 10, 1)?,
             rng: SeededRng::new(options.u64("seed", 42)?),
         })
+    }
+}
+
+/// Best, worst and mean of the valid outputs of a one-shot design, shaped
+/// like upstream's random sampling summary under `title`.
+fn sampling_summary(title: &str, x: &[Point], y: &[Objective]) -> Analysis {
+    let mut data = serde_json::Map::new();
+    data.insert("samples".into(), x.len().into());
+    let valid: Vec<(&Point, f64)> = x
+        .iter()
+        .zip(y)
+        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
+        .collect();
+    let Some((best_x, best_y)) = best(x, y) else {
+        data.insert("valid_samples".into(), 0.into());
+        return Analysis {
+            text: Some("No valid results".into()),
+            html: None,
+            data,
+        };
+    };
+    let worst = valid.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
+    let mean = valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64;
+    let text = format!(
+        "{title}\n  Total samples: {}\n  Valid samples: {}\n  \
+         Best output: {}\n  Best input: {}\n  Worst output: {}\n  Mean output: {}\n",
+        x.len(),
+        valid.len(),
+        fmt_g(best_y, 6),
+        py_dict(best_x),
+        fmt_g(worst, 6),
+        fmt_g(mean, 6)
+    );
+    data.insert("valid_samples".into(), valid.len().into());
+    data.insert("best_output".into(), best_y.into());
+    data.insert("best_input".into(), point_json(best_x));
+    data.insert("worst_output".into(), worst.into());
+    data.insert("mean_output".into(), mean.into());
+    Analysis {
+        text: Some(text),
+        html: None,
+        data,
     }
 }

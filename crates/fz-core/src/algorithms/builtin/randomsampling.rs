@@ -34,7 +34,7 @@ impl Sampler for RandomSampling {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
     use crate::algorithms::{Algorithm, Objective};
 

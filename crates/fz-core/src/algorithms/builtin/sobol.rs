@@ -123,7 +123,7 @@ impl Sampler for Sobol {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{one_shot, opts, ranges, within};
+    use super::super::testing::{one_shot, opts, ranges, within};
     use super::*;
     use crate::algorithms::{Algorithm, ObjectiveSpec};
 
