@@ -285,6 +285,39 @@ pub fn py_float_repr(f: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// Python `'%.<precision>g' % f` (`format(f, 'g')` for precision 6):
+/// scientific notation when the exponent is < -4 or >= precision, trailing
+/// zeros removed.
+pub fn py_format_g(f: f64, precision: usize) -> String {
+    if f.is_nan() {
+        return "nan".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let p = precision.max(1);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    // The exponent after rounding to p significant digits decides the layout.
+    let sci = format!("{:.*e}", p - 1, f);
+    let (mantissa, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (sci.as_str(), 0),
+    };
+    if exp < -4 || exp >= p as i32 {
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{esign}{:02}", strip(mantissa), exp.unsigned_abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        strip(&format!("{f:.decimals$}"))
+    }
+}
+
 /// Python `repr(str)`: single quotes unless the text holds a `'` and no `"`.
 pub fn py_str_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
@@ -317,6 +350,27 @@ pub fn py_str_repr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_g_matches_python() {
+        // What Python's "%.6g" % v and "%.4g" % v print.
+        let cases = [
+            (1.0025, 6, "1.0025"),
+            (1.0, 6, "1"),
+            (0.0, 6, "0"),
+            (-0.0, 6, "-0"),
+            (1e-5, 6, "1e-05"),
+            (123456789.0, 6, "1.23457e+08"),
+            (0.0001234567, 6, "0.000123457"),
+            (999999.5, 6, "1e+06"),
+            (100000.0, 6, "100000"),
+            (0.123456, 4, "0.1235"),
+            (12345.0, 4, "1.234e+04"),
+        ];
+        for (v, p, want) in cases {
+            assert_eq!(py_format_g(v, p), want, "%.{p}g of {v}");
+        }
+    }
 
     #[test]
     fn float_repr_matches_python() {

@@ -561,31 +561,7 @@ fn tab_type(v: &Value) -> TType {
 
 /// Python `format(x, 'g')`.
 fn py_format_g(x: f64) -> String {
-    if !x.is_finite() {
-        return py_nonfinite(x);
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    let sci = format!("{x:.5e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m.to_string(), e.parse::<i32>().unwrap_or(0)),
-        None => (sci.clone(), 0),
-    };
-    let strip = |s: &str| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", strip(&mantissa), exp.unsigned_abs())
-    } else {
-        let prec = (5 - exp).max(0) as usize;
-        strip(&format!("{x:.prec$}"))
-    }
+    crate::value::py_format_g(x, 6)
 }
 
 /// tabulate `_format` with `floatfmt='g'`, `intfmt=''`, `missingval=''`.

@@ -4,7 +4,7 @@
 //! the line search proposes several step lengths as one batch, so the loop
 //! evaluates both in parallel. Owns the optimiser state only.
 
-use super::common::{finite_value, usize_at_least, Ending};
+use super::common::{bad_option, finite_value, usize_at_least, Ending};
 use super::common::{need_ranges, optimizer_analysis, positive_f64, require_objective};
 use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
 use crate::error::Result;
@@ -20,7 +20,7 @@ pub(crate) const OPTIONS: &[(&str, &str, &str)] = &[
     (
         "fd_step",
         "1e-8",
-        "forward-difference step as a fraction of each range (raise it when outputs have few digits)",
+        "forward-difference step as a fraction of each range, at most 0.5 (raise it when outputs have few digits)",
     ),
     (
         "ls_points",
@@ -67,6 +67,21 @@ pub(crate) struct Bfgs {
     ending: Ending,
 }
 
+/// The `fd_step` option: positive, and at most half a range so that a
+/// difference point stays in the box from either bound.
+fn fd_step(options: &Options) -> Result<f64> {
+    let v = positive_f64(options, "fd_step", 1e-8)?;
+    if v > 0.5 {
+        return Err(bad_option(
+            options,
+            "fd_step",
+            "at most 0.5",
+            &v.to_string(),
+        ));
+    }
+    Ok(v)
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -77,7 +92,7 @@ impl Bfgs {
         Ok(Bfgs {
             max_iter: usize_at_least(options, "max_iter", 100, 1)?,
             tol: positive_f64(options, "tol", 1e-6)?,
-            fd_step: positive_f64(options, "fd_step", 1e-8)?,
+            fd_step: fd_step(options)?,
             ls_points: usize_at_least(options, "ls_points", 4, 1)?,
             names: Vec::new(),
             lo: Vec::new(),
@@ -362,7 +377,7 @@ impl Bfgs {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within, Run};
+    use super::super::testing::{drive, opts, ranges, within, Run};
     use super::*;
 
     fn alg(json: serde_json::Value) -> Bfgs {
@@ -407,7 +422,7 @@ mod tests {
         );
         let e4 = evaluations_to(&run, &[1.0, 1.0], 1e-4).expect("reaches 1e-4");
         eprintln!(
-            "bfgs rosenbrock: {} evaluations in {} batches, 1e-4 after {e4}",
+            "bfgs rosenbrock: {} evaluations in {} batches, 1e-4 after {e4}, best {best:?}",
             run.x.len(),
             run.batches
         );
@@ -418,6 +433,7 @@ mod tests {
             .expect("text")
             .starts_with("BFGS Optimization Results:\n"));
         assert_eq!(a.data["converged"], true);
+        eprintln!("bfgs rosenbrock: {} iterations", a.data["iterations"]);
     }
 
     #[test]
@@ -474,6 +490,29 @@ mod tests {
             .text
             .expect("text")
             .contains("Convergence: No (max iterations)"));
+    }
+
+    #[test]
+    fn failed_gradient_point_stops_and_says_why() {
+        // Defined only up to the centre: the first difference point fails.
+        let r = ranges(&[("x", 0.0, 1.0)]);
+        let f = |p: &Point| {
+            if p["x"] > 0.5 {
+                Objective::Missing
+            } else {
+                Objective::Single(p["x"])
+            }
+        };
+        let mut b = alg(serde_json::json!({}));
+        let run = drive(&mut b, &r, &f, 5);
+        assert_eq!(run.batches, 1);
+        let a = b.analysis(&run.x, &run.y).expect("ok").expect("some");
+        assert!(a
+            .text
+            .expect("text")
+            .contains("Convergence: No (a gradient evaluation failed)"));
+        let bad = Bfgs::new(&opts("bfgs", serde_json::json!({"fd_step": 2})));
+        assert!(bad.is_err_and(|e| e.to_string().contains("'fd_step'")));
     }
 
     #[test]

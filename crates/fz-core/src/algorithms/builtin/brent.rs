@@ -266,7 +266,7 @@ impl Algorithm for Brent {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
 
     fn alg(json: serde_json::Value) -> Brent {
@@ -277,7 +277,7 @@ mod tests {
         Objective::Single((p["x"] - 0.3).powi(2) + 1.0)
     }
 
-    fn argmin(run: &super::super::common::testing::Run) -> f64 {
+    fn argmin(run: &super::super::testing::Run) -> f64 {
         super::super::common::best(&run.x, &run.y).expect("valid").0["x"]
     }
 
@@ -287,10 +287,11 @@ mod tests {
         let mut b = alg(serde_json::json!({}));
         let run = drive(&mut b, &r, &parabola, 60);
         assert!((argmin(&run) - 0.3).abs() < 1e-5, "{}", argmin(&run));
+        eprintln!("brent tol=1e-5: {} evaluations", run.x.len());
         assert!(within(&run.x, &r));
         // One point per iteration; upstream's bisection needs ~20 for 1e-5.
         assert_eq!(run.x.len(), run.batches);
-        assert!(run.x.len() <= 12, "{} evaluations", run.x.len());
+        assert!(run.x.len() <= 8, "{} evaluations", run.x.len());
         let a = b.analysis(&run.x, &run.y).expect("ok").expect("some");
         assert_eq!(a.data["converged"], true);
         assert!(a.text.expect("text").contains("  Convergence: Yes\n"));
@@ -306,7 +307,8 @@ mod tests {
             60,
         );
         assert!((argmin(&run) - 0.3).abs() < 1e-6);
-        assert!(run.x.len() <= 14, "{} evaluations", run.x.len());
+        eprintln!("brent tol=1e-6: {} evaluations", run.x.len());
+        assert!(run.x.len() <= 10, "{} evaluations", run.x.len());
     }
 
     #[test]

@@ -166,146 +166,18 @@ pub(crate) fn point_json(point: &Point) -> serde_json::Value {
     )
 }
 
-/// Splits Rust's shortest round-trip scientific form into (digits, exponent):
-/// `1.25e-3` → ("125", -3).
-fn shortest_digits(v: f64) -> (String, i32) {
-    let s = format!("{:e}", v.abs());
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    (mantissa.replace('.', ""), exp.parse().unwrap_or(0))
-}
-
-/// Python's exponent suffix: `e-05`, `e+16`.
-fn py_exponent(exp: i32) -> String {
-    format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-}
-
-/// A float as Python's `repr` writes it (`0.25`, `1.0`, `1e-05`, `inf`).
-pub(crate) fn py_repr(v: f64) -> String {
-    if !v.is_finite() {
-        return non_finite(v);
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
-    }
-    let sign = if v < 0.0 { "-" } else { "" };
-    let (digits, exp) = shortest_digits(v);
-    let body = if (-4..16).contains(&exp) {
-        let mut s = place_point(&digits, exp);
-        if !s.contains('.') {
-            s.push_str(".0");
-        }
-        s
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let mantissa = if rest.is_empty() {
-            first.to_string()
-        } else {
-            format!("{first}.{rest}")
-        };
-        format!("{mantissa}{}", py_exponent(exp))
-    };
-    format!("{sign}{body}")
-}
-
-/// Digits `d1d2…` with value `d1.d2… × 10^exp`, written without exponent.
-fn place_point(digits: &str, exp: i32) -> String {
-    if exp < 0 {
-        format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            format!("{digits}{}", "0".repeat(int_len - digits.len()))
-        } else {
-            format!("{}.{}", &digits[..int_len], &digits[int_len..])
-        }
-    }
-}
-
-fn non_finite(v: f64) -> String {
-    if v.is_nan() {
-        "nan".to_string()
-    } else if v > 0.0 {
-        "inf".to_string()
-    } else {
-        "-inf".to_string()
-    }
-}
-
 /// A float as Python's `%.{precision}g` writes it (`1.0025`, `1e-05`).
 pub(crate) fn fmt_g(v: f64, precision: usize) -> String {
-    if !v.is_finite() {
-        return non_finite(v);
-    }
-    let p = precision.max(1);
-    let sci = format!("{:.*e}", p - 1, v);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= p as i32 {
-        format!("{}{}", strip_zeros(mantissa), py_exponent(exp))
-    } else {
-        let decimals = (p as i32 - 1 - exp).max(0) as usize;
-        strip_zeros(&format!("{v:.decimals$}")).to_string()
-    }
-}
-
-/// `1.2500` → `1.25`, `2.000` → `2`.
-fn strip_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
-    }
+    crate::value::py_format_g(v, precision)
 }
 
 /// A point as Python prints a dict of floats: `{'x': 0.25, 'y': 1.0}`.
 pub(crate) fn py_dict(point: &Point) -> String {
-    let items: Vec<String> = point
+    let map = point
         .iter()
-        .map(|(k, v)| format!("'{k}': {}", py_repr(*v)))
+        .map(|(k, v)| (k.clone(), crate::value::Value::Float(*v)))
         .collect();
-    format!("{{{}}}", items.join(", "))
-}
-
-/// Best, worst and mean of the valid outputs of a one-shot design, shaped
-/// like upstream's random sampling summary under `title`.
-pub(crate) fn sampling_summary(title: &str, x: &[Point], y: &[Objective]) -> Analysis {
-    let mut data = serde_json::Map::new();
-    data.insert("samples".into(), x.len().into());
-    let valid: Vec<(&Point, f64)> = x
-        .iter()
-        .zip(y)
-        .filter_map(|(p, o)| finite_value(o).map(|v| (p, v)))
-        .collect();
-    let Some((best_x, best_y)) = best(x, y) else {
-        data.insert("valid_samples".into(), 0.into());
-        return Analysis {
-            text: Some("No valid results".into()),
-            html: None,
-            data,
-        };
-    };
-    let worst = valid.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
-    let mean = valid.iter().map(|(_, v)| v).sum::<f64>() / valid.len() as f64;
-    let text = format!(
-        "{title}\n  Total samples: {}\n  Valid samples: {}\n  \
-         Best output: {}\n  Best input: {}\n  Worst output: {}\n  Mean output: {}\n",
-        x.len(),
-        valid.len(),
-        fmt_g(best_y, 6),
-        py_dict(best_x),
-        fmt_g(worst, 6),
-        fmt_g(mean, 6)
-    );
-    data.insert("valid_samples".into(), valid.len().into());
-    data.insert("best_output".into(), best_y.into());
-    data.insert("best_input".into(), point_json(best_x));
-    data.insert("worst_output".into(), worst.into());
-    data.insert("mean_output".into(), mean.into());
-    Analysis {
-        text: Some(text),
-        html: None,
-        data,
-    }
+    crate::value::Value::Map(map).py_repr()
 }
 
 /// How an optimiser's run ended, as its analysis tells it.
@@ -372,115 +244,17 @@ pub(crate) fn optimizer_analysis(
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
-    //! A miniature design loop for the algorithms' tests.
-    use super::super::super::{Algorithm, Objective, ObjectiveSpec, Options, Point, Ranges};
-
-    /// Options of `owner` from a JSON object literal.
-    pub(crate) fn opts(owner: &str, json: serde_json::Value) -> Options {
-        match json {
-            serde_json::Value::Object(m) => Options::new(owner, m),
-            _ => panic!("test options must be a JSON object"),
-        }
-    }
-
-    /// Ranges from (name, min, max) triples.
-    pub(crate) fn ranges(vars: &[(&str, f64, f64)]) -> Ranges {
-        vars.iter()
-            .map(|(n, a, b)| (n.to_string(), (*a, *b)))
-            .collect()
-    }
-
-    /// What a driven design produced.
-    pub(crate) struct Run {
-        pub x: Vec<Point>,
-        pub y: Vec<Objective>,
-        /// Batches evaluated (the loop's iterations).
-        pub batches: usize,
-    }
-
-    /// Runs `alg` to its end the way the design loop does: initial design,
-    /// evaluate every point with `f`, next design, … until an empty batch.
-    /// Panics past `max_batches` (a design that does not terminate).
-    pub(crate) fn drive(
-        alg: &mut dyn Algorithm,
-        ranges: &Ranges,
-        f: &dyn Fn(&Point) -> Objective,
-        max_batches: usize,
-    ) -> Run {
-        let spec = ObjectiveSpec {
-            expressions: vec!["output".into()],
-            multi: false,
-        };
-        let mut run = Run {
-            x: Vec::new(),
-            y: Vec::new(),
-            batches: 0,
-        };
-        let mut batch = alg.initial_design(ranges, &spec).expect("initial design");
-        while !batch.is_empty() {
-            run.batches += 1;
-            assert!(
-                run.batches <= max_batches,
-                "no end after {max_batches} batches"
-            );
-            for p in batch {
-                run.y.push(f(&p));
-                run.x.push(p);
-            }
-            batch = alg.next_design(&run.x, &run.y).expect("next design");
-        }
-        run
-    }
-
-    /// Whether every point lies within `ranges`.
-    pub(crate) fn within(x: &[Point], ranges: &Ranges) -> bool {
-        x.iter().all(|p| {
-            ranges
-                .iter()
-                .all(|(n, (a, b))| p.get(n).is_some_and(|v| *v >= *a && *v <= *b))
-        })
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn percent_g_matches_python() {
-        // Expected strings are what Python's "%.6g" % v prints.
-        let cases = [
-            (1.0025, "1.0025"),
-            (1.0, "1"),
-            (0.0, "0"),
-            (1e-5, "1e-05"),
-            (123456789.0, "1.23457e+08"),
-            (0.0001234567, "0.000123457"),
-            (-2.5, "-2.5"),
-            (999999.5, "1e+06"),
-            (100000.0, "100000"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(fmt_g(v, 6), want, "{v}");
-        }
-    }
-
-    #[test]
-    fn repr_matches_python() {
-        let cases = [
-            (0.25, "0.25"),
-            (1.0, "1.0"),
-            (1e-5, "1e-05"),
-            (0.0001, "0.0001"),
-            (1e16, "1e+16"),
-            (123.456, "123.456"),
-            (-0.3, "-0.3"),
-            (0.1 + 0.2, "0.30000000000000004"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(py_repr(v), want, "{v}");
-        }
+    fn points_print_as_python_dicts() {
+        let p: Point = [("x".to_string(), 0.25), ("it's".to_string(), 1.0)]
+            .into_iter()
+            .collect();
+        assert_eq!(py_dict(&p), r#"{'x': 0.25, "it's": 1.0}"#);
+        let q: Point = [("y".to_string(), 1e-5)].into_iter().collect();
+        assert_eq!(py_dict(&q), "{'y': 1e-05}");
     }
 
     #[test]

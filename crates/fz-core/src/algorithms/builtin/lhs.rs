@@ -3,8 +3,8 @@
 //! holds exactly one point (random permutation per variable, uniform
 //! position within the stratum). Owns only this design.
 
-use super::common::{need_ranges, usize_at_least, SeededRng};
-use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
+use super::one_shot::{Draws, OneShot, Sampler};
+use crate::algorithms::{Options, Point, Ranges};
 use crate::error::Result;
 
 /// Option names and defaults.
@@ -14,61 +14,41 @@ pub(crate) const OPTIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// Latin hypercube sampling.
-pub(crate) struct Lhs {
-    nvalues: usize,
-    rng: SeededRng,
-}
+pub(crate) struct Lhs(Draws);
 
 impl Lhs {
     /// From the user's options.
-    pub(crate) fn new(options: &Options) -> Result<Self> {
-        Ok(Lhs {
-            nvalues: usize_at_least(options, "nvalues", 10, 1)?,
-            rng: SeededRng::new(options.u64("seed", 42)?),
-        })
+    pub(crate) fn new(options: &Options) -> Result<OneShot<Self>> {
+        Ok(OneShot(Lhs(Draws::new(options)?)))
     }
 }
 
-impl Algorithm for Lhs {
-    fn initial_design(&mut self, ranges: &Ranges, _: &ObjectiveSpec) -> Result<Vec<Point>> {
-        need_ranges("lhs", ranges)?;
-        let n = self.nvalues;
+impl Sampler for Lhs {
+    const NAME: &'static str = "lhs";
+    const TITLE: &'static str = "Latin Hypercube Sampling Results:";
+
+    fn points(&mut self, ranges: &Ranges) -> Result<Vec<Point>> {
+        let n = self.0.nvalues;
         let mut points = vec![Point::new(); n];
         for (name, &(lo, hi)) in ranges {
-            let strata = self.rng.permutation(n);
+            let strata = self.0.rng.permutation(n);
             for (p, s) in points.iter_mut().zip(strata) {
-                let u = (s as f64 + self.rng.uniform()) / n as f64;
+                let u = (s as f64 + self.0.rng.uniform()) / n as f64;
                 // Rounding must not push the top stratum past the bound.
                 p.insert(name.clone(), (lo + u * (hi - lo)).min(hi));
             }
         }
         Ok(points)
     }
-
-    fn next_design(&mut self, _: &[Point], _: &[Objective]) -> Result<Vec<Point>> {
-        Ok(Vec::new())
-    }
-
-    fn analysis(&mut self, x: &[Point], y: &[Objective]) -> Result<Option<Analysis>> {
-        Ok(Some(super::common::sampling_summary(
-            "Latin Hypercube Sampling Results:",
-            x,
-            y,
-        )))
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{one_shot, opts, ranges, within};
     use super::*;
 
     fn run(json: serde_json::Value, r: &Ranges) -> Vec<Point> {
-        let mut a = Lhs::new(&opts("lhs", json)).expect("valid options");
-        let f = |p: &Point| Objective::Single(p.values().sum());
-        let run = drive(&mut a, r, &f, 2);
-        assert_eq!(run.batches, 1);
-        run.x
+        one_shot(&mut Lhs::new(&opts("lhs", json)).expect("valid options"), r)
     }
 
     #[test]

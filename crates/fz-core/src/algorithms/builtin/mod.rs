@@ -6,12 +6,15 @@
 
 mod common;
 mod student_t;
+#[cfg(test)]
+mod testing;
 
 mod bfgs;
 mod brent;
 mod lhs;
 mod montecarlo_uniform;
 mod nsga2;
+mod one_shot;
 mod randomsampling;
 mod sobol;
 mod sobol_directions;
@@ -105,7 +108,7 @@ pub fn unknown_options<'a>(name: &str, options: &'a Options) -> Vec<&'a str> {
 
 #[cfg(test)]
 mod tests {
-    use super::common::testing::opts;
+    use super::testing::opts;
     use super::*;
 
     #[test]

@@ -242,7 +242,7 @@ fn histogram_svg(values: &[f64], s: &Stats) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
 
     fn alg(json: serde_json::Value) -> MonteCarloUniform {
@@ -269,6 +269,7 @@ mod tests {
         assert!(width_after(run.x.len()) <= 1.0);
         assert!(width_after(run.x.len() - 10) > 1.0);
         // sd ≈ 2.89 and t ≈ 1.645 ⇒ n ≈ (2·1.645·2.89)² ≈ 90.
+        eprintln!("montecarlo_uniform: stopped after {} points", run.x.len());
         assert!((50..=150).contains(&run.x.len()), "{}", run.x.len());
     }
 

@@ -369,7 +369,7 @@ impl Algorithm for Nsga2 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, within};
+    use super::super::testing::{drive, opts, within};
     use super::*;
 
     fn alg(json: serde_json::Value) -> Nsga2 {

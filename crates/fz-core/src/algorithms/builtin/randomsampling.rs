@@ -2,8 +2,8 @@
 //! and a summary of the best, worst and mean output. Owns only this
 //! design; shared helpers live in `common`.
 
-use super::common::{need_ranges, sampling_summary, usize_at_least, SeededRng};
-use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
+use super::one_shot::{Draws, OneShot, Sampler};
+use crate::algorithms::{Options, Point, Ranges};
 use crate::error::Result;
 
 /// Option names and defaults.
@@ -13,44 +13,32 @@ pub(crate) const OPTIONS: &[(&str, &str, &str)] = &[
 ];
 
 /// Uniform random sampling.
-pub(crate) struct RandomSampling {
-    nvalues: usize,
-    rng: SeededRng,
-}
+pub(crate) struct RandomSampling(Draws);
 
 impl RandomSampling {
     /// From the user's options.
-    pub(crate) fn new(options: &Options) -> Result<Self> {
-        Ok(RandomSampling {
-            nvalues: usize_at_least(options, "nvalues", 10, 1)?,
-            rng: SeededRng::new(options.u64("seed", 42)?),
-        })
+    pub(crate) fn new(options: &Options) -> Result<OneShot<Self>> {
+        Ok(OneShot(RandomSampling(Draws::new(options)?)))
     }
 }
 
-impl Algorithm for RandomSampling {
-    fn initial_design(&mut self, ranges: &Ranges, _: &ObjectiveSpec) -> Result<Vec<Point>> {
-        need_ranges("randomsampling", ranges)?;
-        Ok((0..self.nvalues)
-            .map(|_| self.rng.point_in(ranges))
-            .collect())
-    }
+impl Sampler for RandomSampling {
+    const NAME: &'static str = "randomsampling";
+    const TITLE: &'static str = "Random Sampling Results:";
 
-    fn next_design(&mut self, _: &[Point], _: &[Objective]) -> Result<Vec<Point>> {
-        Ok(Vec::new())
-    }
-
-    fn analysis(&mut self, x: &[Point], y: &[Objective]) -> Result<Option<Analysis>> {
-        Ok(Some(sampling_summary("Random Sampling Results:", x, y)))
+    fn points(&mut self, ranges: &Ranges) -> Result<Vec<Point>> {
+        let d = &mut self.0;
+        Ok((0..d.nvalues).map(|_| d.rng.point_in(ranges)).collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{drive, opts, ranges, within};
     use super::*;
+    use crate::algorithms::{Algorithm, Objective};
 
-    fn alg(json: serde_json::Value) -> RandomSampling {
+    fn alg(json: serde_json::Value) -> OneShot<RandomSampling> {
         RandomSampling::new(&opts("randomsampling", json)).expect("valid options")
     }
 

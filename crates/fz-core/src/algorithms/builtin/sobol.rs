@@ -3,9 +3,10 @@
 //! batch; up to 100 variables. Optional random digital shift (seeded).
 //! Owns only this design; the direction numbers are in `sobol_directions`.
 
-use super::common::{bad_option, need_ranges, usize_at_least, SeededRng};
+use super::common::{bad_option, usize_at_least, SeededRng};
+use super::one_shot::{OneShot, Sampler};
 use super::sobol_directions::DIRECTIONS;
-use crate::algorithms::{Algorithm, Analysis, Objective, ObjectiveSpec, Options, Point, Ranges};
+use crate::algorithms::{Options, Point, Ranges};
 use crate::error::{Error, Result};
 
 /// Option names and defaults.
@@ -37,7 +38,7 @@ pub(crate) struct Sobol {
 
 impl Sobol {
     /// From the user's options.
-    pub(crate) fn new(options: &Options) -> Result<Self> {
+    pub(crate) fn new(options: &Options) -> Result<OneShot<Self>> {
         let nvalues = usize_at_least(options, "nvalues", 10, 1)?;
         let skip = options.u64("skip", 1)?;
         if skip.saturating_add(nvalues as u64) > 1u64 << BITS {
@@ -48,12 +49,12 @@ impl Sobol {
                 &skip.to_string(),
             ));
         }
-        Ok(Sobol {
+        Ok(OneShot(Sobol {
             nvalues,
             skip,
             scramble: options.bool("scramble", false)?,
             rng: SeededRng::new(options.u64("seed", 42)?),
-        })
+        }))
     }
 }
 
@@ -90,9 +91,11 @@ fn coordinate(v: &[u32], index: u64) -> u32 {
         .fold(0u32, |acc, b| acc ^ v[b])
 }
 
-impl Algorithm for Sobol {
-    fn initial_design(&mut self, ranges: &Ranges, _: &ObjectiveSpec) -> Result<Vec<Point>> {
-        need_ranges("sobol", ranges)?;
+impl Sampler for Sobol {
+    const NAME: &'static str = "sobol";
+    const TITLE: &'static str = "Sobol Sampling Results:";
+
+    fn points(&mut self, ranges: &Ranges) -> Result<Vec<Point>> {
         let max = DIRECTIONS.len() + 1;
         if ranges.len() > max {
             return Err(Error::Value(format!(
@@ -116,35 +119,23 @@ impl Algorithm for Sobol {
         }
         Ok(points)
     }
-
-    fn next_design(&mut self, _: &[Point], _: &[Objective]) -> Result<Vec<Point>> {
-        Ok(Vec::new())
-    }
-
-    fn analysis(&mut self, x: &[Point], y: &[Objective]) -> Result<Option<Analysis>> {
-        Ok(Some(super::common::sampling_summary(
-            "Sobol Sampling Results:",
-            x,
-            y,
-        )))
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::common::testing::{drive, opts, ranges, within};
+    use super::super::testing::{one_shot, opts, ranges, within};
     use super::*;
+    use crate::algorithms::{Algorithm, ObjectiveSpec};
 
     fn unit(n: usize) -> Ranges {
         (1..=n).map(|i| (format!("x{i}"), (0.0, 1.0))).collect()
     }
 
     fn run(json: serde_json::Value, r: &Ranges) -> Vec<Point> {
-        let mut a = Sobol::new(&opts("sobol", json)).expect("valid options");
-        let f = |p: &Point| Objective::Single(p.values().sum());
-        let run = drive(&mut a, r, &f, 2);
-        assert_eq!(run.batches, 1);
-        run.x
+        one_shot(
+            &mut Sobol::new(&opts("sobol", json)).expect("valid options"),
+            r,
+        )
     }
 
     fn column(x: &[Point], name: &str) -> Vec<f64> {
