@@ -12,12 +12,12 @@
 use super::resolve::Language;
 use crate::error::{Error, Result};
 use crate::template::interp::{
-    new_marker, r_double, r_string, read_marked_json, spawn_drain, truncate, InterpreterKind,
-    OutputTail, ReadFailure,
+    new_marker, r_double, r_string, read_marked_json, send_request, spawn_drain, truncate,
+    InterpreterKind, OutputTail, ReadFailure,
 };
 use serde_json::Value as Json;
 use std::fmt::Write as _;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::Ordering;
@@ -148,7 +148,7 @@ impl Host {
             Language::R => r_source(&request),
         };
         line.push('\n');
-        if let Err(e) = self.send(line.as_bytes()) {
+        if let Err(e) = send_request(self.stdin.as_mut(), line.as_bytes()) {
             return Err(self.died(&format!("could not be sent a request ({e})")));
         }
         let reply = self.read_reply()?;
@@ -162,15 +162,6 @@ impl Host {
                 truncate(&reply.to_string(), 200)
             ))),
         }
-    }
-
-    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed"))?;
-        stdin.write_all(bytes)?;
-        stdin.flush()
     }
 
     /// The next marked reply; other output goes to the tail.
