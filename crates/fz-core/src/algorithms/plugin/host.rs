@@ -6,8 +6,8 @@
 //! the request encoding; it does not interpret replies (see
 //! [`super::algorithm`]). The child runs in its own process group, so a
 //! Ctrl+C at the terminal reaches fz only (which may still want the
-//! plugin's analysis); it exits when fz closes its stdin, and is killed
-//! when the [`Host`] is dropped.
+//! plugin's analysis); it exits when fz closes its stdin, and it is killed
+//! with every process the plugin started when the [`Host`] is dropped.
 
 use super::resolve::Language;
 use crate::error::{Error, Result};
@@ -179,7 +179,7 @@ impl Host {
     /// Stops the process for good; the error quotes the end of its stderr.
     fn died(&mut self, what: &str) -> Failure {
         self.stdin = None;
-        let _ = self.child.kill();
+        self.kill();
         let status = match self.child.wait() {
             Ok(s) => s.to_string(),
             Err(e) => format!("not reaped: {e}"),
@@ -194,10 +194,21 @@ impl Host {
     }
 }
 
+impl Host {
+    /// Kills the host and what the plugin started (its process group).
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Ok(pgid) = libc::pid_t::try_from(self.child.id()) {
+            crate::calculators::sh::signal_group(pgid, libc::SIGKILL);
+        }
+        let _ = self.child.kill();
+    }
+}
+
 impl Drop for Host {
     fn drop(&mut self) {
         self.stdin = None;
-        let _ = self.child.kill();
+        self.kill();
         let _ = self.child.wait();
     }
 }
