@@ -451,6 +451,30 @@ fn a_broken_r_plugin_names_file_and_missing_method() {
 }
 
 #[test]
+fn a_missing_interpreter_names_the_file_and_the_variable() {
+    let p = Project::new();
+    let path = p.write(".fz/algorithms/fixed.py", FIXED_PY);
+    let file = match resolve("fixed", &p.lookup()).unwrap() {
+        Resolution::Plugin(f) => f,
+        other => panic!("{other:?}"),
+    };
+    let e = err_text(PluginAlgorithm::start(
+        &file,
+        &Map::new(),
+        "/nonexistent/python3",
+        p.dir.path(),
+    ));
+    assert!(
+        e.starts_with(&format!(
+            "algorithm {}: algorithm plugins in python need '/nonexistent/python3', which could not be started (set FZ_PYTHON",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert!(!e.contains('\n'));
+}
+
+#[test]
 fn unknown_names_are_one_line_errors() {
     let p = Project::new();
     let e = err_text(load("nothing_here", &Map::new(), &p.lookup()));
