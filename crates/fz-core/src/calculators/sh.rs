@@ -1062,7 +1062,7 @@ fn stop_group(
 
 /// Sends `sig` to every process of group `pgid` (never to groups 0 or 1).
 #[cfg(unix)]
-fn signal_group(pgid: libc::pid_t, sig: libc::c_int) {
+pub(crate) fn signal_group(pgid: libc::pid_t, sig: libc::c_int) {
     if pgid > 1 {
         // SAFETY: plain system call; a negative pid addresses the group.
         unsafe { libc::kill(-pgid, sig) };

@@ -41,7 +41,8 @@ impl PluginAlgorithm {
         let header = Header::read(&file.path)?;
         let options = Options::new(&file.path.display().to_string(), options.clone())
             .with_defaults(header.defaults());
-        let mut host = Host::start(file.language, exe, cwd, true)?;
+        let mut host = Host::start(file.language, exe, cwd, true)
+            .map_err(|e| error(file, None, Failure::Process(e)))?;
         for pkg in missing_packages(&mut host, file, &header)? {
             // Shown at the default log level: the plugin may fail without it.
             crate::log::notice(&format!(

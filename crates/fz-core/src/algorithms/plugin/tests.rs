@@ -451,6 +451,30 @@ fn a_broken_r_plugin_names_file_and_missing_method() {
 }
 
 #[test]
+fn a_missing_interpreter_names_the_file_and_the_variable() {
+    let p = Project::new();
+    let path = p.write(".fz/algorithms/fixed.py", FIXED_PY);
+    let file = match resolve("fixed", &p.lookup()).unwrap() {
+        Resolution::Plugin(f) => f,
+        other => panic!("{other:?}"),
+    };
+    let e = err_text(PluginAlgorithm::start(
+        &file,
+        &Map::new(),
+        "/nonexistent/python3",
+        p.dir.path(),
+    ));
+    assert!(
+        e.starts_with(&format!(
+            "algorithm {}: algorithm plugins in python need '/nonexistent/python3', which could not be started (set FZ_PYTHON",
+            path.display()
+        )),
+        "{e}"
+    );
+    assert!(!e.contains('\n'));
+}
+
+#[test]
 fn unknown_names_are_one_line_errors() {
     let p = Project::new();
     let e = err_text(load("nothing_here", &Map::new(), &p.lookup()));
@@ -673,4 +697,38 @@ fn points_travel_bit_for_bit_both_ways_in_both_languages() {
             }
         }
     }
+}
+
+/// Whether process `pid` is alive (not gone, not a zombie).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(')').next().map(|r| r.trim_start().to_string()))
+        .is_some_and(|r| !r.starts_with('Z') && !r.starts_with('X'))
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn what_a_plugin_started_dies_with_its_host() {
+    let p = Project::new();
+    p.write(
+        ".fz/algorithms/spawner.py",
+        "import subprocess\nclass Spawner:\n    def get_initial_design(self, i, o):\n        child = subprocess.Popen(['sleep', '300'])\n        return [{'pid': child.pid}]\n    def get_next_design(self, X, Y):\n        return []\n    def get_analysis(self, X, Y):\n        return {}\n",
+    );
+    let mut alg = load("spawner", &Map::new(), &p.lookup()).unwrap();
+    let d = alg
+        .initial_design(&ranges(&[("x", 0.0, 1.0)]), &single())
+        .unwrap();
+    let pid = d[0]["pid"] as u32;
+    assert!(
+        alive(pid),
+        "the plugin's child runs while the algorithm is in use"
+    );
+    drop(alg);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(pid) && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "sleep {pid} outlived the plugin host");
 }

@@ -244,6 +244,14 @@ pub(crate) enum ReadFailure {
     Garbled(String),
 }
 
+/// Writes one request to a child's stdin (`None`: already closed).
+pub(crate) fn send_request(stdin: Option<&mut ChildStdin>, bytes: &[u8]) -> std::io::Result<()> {
+    let stdin =
+        stdin.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed"))?;
+    stdin.write_all(bytes)?;
+    stdin.flush()
+}
+
 /// Reads lines from a child's stdout until one carries `marker` and parses
 /// what follows it as JSON; lines without the marker (stray output) and
 /// text before it go to `tail`.
@@ -515,12 +523,7 @@ impl Worker {
     }
 
     fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        let stdin = self
-            .stdin
-            .as_mut()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdin closed"))?;
-        stdin.write_all(bytes)?;
-        stdin.flush()
+        send_request(self.stdin.as_mut(), bytes)
     }
 
     /// Reads lines until one carries the marker; other lines are stray
