@@ -174,6 +174,14 @@ impl EventsFile {
 /// `fzl`: prints the models and calculators found; with `--check`, one
 /// line per problem on stderr (naming the file) and exit 1 if any.
 pub fn list(a: &ListArgs) -> Result<u8, Failure> {
+    if let Some(what) = &a.what {
+        return crate::plugins::list(a, what);
+    }
+    if a.global {
+        return Err(Failure::Usage(
+            "--global lists one kind: fz list models|algorithms|calculators --global".into(),
+        ));
+    }
     a.log.apply();
     let format = resolve::format(&a.format)?;
     let lookup = Lookup::from_env()?;
@@ -225,7 +233,7 @@ pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
 
 /// Prints `text` and a newline on stdout. A reader that stopped early
 /// (`fzi … | head`) is not an error.
-fn print_out(text: &str) -> Result<(), Failure> {
+pub(crate) fn print_out(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
