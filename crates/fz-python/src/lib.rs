@@ -4,6 +4,8 @@
 //! this layer only converts and releases the GIL while fz works; it holds
 //! no logic of its own.
 
+mod plugins;
+
 use fz_core::design::Design;
 use fz_core::model::{model_from_json, resolve_model_str, Lookup, Model};
 use fz_core::Error;
@@ -341,5 +343,6 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;
     m.add_function(wrap_pyfunction!(setting, m)?)?;
     m.add_function(wrap_pyfunction!(clear_settings, m)?)?;
+    plugins::register(m)?;
     Ok(())
 }

@@ -55,6 +55,38 @@ pub fn install_model(source: &str, global: bool, lookup: &Lookup) -> Result<Mode
     })
 }
 
+/// The first model of an archive, extracted (safely) into `dest`: what
+/// upstream's `extract_model_files` returns.
+#[derive(Debug, Clone)]
+pub struct ExtractedModel {
+    /// The model definition file (in `dest`).
+    pub model_json: PathBuf,
+    /// Its `id`.
+    pub model_name: String,
+    /// The repository's `.fz` directory, when it has one.
+    pub fz_dir: Option<PathBuf>,
+}
+
+/// Extracts `archive` into `dest` and finds its first model definition
+/// (`.fz/models/*.json`, else a top-level `model.json`).
+pub fn extract_model(archive: &Path, dest: &Path) -> Result<ExtractedModel> {
+    super::extract::extract(archive, dest, Limits::default())?;
+    let root = tree::repository_root(dest)?;
+    let source = archive.display().to_string();
+    let plan = plan(&root, &source)?;
+    let (Some(first), Some(name)) = (plan.files.first(), plan.names.first()) else {
+        return Err(Error::Value(format!(
+            "No model definition found in '{source}'"
+        )));
+    };
+    let fz = root.join(".fz");
+    Ok(ExtractedModel {
+        model_json: first.src.clone(),
+        model_name: name.clone(),
+        fz_dir: fz.is_dir().then_some(fz),
+    })
+}
+
 /// The files a model install of the repository at `root` writes.
 pub fn plan(root: &Path, source: &str) -> Result<Plan> {
     let defs = definitions(root, source)?;
