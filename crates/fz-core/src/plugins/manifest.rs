@@ -4,7 +4,7 @@
 //! `base`. `uninstall` removes exactly those files.
 //!
 //! This module reads and writes the manifest only; deciding what to
-//! install or remove is [`super::stage`]'s and [`super::uninstall`]'s.
+//! install or remove is [`super::stage`]'s and [`super::uninstall`](mod@super::uninstall)'s.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

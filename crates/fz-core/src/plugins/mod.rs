@@ -5,7 +5,7 @@
 //! Flow: [`source`] (what the argument names) → [`fetch`] (download with
 //! [`download`], extract safely with [`extract`]) → [`model`] or
 //! [`algorithm`] (which files to install) → [`stage`] (check, write,
-//! record in the [`manifest`] `.fz/installed.json`); [`uninstall`] removes
+//! record in the [`manifest`] `.fz/installed.json`); [`uninstall`](mod@uninstall) removes
 //! what the manifest recorded; [`list`] reads `.fz/models` and
 //! `.fz/algorithms`. Installed files go to `./.fz` (the current
 //! directory) or, with `global`, `~/.fz`.
