@@ -114,9 +114,7 @@ mod tests {
     use super::*;
 
     fn write(root: &Path, rel: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, "# code").unwrap();
+        crate::plugins::testutil::write(root, rel, "# code");
     }
 
     fn rels(p: &Plan) -> Vec<&str> {

@@ -176,12 +176,7 @@ pub fn render_algorithms(list: &[InstalledAlgorithm], format: Format) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(root: &std::path::Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::plugins::testutil::write;
 
     #[test]
     fn project_shadows_home_and_global_lists_home_only() {

@@ -62,3 +62,14 @@ pub(crate) fn safe_name(name: &str) -> bool {
         && !name.contains(['/', '\\', '\0'])
         && !name.contains(':')
 }
+
+/// Test helper shared by the plugin modules' tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    /// Writes `text` to `root/rel`, creating the directories.
+    pub fn write(root: &std::path::Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}

@@ -79,14 +79,8 @@ pub fn uninstall(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugins::testutil::write;
     use crate::plugins::{install_algorithm, install_model};
-    use std::path::Path;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
 
     /// A project, a home and a model repository checkout (`repo`).
     fn setup() -> (tempfile::TempDir, Lookup) {
