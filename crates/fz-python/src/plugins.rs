@@ -82,10 +82,14 @@ fn uninstall(
     global_uninstall: bool,
     home: Option<String>,
 ) -> PyResult<bool> {
-    let kind = if kind == "model" {
-        Kind::Model
-    } else {
-        Kind::Algorithm
+    let kind = match kind {
+        "model" => Kind::Model,
+        "algorithm" => Kind::Algorithm,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "uninstall: kind must be 'model' or 'algorithm', got '{other}'"
+            )))
+        }
     };
     let lookup = lookup_with(home)?;
     match plugins::uninstall(kind, name, global_uninstall, &lookup) {

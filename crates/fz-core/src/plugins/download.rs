@@ -50,7 +50,7 @@ pub fn download(url: &str, dest: &Path) -> std::result::Result<String, Failure> 
         .reader();
     let mut file = std::fs::File::create(dest)
         .map_err(|e| Failure::Other(format!("cannot write {}: {e}", dest.display())))?;
-    let bar = progress_bar(length);
+    let bar = progress_bar(length, url);
     let mut hasher = Sha256::new();
     let mut total = 0u64;
     let mut buf = vec![0u8; 64 * 1024];
@@ -103,7 +103,7 @@ fn too_big() -> Failure {
 }
 
 /// A bar on stderr when it is a terminal and messages are shown.
-fn progress_bar(length: Option<u64>) -> Option<indicatif::ProgressBar> {
+fn progress_bar(length: Option<u64>, url: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() || !crate::log::enabled(crate::config::LogLevel::Error) {
         return None;
     }
@@ -112,13 +112,14 @@ fn progress_bar(length: Option<u64>) -> Option<indicatif::ProgressBar> {
         None => indicatif::ProgressBar::new_spinner(),
     };
     let template = if length.is_some() {
-        "  {bar:30} {bytes}/{total_bytes} {bytes_per_sec}"
+        "Downloading {msg}\n  {bar:30} {bytes}/{total_bytes} {bytes_per_sec}"
     } else {
-        "  {spinner} {bytes} {bytes_per_sec}"
+        "Downloading {msg}\n  {spinner} {bytes} {bytes_per_sec}"
     };
     if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
+    bar.set_message(url.to_string());
     Some(bar)
 }
 
