@@ -294,6 +294,8 @@ const INSTALL_EXAMPLES: &str = "Examples:
 /// Arguments of `fz install model|algorithm`.
 #[derive(Debug, Args, Clone)]
 pub struct InstallArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     /// A local .zip or directory, an http(s) URL of a zip, a GitHub
     /// repository URL, owner/repo[@ref], or a plugin name (NAME →
     /// Funz/fz-NAME).
@@ -318,6 +320,8 @@ pub enum UninstallCommand {
 /// Arguments of `fz uninstall model|algorithm`.
 #[derive(Debug, Args, Clone)]
 pub struct UninstallArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     /// The model id or algorithm name.
     #[arg(value_name = "NAME")]
     pub name: String,

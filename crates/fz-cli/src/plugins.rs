@@ -16,6 +16,7 @@ pub fn install(c: &InstallCommand) -> Result<u8, Failure> {
     let mut out = Vec::new();
     let provenance = match c {
         InstallCommand::Model(a) => {
+            a.log.apply();
             let done = plugins::install_model(&a.source, a.global, &lookup)?;
             for m in &done.models {
                 out.push(format!("Successfully installed model '{m}'"));
@@ -29,6 +30,7 @@ pub fn install(c: &InstallCommand) -> Result<u8, Failure> {
             done.provenance
         }
         InstallCommand::Algorithm(a) => {
+            a.log.apply();
             let done = plugins::install_algorithm(&a.source, a.global, &lookup)?;
             for n in &done.names {
                 out.push(format!("Successfully installed algorithm '{n}'"));
@@ -66,6 +68,7 @@ pub fn uninstall(c: &UninstallCommand) -> Result<u8, Failure> {
         UninstallCommand::Model(a) => (Kind::Model, a),
         UninstallCommand::Algorithm(a) => (Kind::Algorithm, a),
     };
+    a.log.apply();
     let lookup = Lookup::from_env()?;
     let place = format!(
         "{}/.fz/{}/",
