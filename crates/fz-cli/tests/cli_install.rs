@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use zip::write::SimpleFileOptions;
 
@@ -707,6 +707,5 @@ fn an_installed_model_and_its_calculator_run_a_study() {
             ("3".into(), "6".into(), calc)
         ]
     );
-    let _: PathBuf = sb.path().join("study/results");
     assert!(sb.path().join("study/results/x=3/output.txt").is_file());
 }
