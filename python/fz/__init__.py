@@ -28,6 +28,9 @@ from ._design import FunctionModelParallelError
 __all__ = [
     "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
+    "install", "uninstall", "list_models",
+    "install_model", "uninstall_model", "list_installed_models",
+    "install_algorithm", "uninstall_algorithm", "list_installed_algorithms",
 ]
 
 
@@ -682,3 +685,30 @@ def set_log_level(level: str) -> None:
 def get_log_level() -> str:
     """The log level now."""
     return _CONFIG.log_level
+
+
+# Plugins (fz install / uninstall): see fz.installer.
+from .installer import (  # noqa: E402
+    install_model,
+    uninstall_model,
+    list_installed_models,
+    install_algorithm,
+    uninstall_algorithm,
+    list_installed_algorithms,
+)
+
+
+def install(model: str, global_install: bool = False) -> Dict[str, Any]:
+    """Install a model repository (install_model): a plugin name ("moret"),
+    owner/repo[@ref], a GitHub or zip URL, a local .zip or directory."""
+    return install_model(model, global_install=global_install)
+
+
+def uninstall(model: str, global_uninstall: bool = False) -> bool:
+    """Uninstall a model (uninstall_model); False when not installed."""
+    return uninstall_model(model, global_uninstall=global_uninstall)
+
+
+def list_models(global_list: bool = False) -> Dict[str, Dict[str, Any]]:
+    """The installed models (list_installed_models)."""
+    return list_installed_models(global_list=global_list)

@@ -66,3 +66,27 @@ def clear_settings() -> None:
 
 def version() -> str:
     """The fz version."""
+
+def install_model(source: str, global_install: bool, home: Optional[str] = None) -> str:
+    """Install a model repository into ./.fz (or ~/.fz): JSON text
+    {"model_name", "install_path", "installed_files", "models", "provenance"}."""
+
+def install_algorithm(source: str, global_install: bool, home: Optional[str] = None) -> str:
+    """Install an algorithm repository: JSON text {"algorithm_name",
+    "install_path", "all_files", "algorithms", "provenance"}."""
+
+def uninstall(kind: str, name: str, global_uninstall: bool, home: Optional[str] = None) -> bool:
+    """Uninstall a model or algorithm ("model"|"algorithm"); False when not installed."""
+
+def list_installed_models(global_list: bool, home: Optional[str] = None) -> str:
+    """JSON text {name: model definition + "global"}."""
+
+def list_installed_algorithms(global_list: bool, home: Optional[str] = None) -> str:
+    """JSON text {name: {"name", "file", "type", "global"}}."""
+
+def source_url(source: str) -> Optional[str]:
+    """The first URL a remote plugin source is downloaded from (None: local or invalid)."""
+
+def extract_model(archive: str, dest: str) -> str:
+    """Extract a model archive safely into dest: JSON text {"model_json",
+    "model_name", "extract_dir", "fz_dir"}."""

@@ -263,7 +263,8 @@ pub struct DesignArgs {
 /// `fzl` / `fz list`: list (and check) installed models, calculators and algorithms.
 #[derive(Debug, Parser, Clone)]
 #[command(
-    about = "List the models, calculators and algorithms of ./.fz and ~/.fz (project first) and the built-in algorithms, optionally checking them"
+    about = "List the models, calculators and algorithms of ./.fz and ~/.fz (project first) and the built-in algorithms, optionally checking them",
+    after_help = "Examples:\n  fz list                      # models, calculators and algorithms\n  fz list algorithms --global  # what is installed in ~/.fz/algorithms\n  fz list models -f json"
 )]
 pub struct ListArgs {
     #[command(flatten)]
@@ -283,6 +284,12 @@ pub struct ListArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "markdown", "table"])]
     pub format: String,
+    /// List only the installed models, algorithms or calculators.
+    #[arg(value_name = "WHAT", value_parser = ["models", "algorithms", "calculators"])]
+    pub what: Option<String>,
+    /// With WHAT: list ~/.fz only.
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// `fz`: all commands as subcommands.
@@ -320,12 +327,71 @@ pub enum FzCommand {
     Cache(CacheCommand),
     /// Summarise a run from its journal (results_dir/fz_journal.tsv).
     Report(ReportArgs),
-    /// Install a model or algorithm.
-    #[command(disable_help_flag = true)]
-    Install(Pending),
-    /// Uninstall a model or algorithm.
-    #[command(disable_help_flag = true)]
-    Uninstall(Pending),
+    /// Install a model or algorithm repository into ./.fz (or ~/.fz).
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
+    Install(InstallCommand),
+    /// Uninstall a model or algorithm from ./.fz (or ~/.fz).
+    #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
+    Uninstall(UninstallCommand),
+}
+
+/// `fz install model|algorithm SOURCE [--global]`.
+#[derive(Debug, Subcommand)]
+pub enum InstallCommand {
+    /// Install a model repository: its .fz/models/*.json and the other .fz
+    /// directories (calculator aliases, scripts).
+    #[command(after_help = INSTALL_EXAMPLES)]
+    Model(InstallArgs),
+    /// Install an algorithm repository: its .fz/algorithms/*.py|*.R, else
+    /// its top-level .py/.R files.
+    #[command(after_help = INSTALL_EXAMPLES)]
+    Algorithm(InstallArgs),
+}
+
+const INSTALL_EXAMPLES: &str = "Examples:
+  fz install model moret                          # github.com/Funz/fz-moret, main then master
+  fz install model Funz/fz-moret@v1.0 --global    # a tag, into ~/.fz
+  fz install model https://github.com/me/fz-mycode.git
+  fz install algorithm https://example.org/fz-brent.zip
+  fz install algorithm ./fz-brent.zip             # or a checkout directory";
+
+/// Arguments of `fz install model|algorithm`.
+#[derive(Debug, Args, Clone)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// A local .zip or directory, an http(s) URL of a zip, a GitHub
+    /// repository URL, owner/repo[@ref], or a plugin name (NAME →
+    /// Funz/fz-NAME).
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Install into ~/.fz instead of ./.fz.
+    #[arg(long)]
+    pub global: bool,
+}
+
+/// `fz uninstall model|algorithm NAME [--global]`.
+#[derive(Debug, Subcommand)]
+pub enum UninstallCommand {
+    /// Uninstall a model and, with its last model, the files its install wrote.
+    #[command(after_help = "Example:\n  fz uninstall model Moret --global")]
+    Model(UninstallArgs),
+    /// Uninstall an algorithm (NAME.py and NAME.R).
+    #[command(after_help = "Example:\n  fz uninstall algorithm brent")]
+    Algorithm(UninstallArgs),
+}
+
+/// Arguments of `fz uninstall model|algorithm`.
+#[derive(Debug, Args, Clone)]
+pub struct UninstallArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// The model id or algorithm name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Uninstall from ~/.fz instead of ./.fz.
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// Arguments of `fz report`.

@@ -174,6 +174,14 @@ impl EventsFile {
 /// `fzl`: prints the models, calculators and algorithms found; with `--check`, one
 /// line per problem on stderr (naming the file) and exit 1 if any.
 pub fn list(a: &ListArgs) -> Result<u8, Failure> {
+    if let Some(what) = &a.what {
+        return crate::plugins::list(a, what);
+    }
+    if a.global {
+        return Err(Failure::Usage(
+            "--global lists one kind: fz list models|algorithms|calculators --global".into(),
+        ));
+    }
     a.log.apply();
     let format = resolve::format(&a.format)?;
     let lookup = Lookup::from_env()?;

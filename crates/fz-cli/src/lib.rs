@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod design;
 mod interrupt;
+mod plugins;
 mod resolve;
 
 use args::{CompileArgs, DesignArgs, FzArgs, FzCommand, InputArgs, ListArgs, OutputArgs, RunArgs};
@@ -175,9 +176,7 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::List(a)) => commands::list(&a),
         Some(FzCommand::Cache(c)) => commands::cache(&c),
         Some(FzCommand::Report(a)) => commands::report(&a),
-        Some(FzCommand::Install(_)) => Err(Failure::Usage("not implemented yet: install".into())),
-        Some(FzCommand::Uninstall(_)) => {
-            Err(Failure::Usage("not implemented yet: uninstall".into()))
-        }
+        Some(FzCommand::Install(c)) => plugins::install(&c),
+        Some(FzCommand::Uninstall(c)) => plugins::uninstall(&c),
     }
 }

@@ -26,6 +26,7 @@ pub mod model;
 pub mod naming;
 pub mod ops;
 pub mod outputs;
+pub mod plugins;
 pub mod progress;
 pub mod results;
 pub mod template;

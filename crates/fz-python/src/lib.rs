@@ -5,6 +5,7 @@
 //! no logic of its own.
 
 mod design;
+mod plugins;
 
 use fz_core::design::Design;
 use fz_core::model::{model_from_json, resolve_model_str, Lookup, Model};
@@ -367,5 +368,6 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;
     m.add_function(wrap_pyfunction!(setting, m)?)?;
     m.add_function(wrap_pyfunction!(clear_settings, m)?)?;
+    plugins::register(m)?;
     Ok(())
 }

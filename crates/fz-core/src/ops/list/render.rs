@@ -34,27 +34,88 @@ fn mark(check: &CheckStatus) -> &'static str {
 
 fn markdown(l: &Listing) -> String {
     let mut s = String::from("# Models and Calculators\n\n## Models\n\n");
-    if l.models.is_empty() {
-        s.push_str("No models found matching pattern.\n\n");
-    }
-    for m in &l.models {
-        markdown_model(m, &mut s);
-    }
+    markdown_models(l, &mut s);
     s.push_str("## Calculators\n\n");
-    if l.calculators.is_empty() {
-        s.push_str("No calculators found matching pattern.\n\n");
-    }
-    for c in &l.calculators {
-        markdown_calculator(c, &mut s);
-    }
+    markdown_calculators(l, &mut s);
     s.push_str("## Algorithms\n\n");
+    markdown_algorithms(l, &mut s);
+    s.trim_end().to_string()
+}
+
+fn markdown_algorithms(l: &Listing, s: &mut String) {
     if l.algorithms.is_empty() {
         s.push_str("No algorithms found matching pattern.\n\n");
     }
     for a in &l.algorithms {
-        markdown_algorithm(a, &mut s);
+        markdown_algorithm(a, s);
     }
-    s.trim_end().to_string()
+}
+
+fn markdown_models(l: &Listing, s: &mut String) {
+    if l.models.is_empty() {
+        s.push_str("No models found matching pattern.\n\n");
+    }
+    for m in &l.models {
+        markdown_model(m, s);
+    }
+}
+
+fn markdown_calculators(l: &Listing, s: &mut String) {
+    if l.calculators.is_empty() {
+        s.push_str("No calculators found matching pattern.\n\n");
+    }
+    for c in &l.calculators {
+        markdown_calculator(c, s);
+    }
+}
+
+/// One part of a listing, for `fz list models` / `fz list calculators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The models only.
+    Models,
+    /// The calculators only.
+    Calculators,
+}
+
+/// Only the `section` of the listing in `format`: the same blocks as
+/// [`render`] under a `# Models` / `# Calculators` title (markdown), one
+/// `=== … ===` part (table), or one key of the JSON object.
+pub fn render_section(listing: &Listing, section: Section, format: Format) -> Result<String> {
+    let (key, title) = match section {
+        Section::Models => ("models", "Models"),
+        Section::Calculators => ("calculators", "Calculators"),
+    };
+    match format {
+        Format::Json => {
+            let all = listing.to_json();
+            let part = serde_json::json!({ key: all[key] });
+            serde_json::to_string_pretty(&part)
+                .map_err(|e| Error::Value(format!("fz list: cannot write JSON: {e}")))
+        }
+        Format::Markdown => {
+            let mut s = format!("# {title}\n\n");
+            match section {
+                Section::Models => markdown_models(listing, &mut s),
+                Section::Calculators => markdown_calculators(listing, &mut s),
+            }
+            Ok(s.trim_end().to_string())
+        }
+        Format::Table => {
+            let full = table(listing);
+            let calc = full.find("=== CALCULATORS ===").unwrap_or(full.len());
+            let algos = full
+                .find("=== ALGORITHMS ===")
+                .unwrap_or(full.len())
+                .max(calc);
+            let part = match section {
+                Section::Models => full[..calc].trim_end().to_string(),
+                Section::Calculators => format!("\n{}", full[calc..algos].trim_end()),
+            };
+            Ok(part)
+        }
+        other => render(listing, other),
+    }
 }
 
 /// `plugin (python)`, `plugin (R)` or `built-in`.
@@ -337,5 +398,34 @@ mod tests {
             "grid step"
         );
         assert!(render(&listing(), Format::Csv).is_err());
+    }
+
+    #[test]
+    fn one_section() {
+        let l = listing();
+        assert_eq!(
+            render_section(&l, Section::Models, Format::Markdown).unwrap(),
+            "# Models\n\n### pg ✓\n- **Path**: `/p/.fz/models/pg.json`\n- **Id**: `PG`\n- **Supported Calculators**: 1\n  - `local`"
+        );
+        assert_eq!(
+            render_section(&l, Section::Models, Format::Table).unwrap(),
+            "\n=== MODELS ===\n\nModel: pg ✓\n  Path: /p/.fz/models/pg.json\n  Id: PG\n  Supported Calculators: 1\n    - local"
+        );
+        let calcs = render_section(&l, Section::Calculators, Format::Table).unwrap();
+        assert!(
+            calcs.starts_with("\n=== CALCULATORS ===\n\nCalculator: local ✗\n"),
+            "{calcs}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render_section(&l, Section::Calculators, Format::Json).unwrap())
+                .unwrap();
+        assert_eq!(json.as_object().unwrap().len(), 1);
+        assert_eq!(json["calculators"]["local"]["uri"], "sh://");
+        let empty =
+            render_section(&Listing::default(), Section::Calculators, Format::Markdown).unwrap();
+        assert_eq!(
+            empty,
+            "# Calculators\n\nNo calculators found matching pattern."
+        );
     }
 }
