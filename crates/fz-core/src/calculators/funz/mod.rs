@@ -241,11 +241,9 @@ impl FunzCalculator {
     ) -> End {
         let code = &self.target.code;
         let sent = (|| {
+            let files = upload_list(request.work_dir, request.input_files)?;
             s.new_case(user)?;
-            for name in request.input_files {
-                if unzip::safe_name(name).ok().as_deref() != Some(name.as_str()) {
-                    return Err(Stop::Protocol(format!("unsafe input file name '{name}'")));
-                }
+            for name in &files {
                 s.put_file(name, &request.work_dir.join(name))?;
             }
             s.execute(code)
@@ -317,6 +315,36 @@ impl FunzCalculator {
             other => End::Error(format!("Funz calculator {who}: {other}")),
         }
     }
+}
+
+/// The files to upload, in order: the input files as listed (the main
+/// input first: the daemon runs its code on the first file), a directory
+/// among them (a static entry) expanded into its files, sorted.
+fn upload_list(
+    work_dir: &std::path::Path,
+    input_files: &[String],
+) -> std::result::Result<Vec<String>, Stop> {
+    let mut out = Vec::new();
+    let mut pending: Vec<String> = input_files.iter().rev().cloned().collect();
+    while let Some(name) = pending.pop() {
+        if unzip::safe_name(&name).ok().as_deref() != Some(name.as_str()) {
+            return Err(Stop::Protocol(format!("unsafe input file name '{name}'")));
+        }
+        let path = work_dir.join(&name);
+        if path.is_dir() {
+            let listed = std::fs::read_dir(&path)
+                .map_err(|e| Stop::Protocol(format!("cannot list {}: {e}", path.display())))?;
+            let mut inner: Vec<String> = listed
+                .flatten()
+                .map(|e| format!("{name}/{}", e.file_name().to_string_lossy()))
+                .collect();
+            inner.sort();
+            pending.extend(inner.into_iter().rev());
+        } else {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// `fzl --check` of a `funz://` URI: its grammar, then whether a daemon
