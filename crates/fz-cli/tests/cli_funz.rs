@@ -549,6 +549,10 @@ fn ctrl_c_kills_the_case_and_leaves_no_reservation_behind() {
     std::thread::sleep(Duration::from_millis(1200));
     let pid = std::fs::read_to_string(&pid_file).unwrap();
     assert!(!alive(&pid), "the case's process {pid} survived Ctrl+C");
+    for name in ["calc-a1", "calc-a2"] {
+        let spool = d.dir.join(name).join("spool");
+        assert_eq!(processes_under(&spool), Vec::<String>::new());
+    }
 }
 
 /// A daemon of the test's own, `name`, on `port` (code bash), in `dir`

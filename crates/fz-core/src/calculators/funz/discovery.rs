@@ -144,7 +144,7 @@ pub struct Wanted<'a> {
 }
 
 impl Wanted<'_> {
-    fn from_host(&self, d: &Daemon) -> bool {
+    fn accepts_host(&self, d: &Daemon) -> bool {
         self.hosts.is_none_or(|h| h.contains(&d.addr))
     }
 }
@@ -302,7 +302,7 @@ impl Registry {
             let found = state
                 .daemons
                 .values()
-                .any(|d| d.usable(now) && d.offers(wanted.code) && wanted.from_host(d));
+                .any(|d| d.usable(now) && d.offers(wanted.code) && wanted.accepts_host(d));
             if found || now >= until || self.bind_error.is_some() {
                 return found;
             }
@@ -352,7 +352,7 @@ impl Registry {
             let waiting_is_worth = state
                 .daemons
                 .values()
-                .any(|d| d.usable(now) && d.offers(wanted.code) && wanted.from_host(d));
+                .any(|d| d.usable(now) && d.offers(wanted.code) && wanted.accepts_host(d));
             if !waiting_is_worth && now >= deadline {
                 return Err(self.nothing_found(&state, wanted, timeout));
             }
@@ -392,7 +392,7 @@ impl Registry {
         }
         let mut seen: Vec<String> = heard.iter().map(|d| d.describe()).collect();
         seen.sort();
-        let from_host: Vec<&&Daemon> = heard.iter().filter(|d| wanted.from_host(d)).collect();
+        let from_host: Vec<&&Daemon> = heard.iter().filter(|d| wanted.accepts_host(d)).collect();
         if from_host.is_empty() {
             format!(
                 "No calculator found on UDP port {} from the URI's host (heard: {})",
@@ -429,7 +429,7 @@ fn pick(state: &State, wanted: &Wanted, now: Instant) -> Option<Key> {
             !d.claimed
                 && d.usable(now)
                 && d.offers(wanted.code)
-                && wanted.from_host(d)
+                && wanted.accepts_host(d)
                 && !d
                     .info
                     .activity

@@ -204,7 +204,7 @@ pub(crate) mod tests {
         for (name, data) in files {
             let offset = out.len() as u32;
             let crc = crc32fast::hash(data);
-            let mut header = |sig: u32, central: bool| {
+            let header = |sig: u32, central: bool| {
                 let mut h = Vec::new();
                 h.extend(sig.to_le_bytes());
                 if central {
