@@ -188,10 +188,12 @@ impl Registry {
     /// Starts listening on UDP `0.0.0.0:port`. A port that cannot be bound
     /// gives a registry that reports why on every claim.
     pub fn listen(port: u16) -> Arc<Registry> {
-        let socket = UdpSocket::bind(("0.0.0.0", port)).and_then(|s| {
-            s.set_read_timeout(Some(Duration::from_millis(200)))?;
-            Ok(s)
-        });
+        let mut guard = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+        let live = guard.get_or_insert_with(HashMap::new);
+        if let Some(r) = live.get(&port).and_then(Weak::upgrade) {
+            return r;
+        }
+        let socket = bind(port);
         let bind_error = socket.as_ref().err().map(|e| {
             format!(
                 "UDP discovery failed: cannot listen on UDP port {port}: {e} (is another fz run \
@@ -213,6 +215,7 @@ impl Registry {
             if let Err(e) = spawned {
                 crate::log::warn(&format!("Could not start the Funz listener: {e}"));
             }
+            live.insert(port, Arc::downgrade(&registry));
         }
         registry
     }
@@ -447,6 +450,32 @@ fn pick(state: &State, wanted: &Wanted, now: Instant) -> Option<Key> {
     candidates.first().map(|(k, _)| **k)
 }
 
+/// The registries alive in this process, by port: a port is listened on
+/// once, however many runs or checks use it at the same time.
+static LIVE: Mutex<Option<HashMap<u16, Weak<Registry>>>> = Mutex::new(None);
+
+/// Binds UDP `0.0.0.0:port` without address reuse. A port still held by
+/// the listener of a registry just dropped (its thread lets go within
+/// [`LINGER`]) is tried again until then.
+fn bind(port: u16) -> std::io::Result<UdpSocket> {
+    let until = Instant::now() + LINGER * 3;
+    loop {
+        match UdpSocket::bind(("0.0.0.0", port)) {
+            Ok(s) => {
+                s.set_read_timeout(Some(LINGER))?;
+                return Ok(s);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// How long a listener may keep its port after its registry is dropped.
+const LINGER: Duration = Duration::from_millis(200);
+
 /// Receives datagrams until the registry is dropped.
 fn listen_loop(socket: UdpSocket, registry: Weak<Registry>) {
     let mut buf = [0u8; 4096];
@@ -647,14 +676,26 @@ mod tests {
         let heard = r.heard_daemons();
         assert_eq!(heard.len(), 1);
         assert_eq!(heard[0].addr, "127.0.0.1".parse::<IpAddr>().unwrap());
-        // The port is held: a second listener cannot bind it.
-        let second = Registry::listen(r.port());
-        let e = second
+        // One listener per port in a process: asking again shares it.
+        assert!(Arc::ptr_eq(&Registry::listen(r.port()), &r));
+        // A port another program holds is a clear error.
+        let foreign = UdpSocket::bind("0.0.0.0:0").unwrap();
+        let taken = Registry::listen(foreign.local_addr().unwrap().port());
+        let e = taken
             .claim(&w, Duration::from_secs(1), || false)
             .unwrap_err();
         assert!(
             e.starts_with("UDP discovery failed: cannot listen on UDP port"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_port_is_listened_on_again_right_after_its_registry_is_dropped() {
+        let r = registry();
+        let port = r.port();
+        drop(r);
+        let again = Registry::listen(port);
+        assert!(again.bind_error.is_none(), "{:?}", again.bind_error);
     }
 }

@@ -184,7 +184,8 @@ impl FunzCalculator {
         loop {
             let claim = match self
                 .registry
-                .claim(&wanted, timeout, || request.cancel.must_kill())
+                // A first Ctrl+C ends the wait: the case has not started.
+                .claim(&wanted, timeout, || !request.cancel.may_start())
             {
                 Err(msg) => return End::Error(msg),
                 Ok(None) => return End::Interrupted,

@@ -371,6 +371,15 @@ mod tests {
     /// A scripted daemon: answers each expected request with the given
     /// bytes, then closes. Returns what the client sent.
     fn peer(script: Vec<(usize, Vec<u8>)>) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+        peer_then(script, false)
+    }
+
+    /// [`peer`], keeping the connection open (up to 5 s) after the script
+    /// when `hold`.
+    fn peer_then(
+        script: Vec<(usize, Vec<u8>)>,
+        hold: bool,
+    ) -> (u16, std::thread::JoinHandle<Vec<u8>>) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let h = std::thread::spawn(move || {
@@ -382,9 +391,10 @@ mod tests {
                 got.extend(buf);
                 s.write_all(&answer).unwrap();
             }
-            // Keep the connection open until the client closes it.
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let _ = s.read(&mut [0u8; 1]);
+            if hold {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = s.read(&mut [0u8; 1]);
+            }
             got
         });
         (port, h)
@@ -496,7 +506,10 @@ mod tests {
     #[test]
     fn deadline_and_cancel_bound_every_read() {
         let c = Cancel::new();
-        let (port, _h) = peer(vec![("EXECUTE\nbash\n/\n".len(), b"Y\n/\nH\nH\n".to_vec())]);
+        let (port, _h) = peer_then(
+            vec![("EXECUTE\nbash\n/\n".len(), b"Y\n/\nH\nH\n".to_vec())],
+            true,
+        );
         let deadline = Some(Instant::now() + Duration::from_millis(500));
         let mut s = Session::connect("127.0.0.1", port, deadline, &c).unwrap();
         s.execute("bash").unwrap();
@@ -504,7 +517,7 @@ mod tests {
         assert_eq!(s.execute_end().unwrap_err(), Stop::Timeout);
         assert!(t.elapsed() < Duration::from_secs(2));
 
-        let (port, _h) = peer(vec![("EXECUTE\nbash\n/\n".len(), b"Y\n/\n".to_vec())]);
+        let (port, _h) = peer_then(vec![("EXECUTE\nbash\n/\n".len(), b"Y\n/\n".to_vec())], true);
         let mut s = Session::connect("127.0.0.1", port, None, &c).unwrap();
         s.execute("bash").unwrap();
         c.kill_running();
