@@ -84,10 +84,13 @@ struct Daemon {
 }
 
 impl Daemon {
+    /// Heard recently, and not found unreachable since.
+    fn alive(&self, now: Instant) -> bool {
+        now.duration_since(self.heard) < STALE_AFTER && self.dead.is_none_or(|t| self.heard > t)
+    }
+    /// Alive, and not seen refusing a reservation since its last datagram.
     fn usable(&self, now: Instant) -> bool {
-        now.duration_since(self.heard) < STALE_AFTER
-            && self.dead.is_none_or(|t| self.heard > t)
-            && self.refused.is_none_or(|t| self.heard > t)
+        self.alive(now) && self.refused.is_none_or(|t| self.heard > t)
     }
     fn offers(&self, code: &str) -> bool {
         self.info.codes.iter().any(|c| c == code)
@@ -352,10 +355,11 @@ impl Registry {
                     daemon,
                 }));
             }
+            // Busy daemons (ours or another client's) free up: wait for them.
             let waiting_is_worth = state
                 .daemons
                 .values()
-                .any(|d| d.usable(now) && d.offers(wanted.code) && wanted.accepts_host(d));
+                .any(|d| d.alive(now) && d.offers(wanted.code) && wanted.accepts_host(d));
             if !waiting_is_worth && now >= deadline {
                 return Err(self.nothing_found(&state, wanted, timeout));
             }
@@ -596,12 +600,17 @@ mod tests {
         drop(a);
         let again = r.claim(&w, t, || false).unwrap().unwrap();
         assert_eq!(again.daemon.announce.name, "calc-5555");
-        // A refusing daemon is skipped until it is heard again.
+        // A refusing daemon is skipped until it is heard again, and waited
+        // for meanwhile (it is busy, not gone), even past the timeout.
         again.refused();
         drop(again);
         drop(b);
         let c = r.claim(&w, t, || false).unwrap().unwrap();
         assert_eq!(c.daemon.announce.name, "calc-b");
+        let waited = Instant::now();
+        let until = waited + Duration::from_millis(500);
+        assert!(r.claim(&w, t, || Instant::now() > until).unwrap().is_none());
+        assert!(waited.elapsed() >= Duration::from_millis(500));
         drop(c);
         r.heard(from("127.0.0.1"), DATAGRAM);
         let d = r.claim(&w, t, || false).unwrap().unwrap();
