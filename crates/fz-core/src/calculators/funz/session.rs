@@ -202,20 +202,25 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Reads exactly `size` raw bytes.
+    /// Reads exactly `size` raw bytes. Memory grows with the bytes that
+    /// really arrive, not with the announced size.
     pub fn bytes(&mut self, size: usize) -> Result<Vec<u8>, Stop> {
-        let mut out = vec![0u8; size];
+        const CHUNK: usize = 1 << 20;
+        let mut out = Vec::with_capacity(size.min(64 * CHUNK));
+        let mut chunk = vec![0u8; CHUNK];
         let mut got = 0;
         let mut quiet_since = Instant::now();
         while got < size {
             self.check(quiet_since)?;
-            match self.reader.read(&mut out[got..]) {
+            let want = (size - got).min(CHUNK);
+            match self.reader.read(&mut chunk[..want]) {
                 Ok(0) => {
                     return Err(Stop::Lost(format!(
                         "the daemon closed the connection after {got} of {size} bytes"
                     )))
                 }
                 Ok(n) => {
+                    out.extend_from_slice(&chunk[..n]);
                     got += n;
                     quiet_since = Instant::now();
                 }

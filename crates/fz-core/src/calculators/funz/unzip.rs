@@ -24,7 +24,7 @@ pub struct Entry {
 }
 
 /// Largest total size of the files an archive may inflate to.
-const MAX_TOTAL: u64 = 16 << 30;
+const MAX_TOTAL: u64 = 4 << 30;
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, String> {
     b.get(at..at + 2)
