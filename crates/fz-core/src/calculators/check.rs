@@ -4,8 +4,9 @@
 //! This module owns the checks and their one-line messages: required keys
 //! and their types, URI syntax and scheme, the program and the scripts an
 //! `sh://` (or `ssh://`) command names (relative to the project directory,
-//! where `fzr` runs them from), and whether an `ssh://` host accepts a TCP
-//! connection within [`CONNECT_TIMEOUT`]. It starts no calculation and no
+//! where `fzr` runs them from), whether an `ssh://` host accepts a TCP
+//! connection within [`CONNECT_TIMEOUT`], and whether a Funz daemon
+//! offering a `funz://` code announces itself on its UDP port. It starts no calculation and no
 //! login: the only process it may start is `ssh -G` (which reads the ssh
 //! configuration and connects nowhere) to learn the real host and port of
 //! an alias from `~/.ssh/config`. Messages never show a password.
@@ -169,7 +170,8 @@ fn check_uri_inner(text: &str, ctx: &CheckContext, has_model_commands: bool) -> 
             }
         },
         "slurm" => check_slurm(&parsed, has_model_commands, ctx, &mut problems),
-        // funz:// and cache:// have no deeper check yet.
+        "funz" => problems.extend(super::funz::check(&parsed, has_model_commands)),
+        // cache:// has no deeper check yet.
         _ => {}
     }
     problems

@@ -8,6 +8,7 @@
 
 pub mod alias;
 pub mod check;
+pub mod funz;
 pub mod resolve;
 pub mod sh;
 pub mod slurm;
@@ -137,13 +138,15 @@ pub fn build(uri: &str) -> crate::Result<Box<dyn Calculator>> {
 
 /// Builds the calculators of one run, so that those reaching the same
 /// remote login share one connection, and `slurm://…?array=1` entries
-/// submitting to the same partition share one job-array queue. The connections close when the
-/// builder and every calculator it built are dropped, i.e. at the end of
-/// the run.
+/// submitting to the same partition share one job-array queue, and
+/// `funz://` entries on the same UDP port share one discovery listener.
+/// The connections close when the builder and every calculator it built
+/// are dropped, i.e. at the end of the run.
 #[derive(Debug, Default)]
 pub struct Builder {
     ssh: ssh::SessionPool,
     slurm_arrays: slurm::ArrayQueues,
+    funz: funz::discovery::Registries,
 }
 
 impl Builder {
@@ -163,6 +166,9 @@ impl Builder {
                 &parsed,
                 &self.ssh,
                 &self.slurm_arrays,
+            )?)),
+            "funz" => Ok(Box::new(funz::FunzCalculator::from_uri(
+                &parsed, &self.funz,
             )?)),
             other => Err(crate::Error::Value(format!(
                 "calculator '{}': the '{other}://' scheme is not supported yet",
