@@ -159,6 +159,20 @@ fn perfect_gas_over_funz_gives_the_same_table_as_sh() {
     assert!(log.contains("Command: bash input.txt"), "{log}");
     assert!(sb.read(&format!("{case}/out.txt")).contains("pressure = "));
     assert!(sb.path().join(case).join("err.txt").is_file());
+    // The journal's host column names the daemon that ran each attempt.
+    let journal = sb.read("by_funz/fz_journal.tsv");
+    let hosts: Vec<&str> = journal
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(8))
+        .collect();
+    assert_eq!(hosts.len(), 6, "{journal}");
+    assert!(
+        hosts
+            .iter()
+            .all(|h| h.starts_with("calc-a") && h.contains("127.0.0.1")),
+        "{journal}"
+    );
 }
 
 #[test]

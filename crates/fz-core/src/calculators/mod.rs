@@ -62,6 +62,9 @@ pub struct Attempt {
     pub ended: SystemTime,
     /// Why it did not succeed (`None` when done).
     pub error: Option<String>,
+    /// Where it ran, when a calculator knows better than this machine's
+    /// name (the Funz daemon that took the case); the journal's `host`.
+    pub host: Option<String>,
 }
 
 /// Cancellation shared by the engine and running attempts: 0 = run,

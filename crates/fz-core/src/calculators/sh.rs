@@ -219,6 +219,7 @@ impl Calculator for ShCalculator {
             started,
             ended,
             error,
+            host: None,
         };
         // The log keeps the shell's own code after a timeout or Ctrl+C.
         RunLog {

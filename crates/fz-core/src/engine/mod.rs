@@ -345,6 +345,7 @@ mod tests {
                 started: SystemTime::now(),
                 ended: SystemTime::now(),
                 error: (status != AttemptStatus::Done).then(|| "boom".to_string()),
+                host: None,
             }
         }
     }

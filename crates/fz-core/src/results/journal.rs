@@ -85,7 +85,7 @@ impl Journal {
             (end - start).max(0.0),
             attempt.exit_code.map_or(String::new(), |c| c.to_string()),
             attempt.status.as_str(),
-            field(&self.host),
+            field(attempt.host.as_deref().unwrap_or(&self.host)),
             field(attempt.error.as_deref().unwrap_or("")),
         );
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
@@ -212,6 +212,7 @@ mod tests {
             started: t,
             ended: t + Duration::from_secs(secs),
             error: Some("bad\tthing\nhere".into()),
+            host: None,
         };
         j.record(
             "x=1",
@@ -231,17 +232,30 @@ mod tests {
             "cache://old",
             &attempt(AttemptStatus::Done, 0, None),
         );
+        let mut remote = attempt(AttemptStatus::Done, 1, Some(0));
+        remote.host = Some("calc-1 (10.0.0.2:7000)".into());
+        j.record("x=3", 1, "funz://:5555/bash", &remote);
         let lines = read(d.path()).unwrap();
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
         assert_eq!(lines[0].calculator, "sh://a");
         let text = std::fs::read_to_string(d.path().join(JOURNAL)).unwrap();
         assert!(text.starts_with("case\tattempt\tcalculator\t"));
+        let hosts: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split('\t').nth(8))
+            .collect();
+        assert_eq!(
+            hosts[3], "calc-1 (10.0.0.2:7000)",
+            "where the calculator says it ran"
+        );
+        assert_eq!(hosts[0], host_name(), "this machine by default");
         assert!(
             text.contains("bad thing here"),
             "tabs and newlines flattened"
         );
         let r = report(&lines);
-        assert!(r.starts_with("cases: 2, done: 2\nattempts: 2\n"), "{r}");
+        assert!(r.starts_with("cases: 3, done: 3\nattempts: 3\n"), "{r}");
         assert!(r.contains("sh://a: 1 attempts, 0 done, 2.00 s busy"), "{r}");
     }
 }

@@ -322,6 +322,7 @@ mod tests {
                 started: t,
                 ended: t + Duration::from_millis(1500),
                 error: (code != 0).then(|| "Command failed with exit code 2".to_string()),
+                host: None,
             },
         }
     }

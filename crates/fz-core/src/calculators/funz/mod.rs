@@ -153,6 +153,7 @@ impl Calculator for FunzCalculator {
             started,
             ended: SystemTime::now(),
             error,
+            host: ran_on.clone(),
         };
         let extra = [
             (

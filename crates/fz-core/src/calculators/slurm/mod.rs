@@ -373,6 +373,7 @@ impl SlurmCalculator {
             started,
             ended,
             error,
+            host: None,
         };
         RunLog::of(&attempt, request, clock.elapsed(), &extra).store();
         attempt

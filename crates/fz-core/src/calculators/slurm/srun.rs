@@ -107,6 +107,7 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
         started,
         ended,
         error,
+        host: None,
     };
     RunLog::of(&attempt, request, clock.elapsed(), &extra).store();
     attempt

@@ -290,6 +290,7 @@ impl Calculator for SshCalculator {
             started,
             ended,
             error,
+            host: None,
         }
     }
 }

@@ -354,6 +354,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             started: now,
             ended: now,
             error: None,
+            host: None,
         };
         self.journal
             .record(&self.journal_name(i), 0, &result.calculator, &attempt);
