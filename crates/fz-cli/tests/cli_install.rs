@@ -709,3 +709,78 @@ fn an_installed_model_and_its_calculator_run_a_study() {
     );
     assert!(sb.path().join("study/results/x=3/output.txt").is_file());
 }
+
+/// An algorithm installed from a repository is found by name by `fzd`, in
+/// the project and, once installed with `--global`, from another directory.
+#[test]
+fn an_installed_algorithm_runs_under_fzd_by_name() {
+    let plugin = br#"#options: n=3
+class Halving:
+    def __init__(self, **options):
+        self.n = int(options['n'])
+    def get_initial_design(self, input_vars, output_vars):
+        lo, hi = input_vars['x']
+        return [{'x': lo + (hi - lo) / 2 ** k} for k in range(1, self.n + 1)]
+    def get_next_design(self, X, Y):
+        return []
+    def get_analysis(self, X, Y):
+        return {'text': 'best=%g' % min(Y), 'data': {'best': min(Y)}}
+"#;
+    let repo = zip_of(&[("fz-halving-main/.fz/algorithms/halving.py", plugin, 0o644)]);
+    let server = served(&[("/gh/Funz/fz-halving/archive/refs/heads/main.zip", repo)]);
+    let sb = Sandbox::new();
+    let study = |dir: &str| {
+        sb.write(&format!("{dir}/input.txt"), "x = $x\n");
+        sb.write(
+            &format!("{dir}/model.json"),
+            r#"{"varprefix": "$", "output": {"x2": "awk '{print $3 * 2}' input.txt"}}"#,
+        );
+        sb.cmd("fzd")
+            .current_dir(sb.path().join(dir))
+            .args([
+                "-i",
+                "input.txt",
+                "-m",
+                "model.json",
+                "-e",
+                "x2",
+                "-a",
+                "halving",
+            ])
+            .args([
+                "-v",
+                r#"{"x": "[0;8]"}"#,
+                "-c",
+                "sh://true",
+                "--no-progress",
+            ])
+            .output()
+            .unwrap()
+    };
+    ok(&fz(&sb, "p", &server, &["install", "algorithm", "halving"]));
+    let out = study("p");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("halving completed: 1 iterations, 3 evaluations (3 valid)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("best=2"),
+        "x = 1 (x2 = 2) is the smallest: {text}"
+    );
+    let elsewhere = study("q");
+    assert_eq!(elsewhere.status.code(), Some(1), "not installed for q");
+    assert!(
+        stderr(&elsewhere).contains("Algorithm file not found"),
+        "{}",
+        stderr(&elsewhere)
+    );
+    ok(&fz(
+        &sb,
+        "p",
+        &server,
+        &["install", "algorithm", "halving", "--global"],
+    ));
+    assert_eq!(study("q").status.code(), Some(0));
+}
