@@ -46,6 +46,22 @@ def fzr(
     Ctrl+C stops new cases, the second kills running ones and raises
     KeyboardInterrupt."""
 
+def fzd(
+    input_path: Optional[str],
+    variables_json: str,
+    model_spec: Optional[str],
+    model_is_json: bool,
+    expressions: Optional[List[str]],
+    multi: bool,
+    algorithm: str,
+    calculators: List[str],
+    options_text: Optional[str],
+    analysis_dir: str,
+    evaluate_batch: Optional[Callable[[str], str]] = None,
+) -> str:
+    """JSON text of the design's report (xy, analysis, iterations, ...);
+    evaluate_batch set: function model (points JSON in, rows JSON out)."""
+
 def fzl(models: str, calculators: str, algorithms: str, check: bool) -> str:
     """Models and calculators of ./.fz and ~/.fz: JSON text
     {"models": {...}, "calculators": {...}}."""
