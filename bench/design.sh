@@ -90,7 +90,7 @@ if [[ $only != ours ]]; then
         "$upstream/python" -m pip install --quiet --disable-pip-version-check scipy
     tree=$work/upstream-tree
     mkdir -p "$tree"
-    tar xzf "$root/../shared/upstream/funz-fz-1.2-tree.tgz" -C "$tree" examples/algorithms
+    tar xzf "$root/../shared/upstream/funz-fz-1.2-tree.tgz" -C "$tree" ./examples/algorithms
     run upstream "$upstream/fzd" "$tree/examples/algorithms/montecarlo_uniform.py"
 fi
 

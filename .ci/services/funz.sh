@@ -24,8 +24,8 @@
 #          FZ_TEST_FUNZ_CLASSPATH        the jars, to start a daemon of one's own
 #          FZ_TEST_FUNZ_DIR              the state dir (daemon dirs and spools)
 #
-# Knobs: FZ_CI_FUNZ_CACHE (default ~/.cache/fz-ci/funz), FZ_CI_FUNZ_DIR
-# (state, default $FZ_CI_FUNZ_CACHE/run), FZ_CI_FUNZ_PING (seconds between
+# Knobs: FZ_CI_FUNZ_CACHE (jars, default ~/.cache/fz-ci/funz), FZ_CI_FUNZ_DIR
+# (state, default target/funz-run of this checkout), FZ_CI_FUNZ_PING (seconds between
 # announcements, default 2; the daemon's own default is 5), FZ_CI_PYTHON
 # (the python whose pip downloads the wheel).
 set -euo pipefail
@@ -40,7 +40,9 @@ die() { printf '[funz.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HOME_DIR="$(getent passwd "$(id -un)" | cut -d: -f6)"
 CACHE="${FZ_CI_FUNZ_CACHE:-${HOME_DIR:-$HOME}/.cache/fz-ci/funz}"
-STATE="${FZ_CI_FUNZ_DIR:-$CACHE/run}"
+# The daemons of one checkout are its own: another checkout (another CI
+# run, a developer's tree) neither reuses nor stops them.
+STATE="${FZ_CI_FUNZ_DIR:-$root/target/funz-run}"
 LIB="$CACHE/wheel/Funz/inst/Funz/lib"
 PING="${FZ_CI_FUNZ_PING:-2}"
 NAMES=(calc-a1 calc-a2 calc-secure)
