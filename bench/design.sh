@@ -41,28 +41,39 @@ model='{"varprefix": "$", "delim": "{}", "output": {"f": "grep f output.txt | cu
 vars='{"x": "[0;1]", "y": "[0;1]"}'
 opts="{\"batch_sample_size\": 10, \"max_iterations\": $iters, \"target_confidence_range\": 1e-12}"
 
-# Per-iteration bookkeeping (ms) from a calculator log: mean of the first
-# ten iterations, of the last ten, and over all.
-report() { # $1 label, $2 log, $3 wall seconds
+# Per-iteration bookkeeping (ms): mean of the first ten iterations, of the
+# last ten, and over all. Where the iterations have journals (ours), the
+# calculator's time is fz's own measure of each attempt, process start-up
+# included; otherwise (upstream) the calculator's log, which leaves the
+# start-up of bash in the bookkeeping (a few ms per case).
+report() { # $1 label, $2 log, $3 wall seconds, $4 analysis dir
     python3 - "$@" <<'PY'
-import sys
-label, log, wall = sys.argv[1], sys.argv[2], float(sys.argv[3])
-rows = [tuple(map(float, l.split())) for l in open(log)]
-per = []
-prev_end = None
-for k in range(0, len(rows) - 9, 10):
-    batch = rows[k:k + 10]
+import glob, os, sys
+label, log, wall, ana = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+journals = sorted(glob.glob(os.path.join(ana, "iter*", "fz_journal.tsv")))
+if journals:
+    batches = []
+    for j in journals:
+        rows = [l.split("\t") for l in open(j).read().splitlines()[1:]]
+        batches.append([(float(r[3]), float(r[4])) for r in rows if r[1] != "0"])
+    how = "journal"
+else:
+    rows = [tuple(map(float, l.split())) for l in open(log)]
+    batches = [rows[k:k + 10] for k in range(0, len(rows) - 9, 10)]
+    how = "calculator log"
+per, prev_end = [], None
+for batch in batches:
     inside = sum(e - s for s, e in batch)
-    end = batch[-1][1]
+    end = max(e for _, e in batch)
     if prev_end is not None:
         per.append((end - prev_end - inside) * 1000)
     prev_end = end
-calc = sum(e - s for s, e in rows)
-n = len(per)
+n = sum(len(b) for b in batches)
+calc = sum(e - s for b in batches for s, e in b)
 first, last = per[:10], per[-10:]
-print(f"{label}: {len(rows)} evaluations, wall {wall:.2f} s, inside the calculator {calc:.2f} s; "
+print(f"{label}: {n} evaluations, wall {wall:.2f} s, calculator {calc:.2f} s ({how}); "
       f"bookkeeping per iteration: first 10 {sum(first)/len(first):.1f} ms, last 10 "
-      f"{sum(last)/len(last):.1f} ms, mean {sum(per)/n:.1f} ms")
+      f"{sum(last)/len(last):.1f} ms, mean {sum(per)/len(per):.1f} ms")
 PY
 }
 
@@ -77,7 +88,7 @@ run() { # $1 label, $2 fzd, $3 algorithm
         tail -5 "$1.err" >&2
     }
     t1=$(date +%s.%N)
-    report "$1" "$CALC_LOG" "$(echo "$t1 - $t0" | bc)"
+    report "$1" "$CALC_LOG" "$(echo "$t1 - $t0" | bc)" "ana_$1"
 }
 
 if [[ $only != upstream ]]; then
