@@ -12,6 +12,18 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Runs `prog args` in the sandbox, asserts it exits 1, returns stderr.
+fn fails(sb: &Sandbox, prog: &str, args: &[&str]) -> String {
+    let out = sb.cmd(prog).args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{prog} {args:?}: {}",
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
 /// A study whose calculator exits 3 for x=2 and writes `r = <x>` else.
 fn study(sb: &Sandbox) {
     sb.write("input.txt", "x=$x\n");
@@ -67,9 +79,7 @@ fn a_misspelled_model_key_is_warned_once_and_strict_makes_it_an_error() {
 fn fzl_check_fails_on_a_misspelled_model_key() {
     let sb = Sandbox::new();
     sb.write(".fz/models/m.json", r#"{"id": "m", "varprefx": "%"}"#);
-    let out = sb.cmd("fzl").args(["--check"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
+    let err = fails(&sb, "fzl", &["--check"]);
     assert!(
         err.contains(
             "Model key 'varprefx' is not a model key and is ignored: did you mean 'varprefix'?"
@@ -88,13 +98,7 @@ fn a_broken_list_is_an_error_showing_the_accepted_forms() {
     let sb = Sandbox::new();
     sb.write("input.txt", "x=$x\n");
     for bad in ["x=1;2", "x=[1;2", "x=1..3"] {
-        let out = sb
-            .cmd("fzc")
-            .args(["input.txt", "-v", bad, "-o", "out"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{bad}");
-        let err = stderr(&out);
+        let err = fails(&sb, "fzc", &["input.txt", "-v", bad, "-o", "out"]);
         assert!(
             err.starts_with(&format!(
                 "fzc: error: input_variables: '{bad}' looks like a broken list or range; accepted forms: x=1 (one value), x=[1,2,3] or x=[1;2;3] (a list), x=0:10"
@@ -143,29 +147,25 @@ fn ranges_give_one_case_per_value_and_are_in_the_help() {
 fn an_unknown_query_key_is_an_error_listing_the_known_ones() {
     let sb = Sandbox::new();
     study(&sb);
-    let out = sb
-        .cmd("fzr")
-        .args(["input.txt", "-m", "model.json", "-v", "x=1"])
-        .args(["-c", "sh://bash calc.sh?timeout=5&pack=auto"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let run = ["input.txt", "-m", "model.json", "-v", "x=1", "-c"];
+    let err = fails(
+        &sb,
+        "fzr",
+        &[&run[..], &["sh://bash calc.sh?timeout=5&pack=auto"]].concat(),
+    );
     assert_eq!(
-        stderr(&out).trim_end(),
+        err.trim_end(),
         "fzr: error: Invalid calculator URI 'sh://bash calc.sh?timeout=5&pack=auto': unknown query key 'pack' in '?timeout=5&pack=auto'; known query keys: timeout, array, time, mem, cpus, account, qos, partition, keep. Write a '?' that belongs to the command after a space, in quotes or as %3F"
     );
     assert!(!sb.path().join("results").exists());
-    let out = sb
-        .cmd("fzr")
-        .args(["input.txt", "-m", "model.json", "-v", "x=1"])
-        .args(["-c", "sh://bash calc.sh?timeout=5&out/x"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let err = fails(
+        &sb,
+        "fzr",
+        &[&run[..], &["sh://bash calc.sh?timeout=5&out/x"]].concat(),
+    );
     assert!(
-        stderr(&out).contains("query '?timeout=5&out/x' is not key=value pairs separated by '&'"),
-        "{}",
-        stderr(&out)
+        err.contains("query '?timeout=5&out/x' is not key=value pairs separated by '&'"),
+        "{err}"
     );
 }
 
@@ -173,40 +173,30 @@ fn an_unknown_query_key_is_an_error_listing_the_known_ones() {
 fn empty_calculator_static_input_and_null_design_are_named() {
     let sb = Sandbox::new();
     study(&sb);
-    let out = sb
-        .cmd("fzr")
-        .args(["input.txt", "-m", "model.json", "-v", "x=1", "-c", ""])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out)
-            .starts_with("fzr: error: calculator '' is empty: give a URI (sh://bash calc.sh)"),
-        "{}",
-        stderr(&out)
+    let err = fails(
+        &sb,
+        "fzr",
+        &["input.txt", "-m", "model.json", "-v", "x=1", "-c", ""],
     );
-    let out = sb
-        .cmd("fzc")
-        .args(["input.txt", "-v", "x=1", "--input_static", "input.txt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err.starts_with("fzr: error: calculator '' is empty: give a URI (sh://bash calc.sh)"),
+        "{err}"
+    );
+    let err = fails(
+        &sb,
+        "fzc",
+        &["input.txt", "-v", "x=1", "--input_static", "input.txt"],
+    );
     assert_eq!(
-        stderr(&out).trim_end(),
+        err.trim_end(),
         "fzc: error: input_static entry 'input.txt' is the input file itself: the input is compiled for each case, input_static lists the other files copied unchanged"
     );
-    let out = sb
-        .cmd("fzc")
-        .args(["input.txt", "-v", "null"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let err = fails(&sb, "fzc", &["input.txt", "-v", "null"]);
     assert!(
-        stderr(&out).starts_with(
+        err.starts_with(
             "fzc: error: input_variables: 'null' is not a design: give name=value pairs"
         ),
-        "{}",
-        stderr(&out)
+        "{err}"
     );
 }
 
