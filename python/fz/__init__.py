@@ -526,6 +526,7 @@ _SETTINGS = {
     "ssh_auto_accept_hostkeys": ("FZ_SSH_AUTO_ACCEPT_HOSTKEYS", False, "bool"),
     "ssh_keepalive": ("FZ_SSH_KEEPALIVE", 300, "int"),
     "shell_path": ("FZ_SHELL_PATH", None, "path"),
+    "strict": ("FZ_STRICT", False, "bool"),
 }
 
 _TRUE = ("true", "1", "yes", "on")
@@ -595,7 +596,9 @@ class Config:
     Attributes: log_level, max_retries, max_workers (None = auto),
     run_timeout, interpreter, case_naming, static_candidate_min_size,
     ssh_auto_accept_hostkeys, ssh_keepalive, shell_path (directories
-    searched first for the tools of shell commands, ":"-separated).
+    searched first for the tools of shell commands, ":"-separated),
+    strict (warnings about the input, such as a misspelled model key,
+    become errors; FZ_STRICT).
     """
 
     def __getattr__(self, name: str) -> Any:

@@ -39,12 +39,19 @@ pub struct LogArgs {
     /// Errors only, no progress (FZ_LOG_LEVEL=QUIET).
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Treat warnings about the input (a misspelled model key, …) as errors (sets FZ_STRICT=1).
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 impl LogArgs {
     /// Sets `FZ_LOG_LEVEL` for this process when a flag asks for it (the
     /// library reads it at each call).
     pub fn apply(&self) {
+        if self.strict {
+            // Set before this command starts any thread.
+            std::env::set_var("FZ_STRICT", "1");
+        }
         let level = if self.quiet {
             "QUIET"
         } else {
@@ -92,7 +99,9 @@ pub struct InputArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct CaseArgs {
     /// Variable values: JSON (object = grid, list of objects = one case per
-    /// row), a .json or .csv file, or a=1,b=[4,5,6].
+    /// row), a .json or .csv file, or name=value pairs: a=1,b=[4,5,6]
+    /// (lists also [4;5;6]), c=0:10 (integers 0 to 10, both ends
+    /// included), d=0:1:0.25 (start:stop:step).
     #[arg(
         long = "input_variables",
         visible_alias = "variables",
@@ -333,6 +342,23 @@ pub enum FzCommand {
     /// Uninstall a model or algorithm from ./.fz (or ~/.fz).
     #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
     Uninstall(UninstallCommand),
+    /// Print a shell completion script for fz.
+    #[command(after_help = "Examples:\n  \
+        fz completions bash > ~/.local/share/bash-completion/completions/fz\n  \
+        fz completions zsh > ~/.zfunc/_fz\n  \
+        fz completions fish > ~/.config/fish/completions/fz.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page of fz (roff).
+    #[command(after_help = "Example:\n  fz man | man -l -")]
+    Man,
+}
+
+/// Arguments of `fz completions`.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_name = "SHELL", value_parser = ["bash", "zsh", "fish"])]
+    pub shell: String,
 }
 
 /// `fz install model|algorithm SOURCE [--global]`.

@@ -66,7 +66,9 @@ pub fn output(a: &OutputArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// `fzr`: runs the study and prints the table; exit 1 when no case is done.
+/// `fzr`: runs the study, prints the table on stdout and one summary line
+/// on stderr; exit 0 when every case is done, 1 when one is not, 130 when
+/// interrupted.
 pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     a.log.apply();
     let format = resolve::format(&a.format)?;
@@ -93,6 +95,7 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     };
     let input = resolve::absolute(&path, &lookup.cwd);
     let guard = crate::interrupt::install(cancel);
+    let started = std::time::Instant::now();
     let report =
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
@@ -102,6 +105,12 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
     }
     let report = report?;
     print_out(&render_table(&report.table, format))?;
+    let variables = design.as_ref().map(|d| d.names()).unwrap_or_default();
+    if fz_core::log::enabled(fz_core::config::LogLevel::Error) {
+        let line =
+            crate::summary::line(&report.table, &variables, started.elapsed(), &a.results_dir);
+        eprintln!("{line}");
+    }
     if report.interrupted {
         let done = report.count_status("done");
         let total = report.table.rows.len();
@@ -117,7 +126,8 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         );
         return Ok(130);
     }
-    Ok(if report.any_done() || report.table.rows.is_empty() {
+    // Upstream exits 0 whatever became of the cases.
+    Ok(if crate::summary::count(&report.table).all_done() {
         0
     } else {
         1

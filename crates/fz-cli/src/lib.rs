@@ -13,6 +13,7 @@ mod design;
 mod interrupt;
 mod plugins;
 mod resolve;
+mod summary;
 
 use args::{CompileArgs, DesignArgs, FzArgs, FzCommand, InputArgs, ListArgs, OutputArgs, RunArgs};
 use clap::{CommandFactory, Parser};
@@ -65,13 +66,13 @@ pub(crate) fn invocation() -> Vec<String> {
 }
 
 /// Runs the command line `argv` (program name first) and returns the exit
-/// status: 0 success, 1 bad input or no case done, 2 bad command line,
-/// 130 interrupted.
+/// status: 0 success, 1 bad input or (fzr) a case not done, 2 bad command
+/// line, 130 interrupted.
 pub fn main_with(argv: Vec<String>) -> u8 {
     let _ = INVOCATION.set(argv.clone());
     let program = program_name(argv.first());
     let args: Vec<String> = argv.into_iter().skip(1).collect();
-    if args.iter().any(|a| a == "--version") {
+    if args.iter().any(|a| a == "--version" || a == "-V") {
         let shown = if command_of(&program).is_some() {
             program.as_str()
         } else {
@@ -178,5 +179,32 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::Report(a)) => commands::report(&a),
         Some(FzCommand::Install(c)) => plugins::install(&c),
         Some(FzCommand::Uninstall(c)) => plugins::uninstall(&c),
+        Some(FzCommand::Completions(a)) => completions(&a.shell),
+        Some(FzCommand::Man) => man_page(),
     }
+}
+
+/// `fz completions SHELL`: the completion script of `fz` on stdout.
+fn completions(shell: &str) -> Result<u8, Failure> {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        other => return Err(Failure::Usage(format!("unknown shell '{other}'"))),
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut FzArgs::command(), "fz", &mut script);
+    commands::print_out(String::from_utf8_lossy(&script).trim_end())?;
+    Ok(0)
+}
+
+/// `fz man`: the man page of `fz` (roff) on stdout.
+fn man_page() -> Result<u8, Failure> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(FzArgs::command())
+        .render(&mut page)
+        .map_err(|e| Failure::Error(format!("cannot render the man page: {e}")))?;
+    commands::print_out(String::from_utf8_lossy(&page).trim_end())?;
+    Ok(0)
 }

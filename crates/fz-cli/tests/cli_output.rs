@@ -107,7 +107,7 @@ fn verified_example_as_json() {
         json_of(&out),
         json!([
             row("res/x=1,y=a", json!("a"), json!(1), "a", &ok_errors),
-            row("res/x=10,y=c", json!("c"), json!(10), "c", &ok_errors),
+            // Sorted by value (upstream: by name, x=10 before x=2.5).
             row("res/x=2.5,y=b", json!("b"), json!(2.5), "b", &ok_errors),
             row(
                 "res/x=3,y=d",
@@ -116,6 +116,7 @@ fn verified_example_as_json() {
                 "d",
                 &format!("{missing_v}; {ok_errors}; {py_missing}")
             ),
+            row("res/x=10,y=c", json!("c"), json!(10), "c", &ok_errors),
         ])
     );
     // Integers stay integers next to a float in the same column.

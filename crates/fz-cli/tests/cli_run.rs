@@ -55,9 +55,23 @@ fn three_calculators_run_three_cases_at_once() {
         .unwrap();
     let rows = success_rows(&out);
     assert_eq!(rows.len(), 6);
-    assert!(rows
+    assert!(rows.iter().all(|r| r["status"] == "done"));
+    // Three identical entries: three slots, told apart in the table.
+    let mut slots: Vec<&str> = rows
         .iter()
-        .all(|r| r["status"] == "done" && r["calculator"] == "sh://bash calc.sh"));
+        .map(|r| r["calculator"].as_str().unwrap())
+        .collect();
+    slots.sort();
+    slots.dedup();
+    assert!(
+        slots.iter().all(|c| [
+            "sh://bash calc.sh#1",
+            "sh://bash calc.sh#2",
+            "sh://bash calc.sh#3"
+        ]
+        .contains(c)),
+        "{slots:?}"
+    );
     assert_eq!(peak_concurrency(&sb.read("timeline.log")), 3);
 }
 
@@ -800,11 +814,10 @@ fn journal_report_and_progress_lines() {
         .env("FZ_PROGRESS", "0")
         .output()
         .unwrap();
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Only the end-of-run summary is left.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("2 cases: 2 done in "), "{err}");
 }
 
 #[test]
@@ -1039,11 +1052,17 @@ fn events_file_follows_the_run_and_no_progress_silences_it() {
         .env("FZ_MAX_RETRIES", "1")
         .output()
         .unwrap();
-    assert!(out.status.success());
+    // x=2 failed: exit 1 (upstream: 0), and the only line on stderr is
+    // the end-of-run summary naming it (no progress line).
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "--no-progress: {err}");
     assert!(
-        out.stderr.is_empty(),
-        "--no-progress: {}",
-        String::from_utf8_lossy(&out.stderr)
+        err.starts_with("3 cases: 2 done, 1 failed in ")
+            && err
+                .trim_end()
+                .ends_with("s; not done: x=2 (failed, exit 3); see fz report results"),
+        "{err}"
     );
     let events: Vec<serde_json::Value> = sb
         .read("events.jsonl")

@@ -121,6 +121,15 @@ impl FromStr for CaseNaming {
     }
 }
 
+/// Whether warnings about the user's input (a misspelled model key, …) are
+/// errors: `FZ_STRICT` true (the CLI's `--strict`, Python's
+/// `get_config().strict`). Read at each call.
+pub fn strict() -> bool {
+    setting("FZ_STRICT")
+        .and_then(|v| parse_bool(&v))
+        .unwrap_or(false)
+}
+
 /// The `PATH` for the shell commands fz runs (calculator commands, output
 /// extractors): the directories of `FZ_SHELL_PATH` (`:`-separated) before
 /// the inherited `PATH`, so the tools found there win. `None` when

@@ -202,12 +202,23 @@ pub fn from_text(text: &str, cwd: &Path) -> Result<Design> {
     if trimmed.contains('=') {
         return parse_compact(trimmed).map(Design::Grid);
     }
+    if matches!(lower.as_str(), "null" | "none") {
+        return Err(Error::Type(format!(
+            "input_variables: '{trimmed}' is not a design: give name=value pairs (x=1,y=[1,2], x=0:10), a JSON object or list of objects, or a .json/.csv file; leave -v out when the input has no variables"
+        )));
+    }
     Err(Error::Type(format!(
         "input_variables must be a dictionary or DataFrame, got str ('{text}' is not JSON, a .json/.csv file, or name=value pairs)"
     )))
 }
 
-/// Parses `a=1,b=[4,5,6],c=[0;1]`.
+/// The forms `-v` accepts for one value, shown when one is misread.
+pub const COMPACT_FORMS: &str =
+    "accepted forms: x=1 (one value), x=[1,2,3] or x=[1;2;3] (a list), \
+x=0:10 (integers 0 to 10, both ends included), x=0:1:0.25 (start:stop:step); \
+a text with ';', ':', '..' or brackets goes in JSON: '{\"x\": \"1;2\"}'";
+
+/// Parses `a=1,b=[4,5,6],c=[0;1],d=0:10,e=0:1:0.25`.
 pub fn parse_compact(text: &str) -> Result<IndexMap<String, Value>> {
     let mut out = IndexMap::new();
     for pair in split_top_level(text) {
@@ -226,21 +237,100 @@ pub fn parse_compact(text: &str) -> Result<IndexMap<String, Value>> {
                 "input_variables: empty name in '{pair}'"
             )));
         }
-        let value = value.trim();
-        let parsed = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            Some(inner) => Value::List(
-                inner
-                    .split([',', ';'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(parse_scalar)
-                    .collect(),
-            ),
-            None => parse_scalar(value),
-        };
-        out.insert(name.to_string(), parsed);
+        out.insert(name.to_string(), compact_value(name, value.trim())?);
     }
     Ok(out)
+}
+
+/// One value of the compact form: a list in brackets, a range, or a
+/// scalar. A value that looks like a list or range gone wrong (`1;2`,
+/// `[1;2`, `1..3`) is refused rather than read as one text value.
+fn compact_value(name: &str, value: &str) -> Result<Value> {
+    let broken = || {
+        Error::Value(format!(
+            "input_variables: '{name}={value}' looks like a broken list or range; {COMPACT_FORMS}"
+        ))
+    };
+    if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        if inner.contains(['[', ']']) {
+            return Err(broken());
+        }
+        return Ok(Value::List(
+            inner
+                .split([',', ';'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(parse_scalar)
+                .collect(),
+        ));
+    }
+    if value.contains(['[', ']', ';']) || value.contains("..") {
+        return Err(broken());
+    }
+    match compact_range(value) {
+        Ok(Some(range)) => Ok(range),
+        Ok(None) => Ok(parse_scalar(value)),
+        Err(why) => Err(Error::Value(format!(
+            "input_variables: '{name}={value}' is not a range: {why}; {COMPACT_FORMS}"
+        ))),
+    }
+}
+
+/// Most values a range may give (a typo such as `0:1e9` would otherwise
+/// fill the memory).
+const MAX_RANGE_VALUES: usize = 1_000_000;
+
+/// `start:stop` (integers, both ends included) or `start:stop:step`. The
+/// values are integers when every bound is, else floats computed as
+/// `start + i*step` and rounded to 12 significant digits (so `0:1:0.1`
+/// gives 0.3, not 0.30000000000000004). `Ok(None)` when `text` is not made
+/// of numbers separated by `:` (a text such as `C:/data` stays a text);
+/// `Err` says what is wrong with a range.
+fn compact_range(text: &str) -> std::result::Result<Option<Value>, String> {
+    let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+    if parts.len() < 2
+        || parts
+            .iter()
+            .any(|p| matches!(parse_scalar(p), Value::Str(_)))
+    {
+        return Ok(None);
+    }
+    let nums: Vec<Value> = parts.iter().map(|p| parse_scalar(p)).collect();
+    let as_f64 = |v: &Value| match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    };
+    let all_int = nums.iter().all(|v| matches!(v, Value::Int(_)));
+    let floats: Vec<f64> = nums.iter().filter_map(as_f64).collect();
+    if floats.len() != nums.len() || nums.len() > 3 {
+        return Err("expected start:stop or start:stop:step".into());
+    }
+    let (start, stop) = (floats[0], floats[1]);
+    let step = match floats.get(2) {
+        Some(s) => *s,
+        None if all_int => 1.0,
+        None => return Err("start:stop needs integers; give a step for decimals".into()),
+    };
+    if step <= 0.0 {
+        return Err("the step must be positive".into());
+    }
+    if stop < start {
+        return Err("stop is below start".into());
+    }
+    let count = ((stop - start) / step + 1e-9).floor() + 1.0;
+    if count > MAX_RANGE_VALUES as f64 {
+        return Err(format!("more than {MAX_RANGE_VALUES} values"));
+    }
+    let values = (0..count as usize).map(|i| {
+        if all_int {
+            Value::Int(start as i128 + i as i128 * step as i128)
+        } else {
+            let v = start + i as f64 * step;
+            Value::Float(format!("{v:.11e}").parse().unwrap_or(v))
+        }
+    });
+    Ok(Some(Value::List(values.collect())))
 }
 
 /// Splits at commas outside brackets.
@@ -382,6 +472,44 @@ mod tests {
     }
 
     #[test]
+    fn broken_lists_are_refused_with_the_accepted_forms() {
+        for bad in ["x=1;2", "x=[1;2", "x=1..3", "x=1]", "x=[[1]]"] {
+            let err = parse_compact(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!(
+                    "input_variables: '{bad}' looks like a broken list or range; accepted forms: x=1"
+                )),
+                "{err}"
+            );
+            assert!(err.contains("x=0:1:0.25 (start:stop:step)"), "{err}");
+        }
+    }
+
+    #[test]
+    fn ranges() {
+        let show = |t: &str| Value::Map(parse_compact(t).unwrap()).py_str();
+        assert_eq!(show("x=0:3"), "{'x': [0, 1, 2, 3]}");
+        assert_eq!(show("x=0:10:5"), "{'x': [0, 5, 10]}");
+        assert_eq!(show("x=0:1:0.25"), "{'x': [0.0, 0.25, 0.5, 0.75, 1.0]}");
+        assert_eq!(show("x=0:0.3:0.1"), "{'x': [0.0, 0.1, 0.2, 0.3]}");
+        assert_eq!(show("x=2:2,y=[a;b]"), "{'x': [2], 'y': ['a', 'b']}");
+        assert_eq!(show("p=C:/data,t=a:b"), "{'p': 'C:/data', 't': 'a:b'}");
+        for (bad, why) in [
+            ("x=0:1.5", "start:stop needs integers"),
+            ("x=1:2:3:4", "expected start:stop or start:stop:step"),
+            ("x=0:1:0", "the step must be positive"),
+            ("x=3:1", "stop is below start"),
+            ("x=0:1000000000", "more than 1000000 values"),
+        ] {
+            let err = parse_compact(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("input_variables: '{bad}' is not a range: {why}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
     fn text_forms() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("d.csv"), "x,y\n1,a\n2.5,\n").unwrap();
@@ -405,6 +533,11 @@ mod tests {
         ));
         let err = from_text("hello", dir.path()).unwrap_err().to_string();
         assert!(err.starts_with("input_variables must be a dictionary or DataFrame, got str"));
+        let err = from_text("null", dir.path()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("input_variables: 'null' is not a design: give name=value pairs"),
+            "{err}"
+        );
         assert_eq!(
             from_text("x=[1,2]", dir.path())
                 .unwrap()

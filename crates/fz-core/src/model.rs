@@ -31,6 +31,85 @@ const COMMENT_KEYS: &[&str] = &[
     "comment",
 ];
 
+/// Every key a model may set (aliases included); any other key is kept in
+/// [`Model::raw`] but read by nothing.
+const OTHER_KEYS: &[&str] = &[
+    "delim",
+    "var_delim",
+    "formula_delim",
+    "legacy_prefix",
+    "interpreter",
+    "output",
+    "id",
+    "timeout",
+];
+
+/// The known model keys, in the order `fz` documents them.
+pub fn known_keys() -> impl Iterator<Item = &'static str> {
+    VAR_PREFIX_KEYS
+        .iter()
+        .chain(FORMULA_PREFIX_KEYS)
+        .chain(COMMENT_KEYS)
+        .chain(OTHER_KEYS)
+        .copied()
+}
+
+/// The known key `key` is most likely a misspelling of: same letters in
+/// another case, or at most one edit away (two for keys of 6+ letters,
+/// a swap of neighbours counting as one). `None` for a known key and for
+/// keys far from every known one (free metadata such as `description`).
+pub fn closest_key(key: &str) -> Option<&'static str> {
+    if known_keys().any(|k| k == key) {
+        return None;
+    }
+    let lower = key.to_ascii_lowercase();
+    let limit = if lower.chars().count() >= 6 { 2 } else { 1 };
+    known_keys()
+        .map(|k| (edit_distance(&lower, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions
+/// and swaps of two neighbouring characters each cost one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// One message per key of `map` that looks like a misspelled model key
+/// (it would be ignored silently otherwise).
+pub fn misspelled_keys(map: &Map<String, Json>) -> Vec<String> {
+    map.keys()
+        .filter_map(|k| {
+            closest_key(k).map(|near| {
+                format!("Model key '{k}' is not a model key and is ignored: did you mean '{near}'?")
+            })
+        })
+        .collect()
+}
+
 /// How templates are read: resolved from whichever key aliases a model used.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Syntax {
@@ -183,11 +262,18 @@ pub fn read_json_file(path: &Path) -> Result<Json> {
 /// where it came from, for messages.
 pub fn model_from_json(json: Json, origin: &str) -> Result<Model> {
     match json {
-        Json::Object(map) => Model::from_map(map).map_err(|e| match e {
-            Error::Model(m) => Error::Model(format!("{origin}: {m}")),
-            Error::Type(m) => Error::Type(format!("{origin}: {m}")),
-            other => other,
-        }),
+        Json::Object(map) => {
+            let mut model = Model::from_map(map).map_err(|e| match e {
+                Error::Model(m) => Error::Model(format!("{origin}: {m}")),
+                Error::Type(m) => Error::Type(format!("{origin}: {m}")),
+                other => other,
+            })?;
+            // Warnings name the model too, as errors do.
+            for w in &mut model.warnings {
+                *w = format!("{origin}: {w}");
+            }
+            Ok(model)
+        }
         Json::Null => Err(Error::Type(
             "Model cannot be None. Please provide a model definition dictionary or alias string."
                 .into(),
@@ -253,7 +339,7 @@ fn delim_key(
 impl Model {
     /// Validates a model map and resolves every key alias.
     pub fn from_map(map: Map<String, Json>) -> Result<Model> {
-        let mut warnings = Vec::new();
+        let mut warnings = misspelled_keys(&map);
         let var_prefix = string_key(&map, VAR_PREFIX_KEYS)?.unwrap_or_else(|| "$".into());
         let formula_prefix = string_key(&map, FORMULA_PREFIX_KEYS)?.unwrap_or_else(|| "@".into());
         let comment = string_key(&map, COMMENT_KEYS)?.unwrap_or_else(|| "#".into());
@@ -431,7 +517,15 @@ impl Model {
             }
             raw.insert("output".into(), Json::Object(outputs));
         }
-        Model::from_map(raw)
+        let mut model = Model::from_map(raw)?;
+        // Keep the origin the first resolution put in front of a warning.
+        for w in &mut model.warnings {
+            let suffix = format!(": {w}");
+            if let Some(named) = self.warnings.iter().find(|o| o.ends_with(&suffix)) {
+                *w = named.clone();
+            }
+        }
+        Ok(model)
     }
 }
 
@@ -533,6 +627,35 @@ mod tests {
         let m = model(json!({"timeout": 30, "interpreter": "R"})).unwrap();
         assert!(m.warnings.is_empty());
         assert_eq!(m.timeout, Some(ModelTimeout::Seconds(30)));
+    }
+
+    #[test]
+    fn misspelled_keys_are_named_with_the_closest_key() {
+        let m = model(json!({"outptu": {"a": "x"}, "varprefx": "%", "Output": {},
+            "description": "free text", "id": "m"}))
+        .unwrap();
+        assert_eq!(
+            m.warnings,
+            [
+                "test: Model key 'outptu' is not a model key and is ignored: did you mean 'output'?",
+                "test: Model key 'varprefx' is not a model key and is ignored: did you mean 'varprefix'?",
+                "test: Model key 'Output' is not a model key and is ignored: did you mean 'output'?",
+            ]
+        );
+        let o = Overrides {
+            delim: Some("{}".into()),
+            ..Default::default()
+        };
+        assert_eq!(m.with_overrides(&o).unwrap().warnings, m.warnings);
+        assert!(m.output.is_empty(), "a misspelled key is still not read");
+        assert_eq!(m.syntax.var_prefix, "$");
+        for k in known_keys() {
+            assert_eq!(closest_key(k), None, "{k}");
+        }
+        assert_eq!(closest_key("description"), None);
+        assert_eq!(closest_key("name"), None);
+        assert_eq!(closest_key("ids"), Some("id"));
+        assert_eq!(edit_distance("outptu", "output"), 1);
     }
 
     #[test]

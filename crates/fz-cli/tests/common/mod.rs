@@ -76,6 +76,15 @@ impl Sandbox {
     }
 }
 
+/// Whether a `calculator` cell names one of the slots of `uri` listed
+/// several times (`uri#1`, `uri#2`, …).
+pub fn is_slot_of(cell: &serde_json::Value, uri: &str) -> bool {
+    cell.as_str()
+        .and_then(|c| c.strip_prefix(uri))
+        .and_then(|k| k.strip_prefix('#'))
+        .is_some_and(|k| k.parse::<usize>().is_ok_and(|k| k >= 1))
+}
+
 /// The rows of a `-f json` table printed on stdout.
 pub fn json_rows(out: &[u8]) -> Vec<serde_json::Value> {
     serde_json::from_slice::<serde_json::Value>(out)

@@ -115,14 +115,24 @@ fn from_glob(pattern: &str, id: Option<&str>, lookup: &Lookup) -> Result<Option<
 /// URIs, checking every scheme.
 pub fn resolve(specs: &[String], model_id: Option<&str>, lookup: &Lookup) -> Result<Vec<String>> {
     let mut uris = Vec::new();
-    if specs.iter().all(|s| s.trim().is_empty()) {
+    if specs.iter().any(|s| s.trim().is_empty()) {
+        // Upstream took an empty calculator for "none given" and ran the
+        // input file itself as a command.
+        return Err(Error::Value(
+            "calculator '' is empty: give a URI (sh://bash calc.sh), an alias name of \
+             .fz/calculators/ or a .json file; leave calculators out to use the aliases \
+             found (or run the input file itself)"
+                .into(),
+        ));
+    }
+    if specs.is_empty() {
         // Auto-discovery: nothing found at all is the local shell.
         uris = from_glob("*", model_id, lookup)?.unwrap_or_default();
         if uris.is_empty() {
             uris.push("sh://".to_string());
         }
     }
-    for spec in specs.iter().filter(|s| !s.trim().is_empty()) {
+    for spec in specs {
         let t = spec.trim();
         if t.starts_with('{') || t.starts_with('[') {
             // The text is not echoed: it may hold a password.
@@ -252,6 +262,14 @@ mod tests {
             home: None,
         };
         assert_eq!(resolve(&[], Some("mymodel"), &empty).unwrap(), ["sh://"]);
+        for blank in ["", "  "] {
+            let err = resolve(&strings(&["sh://x", blank]), None, &empty).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("calculator '' is empty: give a URI"),
+                "{err}"
+            );
+        }
         assert_eq!(
             resolve(&strings(&["*"]), Some("mymodel"), &empty).unwrap(),
             ["sh://"]

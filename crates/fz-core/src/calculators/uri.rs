@@ -21,6 +21,15 @@
 //! Otherwise the URI has no query and the `?` stays in the body. A
 //! recognised query with a bad value (`?timeout=abc`) is an error, not part
 //! of the body. When a key is repeated, the last value wins.
+//!
+//! A text that was surely meant as a query but is not one is an error
+//! rather than part of the command (where `&` would put the command in the
+//! background): a `?` glued to the word before it, followed by
+//! `name=value` pairs without spaces or quotes, one of whose names is not a
+//! query key (`c.sh?array=1&pack=auto`), or one of whose pairs is not
+//! `name=value` while another names a query key (`?timeout=5&out/x`). A
+//! `?` that belongs to the command is written after a space, inside
+//! quotes, or percent-encoded.
 
 use crate::{Error, Result};
 use indexmap::IndexMap;
@@ -90,6 +99,15 @@ impl CalculatorUri {
         }
         let rest = &uri[sep + 3..];
         let (body, query) = split_query(rest);
+        if query.is_none() {
+            if let Some(why) = misread_query(rest) {
+                return Err(Error::Value(format!(
+                    "Invalid calculator URI '{display}': {why}; known query keys: {}. \
+                     Write a '?' that belongs to the command after a space, in quotes or as %3F",
+                    QUERY_KEYS.join(", ")
+                )));
+            }
+        }
         let mut timeout = None;
         let mut params = IndexMap::new();
         if let Some(query) = query {
@@ -155,6 +173,55 @@ fn is_query(text: &str) -> bool {
             QUERY_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
                 && !value.chars().any(|c| c.is_whitespace() || c == '?')
         })
+}
+
+/// Why the text after the last `?` of `rest` looks like a query that is
+/// not one (see the module documentation), or `None` when it is plain
+/// command text.
+fn misread_query(rest: &str) -> Option<String> {
+    let q = rest.rfind('?')?;
+    let glued = rest[..q]
+        .chars()
+        .next_back()
+        .is_some_and(|c| !c.is_whitespace());
+    let query = &rest[q + 1..];
+    if !glued
+        || !query.contains('=')
+        || query.contains(|c: char| c.is_whitespace() || "'\"".contains(c))
+    {
+        return None;
+    }
+    let pairs: Vec<Option<(&str, &str)>> = query
+        .split('&')
+        .map(|p| p.split_once('=').filter(|(k, _)| is_name(k)))
+        .collect();
+    let known = |k: &str| QUERY_KEYS.iter().any(|q| q.eq_ignore_ascii_case(k));
+    if pairs.iter().all(Option::is_some) {
+        let unknown: Vec<&str> = pairs
+            .iter()
+            .flatten()
+            .map(|(k, _)| *k)
+            .filter(|k| !known(k))
+            .collect();
+        return (!unknown.is_empty())
+            .then(|| format!("unknown query key '{}' in '?{query}'", unknown.join("', '")));
+    }
+    pairs
+        .iter()
+        .flatten()
+        .any(|(k, _)| known(k))
+        .then(|| format!("query '?{query}' is not key=value pairs separated by '&'"))
+}
+
+/// Whether `text` can be a query key: a letter or `_`, then letters,
+/// digits, `_` or `-`.
+fn is_name(text: &str) -> bool {
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A timeout value: a positive, finite number of seconds (`300`, `1.5`).
@@ -258,6 +325,9 @@ mod tests {
             "sh://cmd ?foo=1",
             "sh://cmd ?timeout=1 x",
             "sh://cmd?timeout",
+            "sh://curl 'http://h/p?a=1'",
+            "sh://ls data?x/y",
+            "sh://ls a?b/c=1",
         ] {
             let u = parse(uri).unwrap();
             assert_eq!(u.body, &uri[5..], "{uri}");
@@ -297,6 +367,16 @@ mod tests {
             ("sh://x?timeout=-3", "positive"),
             ("sh://x?mem=%zz", "percent"),
             ("ssh://u:secret@h/x?timeout=no", "ssh://u:***@h/x"),
+            (
+                "slurm://:debug/bash c.sh?array=1&pack=auto",
+                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&pack=auto': unknown query key 'pack' in '?array=1&pack=auto'; known query keys: timeout, array, time,",
+            ),
+            ("sh://bash c.sh?foo=1&bar=2", "unknown query key 'foo', 'bar' in"),
+            (
+                "sh://bash c.sh?timeout=5&out/x",
+                "query '?timeout=5&out/x' is not key=value pairs separated by '&'",
+            ),
+            ("sh://bash c.sh?timeout=5&a/b=1", "is not key=value pairs"),
         ] {
             let err = parse(uri).unwrap_err();
             assert!(matches!(err, Error::Value(_)), "{uri}");

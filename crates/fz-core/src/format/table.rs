@@ -154,8 +154,10 @@ fn column_kind(cells: &[&Value]) -> Kind {
 
 /// The display strings of one column, before justification, and whether
 /// pandas treats the column as numeric (its header then gets a leading
-/// space in `to_string`).
-fn pandas_column(cells: &[&Value]) -> (Vec<String>, bool) {
+/// space in `to_string`). With `exact`, floats are written in their
+/// shortest round-trip form (`1.03e-05`, `0.30000000000000004`) instead of
+/// pandas' six decimals, so no digit is lost.
+fn pandas_column(cells: &[&Value], exact: bool) -> (Vec<String>, bool) {
     let kind = column_kind(cells);
     let strings = match kind {
         Kind::Int | Kind::Bool => cells.iter().map(|v| v.py_str()).collect(),
@@ -167,7 +169,18 @@ fn pandas_column(cells: &[&Value]) -> (Vec<String>, bool) {
                     _ => None,
                 })
                 .collect();
-            let mut formatted = pandas_floats(&floats).into_iter();
+            let formatted = if exact {
+                floats
+                    .iter()
+                    .map(|f| match f.is_nan() {
+                        true => "NaN".to_string(),
+                        false => Value::Float(*f).py_str(),
+                    })
+                    .collect()
+            } else {
+                pandas_floats(&floats)
+            };
+            let mut formatted = formatted.into_iter();
             cells
                 .iter()
                 .map(|v| match v {
@@ -409,14 +422,15 @@ fn empty_frame(table: &Table) -> String {
     )
 }
 
-/// pandas `to_string(index=False)`.
+/// pandas `to_string(index=False)`, except that floats keep every digit
+/// (pandas rounds them to six decimals).
 fn plain(table: &Table) -> String {
     if table.columns.is_empty() || table.rows.is_empty() {
         return empty_frame(table);
     }
     let mut columns: Vec<Vec<String>> = Vec::with_capacity(table.columns.len());
     for (c, name) in table.columns.iter().enumerate() {
-        let (cells, numeric) = pandas_column(&table.column(c));
+        let (cells, numeric) = pandas_column(&table.column(c), true);
         let escaped = pprint(&Value::Str(name.clone()), 0, false, true);
         let header = if numeric {
             format!(" {escaped}")
@@ -466,7 +480,7 @@ fn html(table: &Table) -> String {
     lines.push("  </thead>".to_string());
     lines.push("  <tbody>".to_string());
     let columns: Vec<Vec<String>> = (0..table.columns.len())
-        .map(|c| pandas_column(&table.column(c)).0)
+        .map(|c| pandas_column(&table.column(c), false).0)
         .collect();
     for r in 0..table.rows.len() {
         lines.push("    <tr>".to_string());
@@ -964,7 +978,7 @@ mod tests {
         check(&table, &[
             (Format::Json, "[\n  {\n    \"f_small\": 0.1,\n    \"f_mid\": 3.5,\n    \"f_big\": 1234567.0,\n    \"f_nan\": 1.5,\n    \"f_inf\": null,\n    \"f_neg\": -0.5,\n    \"label\": \"a\"\n  },\n  {\n    \"f_small\": 1e-07,\n    \"f_mid\": 2.25,\n    \"f_big\": 2.0,\n    \"f_nan\": null,\n    \"f_inf\": -1.0,\n    \"f_neg\": -12.25,\n    \"label\": \"b\"\n  },\n  {\n    \"f_small\": 1e+16,\n    \"f_mid\": 100.0,\n    \"f_big\": 3.0,\n    \"f_nan\": 2.0,\n    \"f_inf\": 0.0,\n    \"f_neg\": 0.0,\n    \"label\": \"c\"\n  }\n]"),
             (Format::Csv, "f_small,f_mid,f_big,f_nan,f_inf,f_neg,label\n0.1,3.5,1234567.0,1.5,inf,-0.5,a\n1e-07,2.25,2.0,,-1.0,-12.25,b\n1e+16,100.0,3.0,2.0,0.0,0.0,c\n"),
-            (Format::Table, "     f_small  f_mid     f_big  f_nan  f_inf  f_neg label\n1.000000e-01   3.50 1234567.0    1.5    inf  -0.50     a\n1.000000e-07   2.25       2.0    NaN   -1.0 -12.25     b\n1.000000e+16 100.00       3.0    2.0    0.0   0.00     c"),
+            (Format::Table, " f_small  f_mid     f_big  f_nan  f_inf  f_neg label\n     0.1    3.5 1234567.0    1.5    inf   -0.5     a\n   1e-07   2.25       2.0    NaN   -1.0 -12.25     b\n   1e+16  100.0       3.0    2.0    0.0    0.0     c"),
             (Format::Markdown, "|   f_small |   f_mid |       f_big |   f_nan |   f_inf |   f_neg | label   |\n|----------:|--------:|------------:|--------:|--------:|--------:|:--------|\n|     0.1   |    3.5  | 1.23457e+06 |     1.5 |     inf |   -0.5  | a       |\n|     1e-07 |    2.25 | 2           |   nan   |      -1 |  -12.25 | b       |\n|     1e+16 |  100    | 3           |     2   |       0 |    0    | c       |"),
             (Format::Html, "<table border=\"1\" class=\"dataframe\">\n  <thead>\n    <tr style=\"text-align: right;\">\n      <th>f_small</th>\n      <th>f_mid</th>\n      <th>f_big</th>\n      <th>f_nan</th>\n      <th>f_inf</th>\n      <th>f_neg</th>\n      <th>label</th>\n    </tr>\n  </thead>\n  <tbody>\n    <tr>\n      <td>1.000000e-01</td>\n      <td>3.50</td>\n      <td>1234567.0</td>\n      <td>1.5</td>\n      <td>inf</td>\n      <td>-0.50</td>\n      <td>a</td>\n    </tr>\n    <tr>\n      <td>1.000000e-07</td>\n      <td>2.25</td>\n      <td>2.0</td>\n      <td>NaN</td>\n      <td>-1.0</td>\n      <td>-12.25</td>\n      <td>b</td>\n    </tr>\n    <tr>\n      <td>1.000000e+16</td>\n      <td>100.00</td>\n      <td>3.0</td>\n      <td>2.0</td>\n      <td>0.0</td>\n      <td>0.00</td>\n      <td>c</td>\n    </tr>\n  </tbody>\n</table>"),
         ]);
@@ -987,7 +1001,7 @@ mod tests {
         check(&table, &[
             (Format::Json, "[\n  {\n    \"a\": 0.5,\n    \"b\": 1000000.0,\n    \"c\": 293.15,\n    \"s\": \"p\"\n  },\n  {\n    \"a\": 0.25,\n    \"b\": 2000000.0,\n    \"c\": 0.30000000000000004,\n    \"s\": \"q\"\n  }\n]"),
             (Format::Csv, "a,b,c,s\n0.5,1000000.0,293.15,p\n0.25,2000000.0,0.30000000000000004,q\n"),
-            (Format::Table, "   a         b      c s\n0.50 1000000.0 293.15 p\n0.25 2000000.0   0.30 q"),
+            (Format::Table, "   a         b                   c s\n 0.5 1000000.0              293.15 p\n0.25 2000000.0 0.30000000000000004 q"),
             (Format::Markdown, "|    a |     b |      c | s   |\n|-----:|------:|-------:|:----|\n| 0.5  | 1e+06 | 293.15 | p   |\n| 0.25 | 2e+06 |   0.3  | q   |"),
             (Format::Html, "<table border=\"1\" class=\"dataframe\">\n  <thead>\n    <tr style=\"text-align: right;\">\n      <th>a</th>\n      <th>b</th>\n      <th>c</th>\n      <th>s</th>\n    </tr>\n  </thead>\n  <tbody>\n    <tr>\n      <td>0.50</td>\n      <td>1000000.0</td>\n      <td>293.15</td>\n      <td>p</td>\n    </tr>\n    <tr>\n      <td>0.25</td>\n      <td>2000000.0</td>\n      <td>0.30</td>\n      <td>q</td>\n    </tr>\n  </tbody>\n</table>"),
         ]);

@@ -129,7 +129,7 @@ pub fn prepare(
     config: &Config,
     cwd: &Path,
 ) -> Result<Prepared> {
-    report_model_warnings(model);
+    report_model_warnings(model)?;
     let scan = scan(input_path, model, input_static, cwd)?;
     let keys = scan.keys();
     let empty = Design::Grid(Default::default());
@@ -165,6 +165,7 @@ pub fn prepare(
     }
     let cases = design.cases()?;
     let statics = resolve_static(input_static, cwd)?;
+    refuse_input_as_static(input_path, &statics)?;
     warn_static_candidates(&scan.input, config.static_candidate_min_size);
     Ok(Prepared {
         scan,
@@ -172,6 +173,20 @@ pub fn prepare(
         cases,
         statics,
     })
+}
+
+/// An `input_static` entry naming the input file itself would be both
+/// compiled and copied to the same case file (upstream: "File exists").
+fn refuse_input_as_static(input_path: &Path, statics: &[StaticEntry]) -> Result<()> {
+    let input = fs::canonicalize(input_path).unwrap_or_else(|_| input_path.to_path_buf());
+    match statics.iter().find(|e| e.source == input) {
+        Some(e) => Err(Error::Value(format!(
+            "input_static entry '{}' is the input file itself: the input is compiled for each \
+             case, input_static lists the other files copied unchanged",
+            e.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Moves an existing `dir` aside (logging where) and creates it afresh.

@@ -113,11 +113,20 @@ pub fn scan(input_path: &Path, model: &Model, input_static: &[String], cwd: &Pat
     })
 }
 
-/// Shows the remarks found while validating a model (visible by default).
-pub fn report_model_warnings(model: &Model) {
+/// Shows the remarks found while validating a model (visible by default),
+/// or, in strict mode (`FZ_STRICT`), refuses the model with the first one.
+pub fn report_model_warnings(model: &Model) -> Result<()> {
+    if crate::config::strict() {
+        if let Some(w) = model.warnings.first() {
+            return Err(Error::Model(format!(
+                "{w} (strict mode: warnings are errors)"
+            )));
+        }
+    }
     for w in &model.warnings {
         log::notice(w);
     }
+    Ok(())
 }
 
 /// The interpreter a model asks for (model key, else the configured one);
@@ -145,6 +154,7 @@ pub fn fzi(
     input_static: &[String],
     cwd: &Path,
 ) -> Result<IndexMap<String, Value>> {
+    report_model_warnings(model)?;
     let scan = scan(input_path, model, input_static, cwd)?;
     let mut out: IndexMap<String, Value> = IndexMap::new();
     for (k, v) in &scan.static_objects {

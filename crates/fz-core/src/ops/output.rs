@@ -17,6 +17,7 @@ use std::path::Path;
 /// each bounded by `FZ_OUTPUT_TIMEOUT` (default 60 s). `NotFound` when
 /// the path matches nothing.
 pub fn fzo(output_path: &str, model: &Model, cwd: &Path) -> Result<Table> {
+    super::input::report_model_warnings(model)?;
     let dirs = resolve_output_paths(output_path, cwd)?;
     let results = extract_all(&dirs, &model.output, shell::timeout_from_env());
     let names: Vec<String> = model.output.keys().cloned().collect();

@@ -58,18 +58,60 @@ pub fn build_table(names: &[String], dirs: &[OutputDir], results: &[Extracted]) 
         .or_else(|| manifest_variables(dirs))
         .or_else(|| info_variables(dirs))
         .unwrap_or_default();
+    let mut keys = Vec::new();
     for (key, values) in variables {
         // An output (or `path`) of the same name wins over the variable.
         if !cols.iter().any(|(n, _)| *n == key) {
+            keys.push(cols.len());
             cols.push((key, values));
         }
     }
+    let order = sorted_rows(&cols, &keys, nrows);
     flatten_maps(&mut cols, nrows);
     let mut table = Table::new(cols.iter().map(|(n, _)| n.clone()).collect());
-    table.rows = (0..nrows)
+    table.rows = order
+        .into_iter()
         .map(|r| cols.iter().map(|(_, vals)| vals[r].clone()).collect())
         .collect();
     table
+}
+
+/// Row order: by the variable columns `keys` in turn, numbers by value
+/// (R=470 before R=1000, which a sort of the names puts after), then
+/// texts, then nulls; rows equal on every variable keep their order.
+fn sorted_rows(cols: &Columns, keys: &[usize], nrows: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..nrows).collect();
+    order.sort_by(|&a, &b| {
+        keys.iter()
+            .map(|&k| compare_values(&cols[k].1[a], &cols[k].1[b]))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
+/// Numbers (by value; a text that reads as a number, such as `1e-07`,
+/// counts as one) < other texts (by code point) < anything else.
+fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    fn rank(v: &Value) -> (u8, Option<f64>, Option<&str>) {
+        match v {
+            Value::Int(i) => (0, Some(*i as f64), None),
+            Value::Float(f) => (0, Some(*f), None),
+            Value::Str(s) => match s.trim().parse::<f64>() {
+                Ok(f) if !f.is_nan() => (0, Some(f), None),
+                _ => (1, None, Some(s)),
+            },
+            _ => (2, None, None),
+        }
+    }
+    let (ra, fa, sa) = rank(a);
+    let (rb, fb, sb) = rank(b);
+    ra.cmp(&rb)
+        .then_with(|| match (fa, fb) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| sa.cmp(&sb))
 }
 
 /// Types a variable value read from text: without a `.`, Python `int()`

@@ -115,7 +115,7 @@ impl CaseResult {
             outputs: IndexMap::new(),
             dir,
             calculator: last
-                .and_then(|a| calculators.get(a.slot).cloned())
+                .and_then(|a| slot_label(calculators, a.slot))
                 .unwrap_or_else(|| "none".into()),
             status,
             error,
@@ -139,6 +139,19 @@ impl CaseResult {
     }
 }
 
+/// The calculator of `slot` as the table shows it: as written, with `#k`
+/// appended when the same text names several slots (`-c X -c X` runs two
+/// cases at a time; `#1` and `#2` tell which one ran a case).
+pub fn slot_label(calculators: &[String], slot: usize) -> Option<String> {
+    let name = calculators.get(slot)?;
+    let same = calculators.iter().filter(|c| *c == name).count();
+    if same < 2 {
+        return Some(name.clone());
+    }
+    let k = calculators[..slot].iter().filter(|c| *c == name).count() + 1;
+    Some(format!("{name}#{k}"))
+}
+
 /// `path` as the table shows it: relative to `cwd` when inside it.
 pub fn display_path(dir: &Path, cwd: &Path) -> String {
     match dir.strip_prefix(cwd) {
@@ -149,8 +162,8 @@ pub fn display_path(dir: &Path, cwd: &Path) -> String {
 }
 
 /// The returned table: variables, outputs, `path`, `calculator`, `status`,
-/// `error`, `command`, then `exit_code` and `attempts` (a fixed order;
-/// extra columns that are empty in every row are left out); map-valued
+/// `error`, `command`, `exit_code` and `attempts` (a fixed set: upstream
+/// left `exit_code` out when no case had one); map-valued
 /// outputs are flattened into columns appended at the end.
 pub fn build_table(
     variables: &[String],
@@ -163,10 +176,7 @@ pub fn build_table(
     for c in ["path", "calculator", "status", "error", "command"] {
         columns.push(c.to_string());
     }
-    let has_exit = results.iter().any(|r| r.exit_code.is_some());
-    if has_exit {
-        columns.push("exit_code".into());
-    }
+    columns.push("exit_code".into());
     columns.push("attempts".into());
     let rows = results
         .iter()
@@ -185,9 +195,7 @@ pub fn build_table(
             row.push(Value::Str(r.status.as_str().into()));
             row.push(r.error.clone().map_or(Value::Null, Value::Str));
             row.push(r.command.clone().map_or(Value::Null, Value::Str));
-            if has_exit {
-                row.push(r.exit_code.map_or(Value::Null, |c| Value::Int(c.into())));
-            }
+            row.push(r.exit_code.map_or(Value::Null, |c| Value::Int(c.into())));
             row.push(Value::Int(r.attempts as i128));
             row
         })
@@ -373,6 +381,33 @@ mod tests {
         );
         assert_eq!(t.rows[0][2], Value::Str("results/x=1".into()));
         assert_eq!(t.rows[1][7], Value::Null);
+        // No case with an exit code: the column is there all the same.
+        let cached = CaseResult::from_attempts(
+            2,
+            Case::new(),
+            "/w/results/c".into(),
+            &CaseAttempts::default(),
+            &[],
+            5,
+        );
+        let t = build_table(&[], &[], &[cached], Path::new("/w"));
+        assert_eq!(t.columns[5], "exit_code");
+        assert_eq!(t.rows[0][5], Value::Null);
+    }
+
+    #[test]
+    fn identical_calculators_are_numbered() {
+        let calcs: Vec<String> = ["sh://a", "sh://b", "sh://a"].map(String::from).into();
+        let labels: Vec<_> = (0..4).map(|i| slot_label(&calcs, i)).collect();
+        assert_eq!(
+            labels,
+            [
+                Some("sh://a#1".to_string()),
+                Some("sh://b".to_string()),
+                Some("sh://a#2".to_string()),
+                None
+            ]
+        );
     }
 
     #[test]

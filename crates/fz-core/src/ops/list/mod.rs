@@ -399,14 +399,13 @@ fn model_entry(file: &AliasFile, check: bool) -> Option<ModelEntry> {
     entry.properties = Some(json);
     if check {
         let problems = match validated {
-            Ok(model) => model
-                .output
-                .iter()
-                .filter_map(|(name, spec)| {
+            Ok(model) => crate::model::misspelled_keys(&model.raw)
+                .into_iter()
+                .chain(model.output.iter().filter_map(|(name, spec)| {
                     crate::outputs::check_spec(spec)
                         .err()
                         .map(|e| format!("output '{name}': {e}"))
-                })
+                }))
                 .collect(),
             Err(e) => vec![e.to_string().trim_start_matches("model: ").to_string()],
         };
