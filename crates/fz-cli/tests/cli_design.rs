@@ -391,3 +391,35 @@ fn plugin_duplicates_run_once_by_name_and_by_path() {
         "0.5 ran once more (a new analysis dir)"
     );
 }
+
+/// A model warning is given once per design, not once per iteration.
+#[test]
+fn model_warnings_once_per_design() {
+    let sb = study("(x - 0.3) ^ 2 + 1");
+    sb.write(
+        "model.json",
+        r#"{"varprefix": "$", "delim": "{}", "outptu": {},
+            "output": {"f": "grep 'f =' output.txt | awk '{print $3}'"}}"#,
+    );
+    let out = fzd(
+        &sb,
+        &[
+            "-a",
+            "brent",
+            "-v",
+            r#"{"x": "[0;1]", "z": "5"}"#,
+            "-r",
+            "ana",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        sb.ls("ana")
+            .iter()
+            .filter(|n| n.starts_with("iter"))
+            .count()
+            > 2
+    );
+    assert_eq!(err.matches("did you mean 'output'?").count(), 1, "{err}");
+}

@@ -129,7 +129,6 @@ pub fn prepare(
     config: &Config,
     cwd: &Path,
 ) -> Result<Prepared> {
-    report_model_warnings(model)?;
     let scan = scan(input_path, model, input_static, cwd)?;
     let keys = scan.keys();
     let empty = Design::Grid(Default::default());
@@ -224,6 +223,7 @@ pub fn fzc(
     cwd: &Path,
 ) -> Result<CompileReport> {
     let config = Config::from_env();
+    report_model_warnings(model)?;
     let p = prepare(
         input_path,
         design,

@@ -67,6 +67,8 @@ impl<'a> Runner<'a> {
     /// reads the settings. Nothing is written.
     pub fn new(model: &'a Model, options: &'a RunOptions, lookup: &'a Lookup) -> Result<Self> {
         let config = Config::from_env();
+        // Once per runner, not once per batch (fzd runs one per iteration).
+        crate::ops::input::report_model_warnings(model)?;
         let max_attempts = config.max_retries.clone().map_err(Error::Value)?;
         let uris =
             calculators::resolve::resolve(&options.calculators, model.id.as_deref(), lookup)?;
