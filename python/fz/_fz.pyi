@@ -46,6 +46,12 @@ def fzr(
     Ctrl+C stops new cases, the second kills running ones and raises
     KeyboardInterrupt."""
 
+def report_html(results_dir: str, output: Optional[str] = None) -> str:
+    """Writes the HTML page of a results directory; returns its path."""
+
+def report_text(results_dir: str) -> str:
+    """The text report of a results directory's journal."""
+
 def fzl(models: str, calculators: str, algorithms: str, check: bool) -> str:
     """Models and calculators of ./.fz and ~/.fz: JSON text
     {"models": {...}, "calculators": {...}}."""

@@ -400,6 +400,13 @@ pub struct ReportArgs {
     /// A results directory written by fzr.
     #[arg(value_name = "RESULTS_DIR")]
     pub results_dir: String,
+    /// Write a self-contained HTML page (plots, timeline, failures,
+    /// table) instead of printing the text report.
+    #[arg(long)]
+    pub html: bool,
+    /// Where to write the HTML page (default RESULTS_DIR/report.html).
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "html")]
+    pub output: Option<String>,
 }
 
 /// `fz cache …`.

@@ -223,11 +223,19 @@ pub fn cache(c: &CacheCommand) -> Result<u8, Failure> {
     Ok(if unusable { 1 } else { 0 })
 }
 
-/// `fz report`: counts, calculators, slowest attempts, busy vs wall time.
+/// `fz report`: counts, calculators, slowest attempts, busy vs wall time;
+/// with `--html`, the HTML page (its path printed).
 pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
     use fz_core::results::journal::{read, report};
     let lookup = Lookup::from_env()?;
-    let lines = read(&resolve::absolute(&a.results_dir, &lookup.cwd))?;
+    let dir = resolve::absolute(&a.results_dir, &lookup.cwd);
+    if a.html {
+        let out = a.output.as_ref().map(|o| resolve::absolute(o, &lookup.cwd));
+        let written = fz_core::report::write_html(&dir, out.as_deref())?;
+        print_out(&format!("report: {}", written.display()))?;
+        return Ok(0);
+    }
+    let lines = read(&dir)?;
     print_out(&report(&lines))?;
     Ok(0)
 }
