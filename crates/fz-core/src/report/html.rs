@@ -55,7 +55,7 @@ pub fn page_start(title: &str, refresh: Option<u32>) -> String {
         format!("<meta http-equiv=\"refresh\" content=\"{s}\">\n")
     });
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n{refresh}\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n{CSP}\n{refresh}\
          <title>{}</title>\n<style>{STYLE}</style>\n</head><body>\n",
         escape(title)
     )
@@ -69,6 +69,11 @@ pub fn page_end(with_table: bool) -> String {
         "</body></html>\n".to_string()
     }
 }
+
+/// The page may load nothing at all: only its own inline style, script
+/// and SVG (a browser enforces this even if a value slipped through).
+const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">";
 
 const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
 h1{margin-top:0}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\
@@ -178,6 +183,10 @@ mod tests {
         let page = page_start("x<y", Some(5)) + &t + &page_end(true);
         assert!(page.contains("<title>x&lt;y</title>"));
         assert!(page.contains("http-equiv=\"refresh\" content=\"5\""));
+        assert!(
+            page.contains("content=\"default-src 'none';"),
+            "CSP forbids loads"
+        );
         assert!(!page.contains("src=") && !page.contains("url(") && !page.contains("http:"));
     }
 }

@@ -14,7 +14,7 @@ pub mod html;
 pub mod page;
 pub mod plots;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::results::write_atomic;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_NAME: &str = "report.html";
 
 /// Writes the page of `results_dir` to `out` (default
-/// `results_dir/report.html`) atomically, and returns its path.
+/// `results_dir/report.html`; missing parent directories are created)
+/// atomically, and returns its path.
 pub fn write_html(results_dir: &Path, out: Option<&Path>) -> Result<PathBuf> {
     let out = out.map_or_else(|| results_dir.join(DEFAULT_NAME), Path::to_path_buf);
     let study = data::Study::read(results_dir)?;
@@ -30,6 +31,7 @@ pub fn write_html(results_dir: &Path, out: Option<&Path>) -> Result<PathBuf> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&page_dir).map_err(|e| Error::io(&page_dir, e))?;
     let html = page::render(&study, &absolute(&page_dir), None);
     write_atomic(&out, html.as_bytes())?;
     Ok(out)

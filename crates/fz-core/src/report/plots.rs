@@ -219,7 +219,7 @@ fn draw_xy(
 ) -> DrawResult {
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(root)
-        .caption(&p.title, ("sans-serif", 15))
+        .caption(&p.title, ("sans-serif", 17))
         .margin(8)
         .x_label_area_size(38)
         .y_label_area_size(62)
@@ -228,6 +228,8 @@ fn draw_xy(
     let yl = |v: &f64| ya.label(*v);
     chart
         .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .x_desc(xa.describe(&p.x_label))
         .y_desc(ya.describe(&p.y_label))
         .x_label_formatter(&xl)
@@ -276,7 +278,7 @@ fn draw_xy(
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
             .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 11))
+            .label_font(("sans-serif", 13))
             .draw()?;
     }
     Ok(())
@@ -304,7 +306,7 @@ fn ramp(t: f64) -> RGBColor {
 pub fn heatmap_svg(h: &HeatMap) -> Result<String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (SIZE.0 + 80, SIZE.1)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0 + 100, SIZE.1)).into_drawing_area();
         draw_heatmap(&root, h).map_err(|e| plot_error(&h.title, e))?;
         root.present().map_err(|e| plot_error(&h.title, e))?;
     }
@@ -313,7 +315,7 @@ pub fn heatmap_svg(h: &HeatMap) -> Result<String> {
 
 fn draw_heatmap(root: &DrawingArea<SVGBackend, Shift>, h: &HeatMap) -> DrawResult {
     root.fill(&WHITE)?;
-    let (map_area, scale_area) = root.split_horizontally(SIZE.0);
+    let (map_area, scale_area) = root.split_horizontally(SIZE.0 + 10);
     let (lo, hi) = h
         .cells
         .iter()
@@ -322,7 +324,7 @@ fn draw_heatmap(root: &DrawingArea<SVGBackend, Shift>, h: &HeatMap) -> DrawResul
         });
     let span = if hi > lo { hi - lo } else { 1.0 };
     let mut chart = ChartBuilder::on(&map_area)
-        .caption(&h.title, ("sans-serif", 15))
+        .caption(&h.title, ("sans-serif", 17))
         .margin(8)
         .x_label_area_size(38)
         .y_label_area_size(62)
@@ -339,6 +341,8 @@ fn draw_heatmap(root: &DrawingArea<SVGBackend, Shift>, h: &HeatMap) -> DrawResul
     let yl = |v: &f64| label_of(&h.ys, *v);
     chart
         .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .disable_mesh()
         .x_desc(&h.x_label)
         .y_desc(&h.y_label)
@@ -355,11 +359,13 @@ fn draw_heatmap(root: &DrawingArea<SVGBackend, Shift>, h: &HeatMap) -> DrawResul
         .margin_top(30)
         .margin_bottom(46)
         .margin_right(6)
-        .y_label_area_size(50)
+        .y_label_area_size(60)
         .build_cartesian_2d(0.0..1.0, lo..lo + span)?;
     let sl = |v: &f64| tick(*v);
     scale
         .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .disable_mesh()
         .disable_x_axis()
         .y_labels(5)
@@ -388,7 +394,7 @@ pub fn status_color(status: &str) -> RGBColor {
 /// Draws the attempt timeline: one row per lane, one bar per attempt.
 pub fn timeline_svg(lanes: &[String], bars: &[Bar]) -> Result<String> {
     let bars = downsample(bars, MAX_BARS);
-    let height = (80 + 22 * lanes.len().max(1)).min(900) as u32;
+    let height = (110 + 26 * lanes.len().max(1)).min(900) as u32;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (980, height)).into_drawing_area();
@@ -422,7 +428,10 @@ fn draw_timeline(
     let xl = |v: &f64| tick(*v);
     chart
         .configure_mesh()
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
         .disable_y_mesh()
+        .max_light_lines(1)
         .x_desc("seconds since the first attempt started")
         .y_labels((2 * n + 1).min(81))
         .y_label_formatter(&yl)
