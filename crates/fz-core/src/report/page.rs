@@ -226,8 +226,8 @@ fn push_svg(out: &mut String, svg: crate::error::Result<String>) {
 /// pair is one row, one series per value of `second`.
 fn xy_plot(o: &str, y: &[Option<f64>], x: &Var, second: Option<&Var>, n: usize) -> XyPlot {
     let mut groups: BTreeMap<Option<u64>, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in 0..n {
-        if let (Some(xv), Some(yv)) = (x.values[r], y[r]) {
+    for (r, yv) in y.iter().enumerate().take(n) {
+        if let (Some(xv), Some(yv)) = (x.values[r], *yv) {
             let key = second.and_then(|s| s.values[r]).map(f64::to_bits);
             groups.entry(key).or_default().push((xv, yv));
         }
