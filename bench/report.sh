@@ -11,7 +11,9 @@
 # The results directory is synthetic (summary.json and fz_journal.tsv as
 # fzr writes them, 1 % failed cases, 8 calculator slots): what is measured
 # is the report, not a run. Variables: x (200 values), y (20), z (25);
-# outputs p (spans 6 decades: log axis) and q.
+# outputs p (spans 6 decades: log axis) and q. Chromium gets a proxy that
+# refuses connections (port 9) so that its own background traffic cannot
+# wait on the network.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +59,7 @@ if command -v chromium >/dev/null 2>&1; then
     t0=$(now)
     chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
+        --proxy-server=http://127.0.0.1:9 --proxy-bypass-list="<-loopback>" \
         --user-data-dir="$work/chromium" --screenshot="$work/shot.png" \
         --window-size=1200,2000 "file://$work/report.html" >/dev/null 2>&1
     t1=$(now)
