@@ -193,6 +193,11 @@ pub struct RunArgs {
     /// Show no progress bar or progress lines (as FZ_PROGRESS=0).
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+    /// Keep an HTML report of the run (default RESULTS_DIR/report.html):
+    /// rewritten every few seconds while cases finish (the page reloads
+    /// itself), final when the run ends.
+    #[arg(long = "report", value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub report: Option<String>,
     /// Append one JSON line per run event (start, case_start, case_complete, progress) to this file as the run goes.
     #[arg(long, value_name = "FILE")]
     pub events: Option<String>,

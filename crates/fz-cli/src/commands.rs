@@ -92,10 +92,24 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         no_progress: a.no_progress,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
+    let report_page = a.report.as_ref().map(|f| match f.as_str() {
+        "" => options.results_dir.join(fz_core::report::DEFAULT_NAME),
+        f => resolve::absolute(f, &lookup.cwd),
+    });
+    let live = report_page
+        .as_ref()
+        .map(|out| fz_core::report::live::LiveReport::start(&options.results_dir, out));
     let guard = crate::interrupt::install(cancel);
     let report =
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
+    if let Some(live) = live {
+        let out = live.finish();
+        match fz_core::report::write_html(&options.results_dir, Some(&out)) {
+            Ok(out) => eprintln!("report: {}", out.display()),
+            Err(e) => eprintln!("fz: warning: no report: {e}"),
+        }
+    }
     drop(options);
     if let Some(events) = events {
         events.finish();

@@ -276,3 +276,29 @@ fn keep_screenshot(png: &[u8], name: &str) {
         std::fs::write(Path::new(&dir).join(name), png).unwrap();
     }
 }
+
+#[test]
+fn fzr_report_writes_the_final_page_and_names_it() {
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-m", "perfectgas", "-v", GRID, "-r", "results"])
+        .args(["-c", "sh://bash PerfectGazPressure.sh", "--report"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = sb.path().join("results/report.html");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("report: {}", page.display())),
+        "{stderr}"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("done: 15"));
+    assert!(!html.contains("http-equiv=\"refresh\""), "the run is over");
+}

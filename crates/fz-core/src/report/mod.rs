@@ -5,12 +5,14 @@
 //!
 //! [`data`] reads a results directory, [`plots`] draws SVG with
 //! `plotters`, [`html`] holds the page's building blocks, [`page`] puts a
-//! study's page together and [`design`] the fzd plots. This module reads
+//! study's page together, [`live`] rewrites it during a run and
+//! [`design`] draws the fzd plots. This module reads
 //! results and writes only the page it is asked for; it never runs cases.
 
 pub mod data;
 pub mod design;
 pub mod html;
+pub mod live;
 pub mod page;
 pub mod plots;
 
