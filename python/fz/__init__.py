@@ -26,7 +26,7 @@ if sys.executable:
 from ._design import FunctionModelParallelError
 
 __all__ = [
-    "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
+    "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "report", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
     "install", "uninstall", "list_models",
     "install_model", "uninstall_model", "list_installed_models",
@@ -448,6 +448,25 @@ def fzl(
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a string pattern, got {type(value).__name__}")
     return json.loads(_fz.fzl(models, calculators, algorithms, bool(check)))
+
+
+def report(results_dir: Union[str, os.PathLike], html: Union[bool, str, os.PathLike] = False) -> str:
+    """Report on a results directory written by fzr.
+
+    Args:
+        results_dir: the results directory.
+        html: False: return the text report (counts, calculators, slowest
+            attempts, from fz_journal.tsv). True: write the self-contained
+            HTML page to results_dir/report.html; a path: write it there.
+
+    Returns:
+        The text report, or the path of the HTML page written.
+    """
+    directory = _path("results_dir", results_dir)
+    if html is False:
+        return _fz.report_text(directory)
+    output = None if html is True else _path("html", html)
+    return _fz.report_html(directory, output)
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")

@@ -62,6 +62,12 @@ def fzd(
     """JSON text of the design's report (xy, analysis, iterations, ...);
     evaluate_batch set: function model (points JSON in, rows JSON out)."""
 
+def report_html(results_dir: str, output: Optional[str] = None) -> str:
+    """Writes the HTML page of a results directory; returns its path."""
+
+def report_text(results_dir: str) -> str:
+    """The text report of a results directory's journal."""
+
 def fzl(models: str, calculators: str, algorithms: str, check: bool) -> str:
     """Models and calculators of ./.fz and ~/.fz: JSON text
     {"models": {...}, "calculators": {...}}."""

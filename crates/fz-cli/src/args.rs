@@ -202,6 +202,11 @@ pub struct RunArgs {
     /// Show no progress bar or progress lines (as FZ_PROGRESS=0).
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+    /// Keep an HTML report of the run (default RESULTS_DIR/report.html):
+    /// rewritten every few seconds while cases finish (the page reloads
+    /// itself), final when the run ends.
+    #[arg(long = "report", value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub report: Option<String>,
     /// Append one JSON line per run event (start, case_start, case_complete, progress) to this file as the run goes.
     #[arg(long, value_name = "FILE")]
     pub events: Option<String>,
@@ -426,6 +431,13 @@ pub struct ReportArgs {
     /// A results directory written by fzr.
     #[arg(value_name = "RESULTS_DIR")]
     pub results_dir: String,
+    /// Write a self-contained HTML page (plots, timeline, failures,
+    /// table) instead of printing the text report.
+    #[arg(long)]
+    pub html: bool,
+    /// Where to write the HTML page (default RESULTS_DIR/report.html).
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "html")]
+    pub output: Option<String>,
 }
 
 /// `fz cache …`.

@@ -94,11 +94,25 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         no_progress: a.no_progress,
     };
     let input = resolve::absolute(&path, &lookup.cwd);
+    let report_page = a.report.as_ref().map(|f| match f.as_str() {
+        "" => options.results_dir.join(fz_core::report::DEFAULT_NAME),
+        f => resolve::absolute(f, &lookup.cwd),
+    });
+    let live = report_page
+        .as_ref()
+        .map(|out| fz_core::report::live::LiveReport::start(&options.results_dir, out));
     let guard = crate::interrupt::install(cancel);
     let started = std::time::Instant::now();
     let report =
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
+    if let Some(live) = live {
+        let out = live.finish();
+        match fz_core::report::write_html(&options.results_dir, Some(&out)) {
+            Ok(out) => eprintln!("report: {}", out.display()),
+            Err(e) => eprintln!("fz: warning: no report: {e}"),
+        }
+    }
     drop(options);
     if let Some(events) = events {
         events.finish();
@@ -233,11 +247,19 @@ pub fn cache(c: &CacheCommand) -> Result<u8, Failure> {
     Ok(if unusable { 1 } else { 0 })
 }
 
-/// `fz report`: counts, calculators, slowest attempts, busy vs wall time.
+/// `fz report`: counts, calculators, slowest attempts, busy vs wall time;
+/// with `--html`, the HTML page (its path printed).
 pub fn report(a: &ReportArgs) -> Result<u8, Failure> {
     use fz_core::results::journal::{read, report};
     let lookup = Lookup::from_env()?;
-    let lines = read(&resolve::absolute(&a.results_dir, &lookup.cwd))?;
+    let dir = resolve::absolute(&a.results_dir, &lookup.cwd);
+    if a.html {
+        let out = a.output.as_ref().map(|o| resolve::absolute(o, &lookup.cwd));
+        let written = fz_core::report::write_html(&dir, out.as_deref())?;
+        print_out(&format!("report: {}", written.display()))?;
+        return Ok(0);
+    }
+    let lines = read(&dir)?;
     print_out(&report(&lines))?;
     Ok(0)
 }

@@ -28,6 +28,7 @@ pub mod ops;
 pub mod outputs;
 pub mod plugins;
 pub mod progress;
+pub mod report;
 pub mod results;
 pub mod template;
 pub mod value;

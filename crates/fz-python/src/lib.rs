@@ -319,6 +319,30 @@ fn fzl(
     Ok(listing.to_json().to_string())
 }
 
+/// `report`: writes the HTML page of a results directory to `output`
+/// (default `results_dir/report.html`) and returns its path.
+#[pyfunction]
+#[pyo3(signature = (results_dir, output=None))]
+fn report_html(py: Python<'_>, results_dir: String, output: Option<String>) -> PyResult<String> {
+    let cwd = lookup()?.cwd;
+    let dir = cwd.join(results_dir);
+    let out = output.map(|o| cwd.join(o));
+    let written = py
+        .detach(|| fz_core::report::write_html(&dir, out.as_deref()))
+        .map_err(py_err)?;
+    Ok(written.display().to_string())
+}
+
+/// `report`: the text report of a results directory's journal.
+#[pyfunction]
+fn report_text(py: Python<'_>, results_dir: String) -> PyResult<String> {
+    let dir = lookup()?.cwd.join(results_dir);
+    let lines = py
+        .detach(|| fz_core::results::journal::read(&dir))
+        .map_err(py_err)?;
+    Ok(fz_core::results::journal::report(&lines))
+}
+
 /// Sets a configuration variable (`FZ_MAX_WORKERS`, …) for this process,
 /// over the environment; `None` removes the setting.
 #[pyfunction]
@@ -362,6 +386,8 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzo, m)?)?;
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
     m.add_function(wrap_pyfunction!(fzl, m)?)?;
+    m.add_function(wrap_pyfunction!(report_html, m)?)?;
+    m.add_function(wrap_pyfunction!(report_text, m)?)?;
     m.add_function(wrap_pyfunction!(design::fzd, m)?)?;
     m.add_function(wrap_pyfunction!(set_default, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;

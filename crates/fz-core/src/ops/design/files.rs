@@ -6,6 +6,8 @@
 
 use crate::algorithms::{Analysis, Objective, ObjectiveSpec, Point};
 use crate::log;
+use crate::report::design::design_plots;
+use crate::report::html::escape;
 use crate::results::write_atomic;
 use crate::Value;
 use regex::Regex;
@@ -167,39 +169,40 @@ fn write_text(dir: &Path, name: &str, text: &str) {
     }
 }
 
-/// HTML-escapes text.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// The evaluations so far, for `results_<i>.html`: the cumulative points,
+/// their objectives and the objectives' names.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluations<'a> {
+    /// The points evaluated, in order.
+    pub x: &'a [Point],
+    /// Their objectives.
+    pub y: &'a [Objective],
+    /// The objectives' names (the output expressions).
+    pub names: &'a [String],
 }
 
-/// Writes `results_<i>.html`: summary, intermediate progress (when the
-/// algorithm has an intermediate analysis) and current results.
+/// Writes `results_<i>.html`: summary, plots (objective per evaluation,
+/// against each variable, Pareto front of the first two objectives),
+/// intermediate progress (when the algorithm has an intermediate
+/// analysis) and current results.
 pub fn write_results_page(
     dir: &Path,
     i: usize,
-    y: &[Objective],
+    evals: Evaluations,
     tmp: Option<&Map<String, Json>>,
     current: Option<&Map<String, Json>>,
 ) {
+    let y = evals.y;
     let valid = y.iter().filter(|o| o.is_valid()).count();
     let mut html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Iteration {i} Results</title>\n\
-         <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f4f4f4;padding:1em}}</style>\n\
+         <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f4f4f4;padding:1em}}\
+         .plots{{display:flex;flex-wrap:wrap;gap:8px}}.plots svg{{border:1px solid #ddd}}</style>\n\
          </head><body>\n<h1>Algorithm Results - Iteration {i}</h1>\n\
          <h2>Summary</h2>\n<p>Total samples: {}</p>\n<p>Valid samples: {valid}</p>\n<p>Iteration: {i}</p>\n",
         y.len()
     );
+    html.push_str(&design_plots(evals.x, y, evals.names));
     if let Some(tmp) = tmp.filter(|m| m.len() > 1 || m.get("data").is_some_and(non_empty)) {
         html.push_str("<h2>Intermediate Progress</h2>\n");
         section(&mut html, tmp);
@@ -299,17 +302,28 @@ mod tests {
             "text".into(),
             Json::String("<script>alert(1)</script>".into()),
         );
-        write_results_page(
-            d.path(),
-            1,
-            &[Objective::Single(1.0), Objective::Missing],
-            None,
-            Some(&m),
-        );
+        let x: Vec<Point> = [0.5, 1.5]
+            .iter()
+            .map(|v| [("x".to_string(), *v)].into_iter().collect())
+            .collect();
+        let evals = Evaluations {
+            x: &x,
+            y: &[Objective::Single(1.0), Objective::Missing],
+            names: &["a<b".to_string()],
+        };
+        write_results_page(d.path(), 1, evals, None, Some(&m));
         let html = std::fs::read_to_string(d.path().join("results_1.html")).unwrap();
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(!html.contains("<script>"));
         assert!(html.contains("Total samples: 2") && html.contains("Valid samples: 1"));
+        assert!(html.contains("<h2>Plots</h2>") && html.contains("a&lt;b per evaluation"));
+        assert_eq!(html.matches("<svg").count(), 2, "per evaluation, vs x");
+        let sections = ["<h2>Summary", "<h2>Plots", "<h2>Current Results"];
+        let at: Vec<usize> = sections.iter().filter_map(|s| html.find(s)).collect();
+        assert!(
+            at.len() == 3 && at.windows(2).all(|w| w[0] < w[1]),
+            "section order"
+        );
     }
 
     #[test]

@@ -207,7 +207,12 @@ impl Loop<'_> {
         let tmp = self.analysis_with(algorithm, true);
         files::write_xy(self.dir, i, &self.x, &self.y, self.objectives.spec());
         let current = self.analysis_with(algorithm, false);
-        files::write_results_page(self.dir, i, &self.y, tmp.as_ref(), current.as_ref());
+        let evals = files::Evaluations {
+            x: &self.x,
+            y: &self.y,
+            names: &self.objectives.spec().expressions,
+        };
+        files::write_results_page(self.dir, i, evals, tmp.as_ref(), current.as_ref());
     }
 
     /// The objective of each unique point from its row (a row that is not
