@@ -236,12 +236,12 @@ fn version_and_unbuilt_commands() {
         .arg("--version")
         .assert()
         .success()
-        .stdout(format!("fzi {v}\n"));
+        .stdout(format!("fzi {v} (funz-fz 1.2 compatible)\n"));
     sb.cmd("fz")
         .arg("--version")
         .assert()
         .success()
-        .stdout(format!("fz {v}\n"));
+        .stdout(format!("fz {v} (funz-fz 1.2 compatible)\n"));
     sb.cmd("fzd")
         .assert()
         .code(2)
