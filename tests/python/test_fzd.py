@@ -128,3 +128,24 @@ def test_file_model_runs_through_calculators_and_reuses_earlier_points(project):
     fz.fzd("in.txt", {"x": "[0;1]"}, model, "f", "brent", calculators="sh://bash f.sh",
            analysis_dir="ana")
     assert len((project / "f.log").read_text().splitlines()) == len(runs), "all points came from the cache"
+
+
+def test_nsga2_front_on_zdt1_and_sobol_bounds(project):
+    def zdt1(x1, x2, x3):
+        g = 1 + 9 * (x2 + x3) / 2
+        return {"f1": x1, "f2": g * (1 - math.sqrt(x1 / g))}
+
+    res = fz.fzd(None, {"x1": "[0;1]", "x2": "[0;1]", "x3": "[0;1]"}, zdt1, ["f1", "f2"], "nsga2",
+                 algorithm_options={"pop_size": 40, "generations": 40, "seed": 1}, analysis_dir="ana")
+    front = res["analysis"]["data"]["pareto_F"]
+    assert len(front) >= 10
+    # The true front is f2 = 1 - sqrt(f1); the found one lies close above it.
+    gaps = [f2 - (1 - math.sqrt(f1)) for f1, f2 in front]
+    assert min(gaps) > -1e-9 and sum(gaps) / len(gaps) < 0.1, gaps
+
+    res = fz.fzd(None, {"a": "[-1;3]", "b": "[10;20]"}, lambda a, b: a + b, None, "sobol",
+                 algorithm_options={"nvalues": 16}, analysis_dir="ana2")
+    xy = res["XY"]
+    assert len(xy) == 16 and res["iterations"] == 1
+    assert xy["a"].between(-1, 3).all() and xy["b"].between(10, 20).all()
+    assert len(set(xy["a"])) == 16

@@ -5,7 +5,7 @@ use crate::args::DesignArgs;
 use crate::{commands::print_out, resolve, Failure};
 use fz_core::algorithms::ObjectiveSpec;
 use fz_core::model::Lookup;
-use fz_core::ops::design::entry::{fzd_files, parse_options, FileDesign};
+use fz_core::ops::design::entry::{fzd_files, json_object, parse_options, FileDesign};
 use serde_json::{Map, Value as Json};
 use std::path::Path;
 
@@ -86,21 +86,9 @@ fn objectives(given: &[String]) -> Option<ObjectiveSpec> {
 
 /// The variables from JSON text or a JSON file.
 fn variables_map(text: &str, cwd: &Path) -> Result<Map<String, Json>, Failure> {
-    let trimmed = text.trim();
-    let (json, origin) = if trimmed.starts_with('{') {
-        (trimmed.to_string(), "--input_variables".to_string())
-    } else {
-        let path = cwd.join(trimmed);
-        let read = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::Error(format!("--input_variables: cannot read '{trimmed}': {e}"))
-        })?;
-        (read, path.display().to_string())
-    };
-    match serde_json::from_str::<Json>(&json) {
-        Ok(Json::Object(m)) => Ok(m),
-        Ok(_) => Err(Failure::Error(format!(
-            "{origin}: variables must be a JSON object such as {{\"x\": \"[0;1]\", \"z\": \"5\"}}"
-        ))),
-        Err(e) => Err(Failure::Error(format!("{origin}: not valid JSON: {e}"))),
-    }
+    json_object(text, cwd, "--input_variables").map_err(|e| {
+        Failure::Error(format!(
+            "{e} (variables are a JSON object such as {{\"x\": \"[0;1]\", \"z\": \"5\"}})"
+        ))
+    })
 }

@@ -28,6 +28,27 @@ fn study(formula: &str) -> Sandbox {
     sb
 }
 
+/// Runs `fzd` (or `fz design` when `args` starts with `design`) on the
+/// study with `args`, adding `-e f` and one `sh://` calculator unless
+/// `args` gives an objective or calculators.
+fn fzd(sb: &Sandbox, args: &[&str]) -> std::process::Output {
+    let (mut cmd, extra) = match args.split_first() {
+        Some((&"design", rest)) => (sb.cmd("fz"), rest),
+        _ => (sb.cmd("fzd"), args),
+    };
+    if extra.len() < args.len() {
+        cmd.arg("design");
+    }
+    cmd.args(["-i", "input.txt", "-m", "model.json"]);
+    if !extra.contains(&"-e") {
+        cmd.args(["-e", "f"]);
+    }
+    if !extra.contains(&"-c") {
+        cmd.args(["-c", "sh://bash calc.sh"]);
+    }
+    cmd.args(extra).output().unwrap()
+}
+
 fn calls(sb: &Sandbox) -> Vec<String> {
     std::fs::read_to_string(sb.path().join("calls.log"))
         .unwrap_or_default()
@@ -53,27 +74,11 @@ fn xy(sb: &Sandbox, dir: &str, i: usize) -> Vec<(Vec<f64>, Option<f64>)> {
 #[test]
 fn brent_finds_the_minimum_and_no_point_runs_twice() {
     let sb = study("(x - 0.3) ^ 2 + 1");
-    let out = sb
-        .cmd("fzd")
-        .args([
-            "-i",
-            "input.txt",
-            "-m",
-            "model.json",
-            "-e",
-            "f",
-            "-a",
-            "brent",
-        ])
-        .args([
-            "-v",
-            r#"{"x": "[0;1]", "z": "5"}"#,
-            "-c",
-            "sh://bash calc.sh",
-        ])
-        .args(["-o", r#"{"tol": 1e-7}"#, "-r", "ana"])
-        .output()
-        .unwrap();
+    let brent = ["-a", "brent", "-v", r#"{"x": "[0;1]", "z": "5"}"#];
+    let out = fzd(
+        &sb,
+        &[&brent[..], &["-o", r#"{"tol": 1e-7}"#, "-r", "ana"]].concat(),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -121,28 +126,15 @@ fn brent_finds_the_minimum_and_no_point_runs_twice() {
 
     // The same study again: the earlier analysis dir is moved aside and
     // answers every point from its cache.
-    let again = sb
-        .cmd("fz")
-        .args([
-            "design",
-            "-i",
-            "input.txt",
-            "-m",
-            "model.json",
-            "-e",
-            "f",
-            "-a",
-            "brent",
-        ])
-        .args([
-            "-v",
-            r#"{"x": "[0;1]", "z": "5"}"#,
-            "-c",
-            "sh://bash calc.sh",
-        ])
-        .args(["-o", r#"{"tol": 1e-7}"#, "-r", "ana"])
-        .output()
-        .unwrap();
+    let again = fzd(
+        &sb,
+        &[
+            &["design"],
+            &brent[..],
+            &["-o", r#"{"tol": 1e-7}"#, "-r", "ana"],
+        ]
+        .concat(),
+    );
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(calls(&sb).len(), ran.len(), "nothing ran again");
     assert_eq!(
@@ -154,30 +146,27 @@ fn brent_finds_the_minimum_and_no_point_runs_twice() {
 #[test]
 fn bfgs_minimises_rosenbrock_with_parallel_calculators() {
     let sb = study("(1 - x) ^ 2 + 100 * (y - x ^ 2) ^ 2");
-    let out = sb
-        .cmd("fzd")
-        .args([
-            "-i",
-            "input.txt",
-            "-m",
-            "model.json",
-            "-e",
-            "f",
+    let calc = "sh://bash calc.sh";
+    let out = fzd(
+        &sb,
+        &[
             "-a",
             "bfgs",
-        ])
-        .args(["-v", r#"{"x": "[-2;2]", "y": "[-2;2]", "z": "0"}"#])
-        .args([
+            "-v",
+            r#"{"x": "[-2;2]", "y": "[-2;2]", "z": "0"}"#,
+            "-e",
+            "f",
             "-c",
-            "sh://bash calc.sh",
+            calc,
             "-c",
-            "sh://bash calc.sh",
+            calc,
             "-c",
-            "sh://bash calc.sh",
-        ])
-        .args(["-r", "ana", "--no-progress"])
-        .output()
-        .unwrap();
+            calc,
+            "-r",
+            "ana",
+            "--no-progress",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -206,27 +195,21 @@ fn bfgs_minimises_rosenbrock_with_parallel_calculators() {
 fn failed_points_are_missing_and_bad_input_is_one_line() {
     // f is missing for x > 0.5: those points are NA, the others valid.
     let sb = study("(x <= 0.5 ? (x - 0.3) ^ 2 : \"\")");
-    let out = sb
-        .cmd("fzd")
-        .args([
-            "-i",
-            "input.txt",
-            "-m",
-            "model.json",
-            "-e",
-            "f * 2",
+    let out = fzd(
+        &sb,
+        &[
             "-a",
             "lhs",
-        ])
-        .args([
             "-v",
             r#"{"x": "[0;1]", "z": "1"}"#,
-            "-c",
-            "sh://bash calc.sh",
-        ])
-        .args(["-o", r#"{"nvalues": 10, "seed": 3}"#, "-r", "ana"])
-        .output()
-        .unwrap();
+            "-e",
+            "f * 2",
+            "-o",
+            r#"{"nvalues": 10, "seed": 3}"#,
+            "-r",
+            "ana",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -241,12 +224,7 @@ fn failed_points_are_missing_and_bad_input_is_one_line() {
     assert_eq!(sb.read("ana/Y_1.csv").lines().next(), Some("output"));
 
     let bad = |vars: &str, extra: &[&str], code: i32, fragment: &str| {
-        let out = sb
-            .cmd("fzd")
-            .args(["-i", "input.txt", "-m", "model.json", "-e", "f", "-v", vars])
-            .args(extra)
-            .output()
-            .unwrap();
+        let out = fzd(&sb, &[&["-v", vars], extra].concat());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{err}");
         assert!(err.contains(fragment), "{fragment:?} not in {err}");
@@ -277,6 +255,27 @@ fn failed_points_are_missing_and_bad_input_is_one_line() {
         &["-a", "brent", "-o", r#"{"tol": "small"}"#],
         1,
         "option 'tol'",
+    );
+    // A misspelt option is not silently ignored.
+    let vars = r#"{"x": "[0;1]", "z": "1"}"#;
+    let out = fzd(
+        &sb,
+        &[
+            "-a",
+            "lhs",
+            "-v",
+            vars,
+            "-o",
+            r#"{"nvalue": 3}"#,
+            "-r",
+            "typo",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("algorithm 'lhs' has no option(s) nvalue (ignored); its options: nvalues"),
+        "{err}"
     );
 }
 
@@ -358,18 +357,8 @@ fn plugin_duplicates_run_once_by_name_and_by_path() {
          get_analysis.RepeatR <- function(obj, X, Y) list(text = paste0('n=', length(X)))\n",
     );
     let run = |algo: &str, dir: &str| {
-        let out = sb
-            .cmd("fzd")
-            .args(["-i", "input.txt", "-m", "model.json", "-e", "f", "-a", algo])
-            .args([
-                "-v",
-                r#"{"x": "[0;1]", "z": "1"}"#,
-                "-c",
-                "sh://bash calc.sh",
-            ])
-            .args(["-r", dir, "--no-progress"])
-            .output()
-            .unwrap();
+        let vars = r#"{"x": "[0;1]", "z": "1"}"#;
+        let out = fzd(&sb, &["-a", algo, "-v", vars, "-r", dir, "--no-progress"]);
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(
             out.status.code(),

@@ -47,6 +47,19 @@ pub fn load(
         }
         Resolution::Builtin(info) => {
             let options = Options::new(info.name, options.clone());
+            let unknown = builtin::unknown_options(info.name, &options);
+            if !unknown.is_empty() {
+                crate::log::notice(&format!(
+                    "algorithm '{}' has no option(s) {} (ignored); its options: {}",
+                    info.name,
+                    unknown.join(", "),
+                    info.options
+                        .iter()
+                        .map(|o| o.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             builtin::create(info.name, &options).unwrap_or_else(|| {
                 Err(Error::Value(format!(
                     "built-in algorithm '{}' is listed but not available",

@@ -118,23 +118,25 @@ pub fn load_algorithm(
 /// Algorithm options from text: a JSON object, or a `.json` file holding
 /// one (relative to `cwd`).
 pub fn parse_options(text: &str, cwd: &Path) -> Result<Map<String, Json>> {
+    json_object(text, cwd, "algorithm options")
+}
+
+/// A JSON object from text: inline JSON (starting with `{` or `[`), else
+/// the file it names (relative to `cwd`), which must hold one. `what`
+/// names the argument in errors.
+pub fn json_object(text: &str, cwd: &Path, what: &str) -> Result<Map<String, Json>> {
     let trimmed = text.trim();
     let (json, origin) = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        (trimmed.to_string(), "--options".to_string())
+        (trimmed.to_string(), what.to_string())
     } else {
         let path = cwd.join(trimmed);
-        let read = std::fs::read_to_string(&path).map_err(|e| {
-            Error::Value(format!("algorithm options: cannot read '{trimmed}': {e}"))
-        })?;
-        (read, path.display().to_string())
+        let read = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Value(format!("{what}: cannot read '{trimmed}': {e}")))?;
+        (read, format!("{what} ({})", path.display()))
     };
     match serde_json::from_str::<Json>(&json) {
         Ok(Json::Object(m)) => Ok(m),
-        Ok(_) => Err(Error::Value(format!(
-            "algorithm options ({origin}) must be a JSON object"
-        ))),
-        Err(e) => Err(Error::Value(format!(
-            "algorithm options ({origin}) are not valid JSON: {e}"
-        ))),
+        Ok(_) => Err(Error::Value(format!("{origin} must be a JSON object"))),
+        Err(e) => Err(Error::Value(format!("{origin}: not valid JSON: {e}"))),
     }
 }

@@ -195,7 +195,7 @@ impl Loop<'_> {
                 self.objectives_of(&rows, &unique)
             }
             Err(e) => {
-                log::warn(&format!("Error evaluating batch: {e}"));
+                log::notice(&format!("Error evaluating batch: {e}"));
                 vec![Objective::Missing; unique.len()]
             }
         };
@@ -237,7 +237,7 @@ impl Loop<'_> {
                     out[*k] = objective;
                 }
             }
-            Err(e) => log::warn(&format!("objectives not evaluated: {e}")),
+            Err(e) => log::notice(&format!("objectives not evaluated: {e}")),
         }
         out
     }
