@@ -229,7 +229,7 @@ fn model_alias_from_project_dir() {
 }
 
 #[test]
-fn version_and_unbuilt_commands() {
+fn version_and_bare_commands() {
     let sb = Sandbox::new();
     let v = env!("CARGO_PKG_VERSION");
     sb.cmd("fzi")
@@ -246,7 +246,9 @@ fn version_and_unbuilt_commands() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::contains("not implemented yet: design"));
+        .stderr(predicate::str::contains(
+            "fzd: error: input_path is required",
+        ));
     sb.cmd("fz")
         .assert()
         .code(1)
