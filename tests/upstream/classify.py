@@ -15,8 +15,9 @@ The rule (also in docs/compatibility.md, "Upstream's test suite"):
   ``fz.logging``'s ``LogLevel``, ``set_log_level``, ``get_log_level``.
 * A test is *private* when anything it runs reaches another name of upstream's
   package: an import of a private module or name, an attribute such as
-  ``fz.core`` or ``fz.cli.format_output``, or a string naming a private module
-  (``mock.patch("fz.runners.x")``, ``python -c "from fz.helpers import ..."``).
+  ``fz.core`` or ``fz.cli.format_output``, a string naming a private module
+  (``mock.patch("fz.runners.x")``, ``python -c "from fz.helpers import ..."``),
+  or a path into upstream's own source (``REPO / "fz" / "cli.py"``).
   "Anything it runs" is the test function, the module-level functions,
   classes and fixtures it names (followed transitively, also into sibling
   test modules it imports from), the non-test methods and fixtures of its
@@ -120,6 +121,9 @@ def scan(node, aliases, sibling_imports):
             hit = PRIVATE_STRING.search(sub.value)
             if hit:
                 unit.private.append("names %s in a string" % hit.group(0))
+        elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Div) \
+                and isinstance(sub.right, ast.Constant) and sub.right.value == "fz":
+            unit.private.append("reads upstream's fz/ source files")
         elif isinstance(sub, ast.Name):
             unit.names.add(sub.id)
         elif isinstance(sub, ast.arg):

@@ -12,6 +12,7 @@
 # docs/upstream-expected.tsv. Fails on a public test that fails without being
 # listed there. Python: FZ_UPSTREAM_PYTHON, default .ci/.venv/bin/python,
 # which must have our module, pytest and pytest-timeout installed.
+# FZ_UPSTREAM_KEEP=<dir>: keep the classification, JUnit files and logs there.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -59,5 +60,9 @@ for file in tests/test_*.py; do
     fi
 done
 echo "upstream test files ran in $((SECONDS - start)) s"
+if [[ -n ${FZ_UPSTREAM_KEEP:-} ]]; then
+    mkdir -p "$FZ_UPSTREAM_KEEP"
+    cp -r "$work/classes.tsv" "$work/junit" "$work"/*.log "$FZ_UPSTREAM_KEEP"/
+fi
 "$python" "$root/tests/upstream/report.py" "$work/classes.tsv" "$work/junit" \
     "$root/docs/upstream-expected.tsv" "${unfinished[@]}"
