@@ -1,6 +1,8 @@
 """fz: parametric studies for simulation codes.
 
-The same functions as funz-fz (fzi, fzc, fzo, fzr), implemented in Rust.
+The same functions as funz-fz 1.2 (fzi, fzc, fzo, fzr, fzd, fzl), implemented
+in Rust: fz.__version__ is ours, fz.__funz_fz_version__ the funz-fz release
+matched (docs/compatibility.md lists the differences).
 Values cross into Rust as JSON: pandas and numpy inputs are turned into
 plain Python values here, and tables come back as pandas DataFrames.
 Settings are read when each call starts: an explicit argument, else a
@@ -9,10 +11,10 @@ get_config() attribute set by the program, else the environment variable
 setting os.environ after `import fz` takes effect), else the default.
 """
 
-import json
-import os
-import sys
-from typing import Any, Dict, List, Optional, Union
+import json as _json
+import os as _os
+import sys as _sys
+from typing import Any as _Any, Dict as _Dict, List as _List, Optional as _Optional, Union as _Union
 
 from . import _fz
 
@@ -21,20 +23,34 @@ __version__ = _fz.version()
 # Formulas and python:// outputs run in a python worker process: by default
 # this interpreter (its packages, its venv), as upstream evaluates them in
 # the calling Python; FZ_PYTHON (environment or setting) still wins.
-if sys.executable:
-    _fz.set_default("FZ_PYTHON", sys.executable)
+if _sys.executable:
+    _fz.set_default("FZ_PYTHON", _sys.executable)
 from ._design import FunctionModelParallelError
+from .config import get_config, reload_config, print_config, set_interpreter, get_interpreter
+from .logging import LogLevel, set_log_level, get_log_level
+from ._platform import check_bash_availability_on_windows
+from ._output import through_python as _through_python
+
+#: The funz-fz release whose commands, files and Python API this fz matches.
+__funz_fz_version__ = _fz.funz_fz_version()
 
 __all__ = [
     "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "report", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
-    "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "__version__",
+    "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "LogLevel", "__version__",
+    "__funz_fz_version__", "check_bash_availability_on_windows",
     "install", "uninstall", "list_models",
     "install_model", "uninstall_model", "list_installed_models",
     "install_algorithm", "uninstall_algorithm", "list_installed_algorithms",
 ]
 
 
-def _plain(value: Any) -> Any:
+def _routed(fn: _Any, *args: _Any) -> _Any:
+    """Calls `fn` of the Rust module with its stdout/stderr text sent through sys.stdout/sys.stderr."""
+    with _through_python():
+        return fn(*args)
+
+
+def _plain(value: _Any) -> _Any:
     """numpy/pandas values as plain Python values (lists, numbers, None)."""
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
         return value.tolist()  # numpy arrays, pandas Series, numpy scalars
@@ -47,17 +63,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _model_args(model: Any):
+def _model_args(model: _Any):
     if model is None:
         raise TypeError("Model cannot be None. Please provide a model definition dictionary or alias string.")
     if isinstance(model, dict):
-        return json.dumps(_plain(model)), True
+        return _json.dumps(_plain(model)), True
     if isinstance(model, str):
         return model, False
     raise TypeError(f"Model must be a dict or string, got {type(model).__name__}")
 
 
-def _split_model(model: Any):
+def _split_model(model: _Any):
     """The model without its callable outputs, the callables (name ->
     function) and the output names in model order."""
     if isinstance(model, dict) and isinstance(model.get("output"), dict):
@@ -70,7 +86,7 @@ def _split_model(model: Any):
     return model, {}, []
 
 
-def _add_callable_outputs(df, calls: Dict[str, Any], order: List[str], error_column: str, prefix: str):
+def _add_callable_outputs(df, calls: _Dict[str, _Any], order: _List[str], error_column: str, prefix: str):
     """Calls each callable output with the absolute Path of every row's
     case directory and puts the values in model order among the output
     columns; an exception leaves None and is added to `error_column`."""
@@ -78,14 +94,14 @@ def _add_callable_outputs(df, calls: Dict[str, Any], order: List[str], error_col
         return df
     from pathlib import Path
 
-    values: Dict[str, List[Any]] = {name: [] for name in calls}
-    problems: List[List[str]] = [[] for _ in range(len(df))]
+    values: _Dict[str, _List[_Any]] = {name: [] for name in calls}
+    problems: _List[_List[str]] = [[] for _ in range(len(df))]
     for i, where in enumerate(df["path"]):
-        if not isinstance(where, str) or not os.path.isdir(where):
+        if not isinstance(where, str) or not _os.path.isdir(where):
             for name in calls:  # a case without a directory (not run)
                 values[name].append(None)
             continue
-        case_dir = Path(os.path.abspath(where))
+        case_dir = Path(_os.path.abspath(where))
         for name, fn in calls.items():
             try:
                 value = fn(case_dir)
@@ -123,26 +139,26 @@ def _add_callable_outputs(df, calls: Dict[str, Any], order: List[str], error_col
     return df
 
 
-def _path(name: str, value: Any) -> str:
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
+def _path(name: str, value: _Any) -> str:
+    if isinstance(value, _os.PathLike):
+        return _os.fspath(value)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string or Path, got {type(value).__name__}")
     return value
 
 
-def _variables_json(input_variables: Any) -> Optional[str]:
+def _variables_json(input_variables: _Any) -> _Optional[str]:
     if input_variables is None:
         return None
     if isinstance(input_variables, dict):
-        return json.dumps({str(k): _plain(v) for k, v in input_variables.items()})
+        return _json.dumps({str(k): _plain(v) for k, v in input_variables.items()})
     if hasattr(input_variables, "to_dict") and hasattr(input_variables, "columns"):
         rows = input_variables.to_dict("records")
-        return json.dumps([{str(k): _plain(v) for k, v in row.items()} for row in rows])
+        return _json.dumps([{str(k): _plain(v) for k, v in row.items()} for row in rows])
     raise TypeError(f"input_variables must be a dictionary or DataFrame, got {type(input_variables).__name__}")
 
 
-def _static(input_static: Optional[List[str]]) -> List[str]:
+def _static(input_static: _Optional[_List[str]]) -> _List[str]:
     if input_static is None:
         return []
     if not isinstance(input_static, list):
@@ -156,27 +172,27 @@ def _static(input_static: Optional[List[str]]) -> List[str]:
 def _dataframe(table_json: str):
     import pandas as pd
 
-    table = json.loads(table_json)
+    table = _json.loads(table_json)
     return pd.DataFrame(table["rows"], columns=table["columns"])
 
 
-def fzi(input_path: Union[str, os.PathLike], model: Union[str, Dict], input_static: Optional[List[str]] = None) -> Dict[str, Any]:
+def fzi(input_path: _Union[str, _os.PathLike], model: _Union[str, _Dict], input_static: _Optional[_List[str]] = None) -> _Dict[str, _Any]:
     """Variables (with defaults), formulas and static objects of an input."""
     spec, is_json = _model_args(model)
-    return json.loads(_fz.fzi(_path("input_path", input_path), spec, is_json, _static(input_static)))
+    return _json.loads(_routed(_fz.fzi, _path("input_path", input_path), spec, is_json, _static(input_static)))
 
 
 def fzc(
-    input_path: Union[str, os.PathLike],
-    input_variables: Any = None,
-    model: Union[str, Dict, None] = None,
-    output_dir: Union[str, os.PathLike] = "output",
-    input_static: Optional[List[str]] = None,
-    case_naming: Optional[str] = None,
+    input_path: _Union[str, _os.PathLike],
+    input_variables: _Any = None,
+    model: _Union[str, _Dict, None] = None,
+    output_dir: _Union[str, _os.PathLike] = "output",
+    input_static: _Optional[_List[str]] = None,
+    case_naming: _Optional[str] = None,
 ) -> None:
     """Compile an input into one directory per case of input_variables."""
     spec, is_json = _model_args(model)
-    _fz.fzc(
+    _routed(_fz.fzc, 
         _path("input_path", input_path),
         _variables_json(input_variables),
         spec,
@@ -187,38 +203,38 @@ def fzc(
     )
 
 
-def fzo(output_path: Union[str, os.PathLike], model: Union[str, Dict]):
+def fzo(output_path: _Union[str, _os.PathLike], model: _Union[str, _Dict]):
     """Outputs of the case directories an output path names, as a DataFrame.
 
     Model outputs may be shell commands, 'python://', 'jq://' or 'xpath://'
     specs, or Python callables taking the case directory (a Path)."""
     model, calls, order = _split_model(model)
     spec, is_json = _model_args(model)
-    df = _dataframe(_fz.fzo(_path("output_path", output_path), spec, is_json))
+    df = _dataframe(_routed(_fz.fzo, _path("output_path", output_path), spec, is_json))
     return _add_callable_outputs(df, calls, order, "_output_error", "")
 
 
 def _alias_exists(name: str) -> bool:
-    for base in (os.getcwd(), os.path.expanduser("~")):
-        if os.path.isfile(os.path.join(base, ".fz", "calculators", name + ".json")):
+    for base in (_os.getcwd(), _os.path.expanduser("~")):
+        if _os.path.isfile(_os.path.join(base, ".fz", "calculators", name + ".json")):
             return True
     return False
 
 
-def _looks_like_calculators(value: Any) -> bool:
+def _looks_like_calculators(value: _Any) -> bool:
     if isinstance(value, (list, tuple, dict)):
         return True
     return isinstance(value, str) and ("://" in value or _alias_exists(value))
 
 
-def _calculators(value: Any) -> List[str]:
+def _calculators(value: _Any) -> _List[str]:
     if value is None:
         return []
     items = value if isinstance(value, (list, tuple)) else [value]
     out = []
     for i, item in enumerate(items):
         if isinstance(item, dict):
-            out.append(json.dumps(item))
+            out.append(_json.dumps(item))
         elif isinstance(item, str):
             out.append(item)
         else:
@@ -227,15 +243,15 @@ def _calculators(value: Any) -> List[str]:
 
 
 def fzr(
-    input_path: Union[str, os.PathLike],
-    input_variables: Any = None,
-    model: Union[str, Dict, None] = None,
-    results_dir: Any = "results",
-    calculators: Any = None,
-    callbacks: Any = None,
-    timeout: Optional[int] = None,
-    case_naming: Optional[str] = None,
-    input_static: Optional[List[str]] = None,
+    input_path: _Union[str, _os.PathLike],
+    input_variables: _Any = None,
+    model: _Union[str, _Dict, None] = None,
+    results_dir: _Any = "results",
+    calculators: _Any = None,
+    callbacks: _Any = None,
+    timeout: _Optional[int] = None,
+    case_naming: _Optional[str] = None,
+    input_static: _Optional[_List[str]] = None,
     resume: bool = False,
 ):
     """Run a parametric study; returns a pandas DataFrame, one row per case.
@@ -296,7 +312,7 @@ def fzr(
         raise TypeError(f"timeout must be an integer number of seconds, got {type(timeout).__name__}")
     model, calls, order = _split_model(model)
     spec, is_json = _model_args(model)
-    table = _fz.fzr(
+    table = _routed(_fz.fzr, 
         _path("input_path", input_path),
         _variables_json(input_variables),
         spec,
@@ -316,15 +332,15 @@ def fzr(
 
 
 def fzd(
-    input_path: Union[str, os.PathLike, None],
-    input_variables: Dict[str, Any],
-    model: Any,
-    output_expression: Union[str, List[str], None],
+    input_path: _Union[str, _os.PathLike, None],
+    input_variables: _Dict[str, _Any],
+    model: _Any,
+    output_expression: _Union[str, _List[str], None],
     algorithm: str,
-    calculators: Any = None,
-    algorithm_options: Any = None,
-    analysis_dir: Union[str, os.PathLike] = "analysis",
-) -> Dict[str, Any]:
+    calculators: _Any = None,
+    algorithm_options: _Any = None,
+    analysis_dir: _Union[str, _os.PathLike] = "analysis",
+) -> _Dict[str, _Any]:
     """Iterative design of experiments: the algorithm proposes points, fz
     evaluates them, until the algorithm stops (or Ctrl+C).
 
@@ -368,7 +384,7 @@ def fzd(
         expressions, multi = list(output_expression), True
     else:
         raise TypeError("output_expression must be a string, a list of strings or None")
-    if not isinstance(algorithm, (str, os.PathLike)):
+    if not isinstance(algorithm, (str, _os.PathLike)):
         raise TypeError(f"algorithm must be a name or a path, got {type(algorithm).__name__}")
     variables = _design.variables_json(input_variables)
     options = _design.options_text(algorithm_options)
@@ -378,16 +394,16 @@ def fzd(
         evaluate = _design.batch_evaluator(
             model, list(input_variables), _design.workers_of(calculators), expressions is None
         )
-        raw = _fz.fzd(None, variables, None, False, expressions, multi, os.fspath(algorithm), [],
+        raw = _routed(_fz.fzd, None, variables, None, False, expressions, multi, _os.fspath(algorithm), [],
                       options, _path("analysis_dir", analysis_dir), evaluate)
     else:
         if input_path is None:
             raise ValueError("input_path is required when model is not a Python callable")
         spec, is_json = _model_args(model)
-        raw = _fz.fzd(_path("input_path", input_path), variables, spec, is_json, expressions, multi,
-                      os.fspath(algorithm), _calculators(calculators), options,
+        raw = _routed(_fz.fzd, _path("input_path", input_path), variables, spec, is_json, expressions, multi,
+                      _os.fspath(algorithm), _calculators(calculators), options,
                       _path("analysis_dir", analysis_dir))
-    report = json.loads(raw)
+    report = _json.loads(raw)
     xy = report["xy"]
     if expressions is None and xy["columns"] and xy["columns"][-1] != "output":
         xy["columns"][-1] = "output"
@@ -396,7 +412,7 @@ def fzd(
     return {
         "XY": pd.DataFrame(xy["rows"], columns=xy["columns"]),
         "analysis": report["analysis"],
-        "algorithm": os.fspath(algorithm),
+        "algorithm": _os.fspath(algorithm),
         "iterations": report["iterations"],
         "total_evaluations": report["total_evaluations"],
         "summary": report["summary"],
@@ -405,7 +421,7 @@ def fzd(
 
 def fzl(
     models: str = "*", calculators: str = "*", check: bool = False, algorithms: str = "*"
-) -> Dict[str, Any]:
+) -> _Dict[str, _Any]:
     """List the installed models, calculators and algorithms (./.fz, then ~/.fz).
 
     Args:
@@ -447,10 +463,10 @@ def fzl(
     for name, value in patterns:
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a string pattern, got {type(value).__name__}")
-    return json.loads(_fz.fzl(models, calculators, algorithms, bool(check)))
+    return _json.loads(_routed(_fz.fzl, models, calculators, algorithms, bool(check)))
 
 
-def report(results_dir: Union[str, os.PathLike], html: Union[bool, str, os.PathLike] = False) -> str:
+def report(results_dir: _Union[str, _os.PathLike], html: _Union[bool, str, _os.PathLike] = False) -> str:
     """Report on a results directory written by fzr.
 
     Args:
@@ -464,25 +480,23 @@ def report(results_dir: Union[str, os.PathLike], html: Union[bool, str, os.PathL
     """
     directory = _path("results_dir", results_dir)
     if html is False:
-        return _fz.report_text(directory)
+        return _routed(_fz.report_text, directory)
     output = None if html is True else _path("html", html)
-    return _fz.report_html(directory, output)
+    return _routed(_fz.report_html, directory, output)
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")
 
 
-def _safely(name: str, fn: Any, *args: Any) -> None:
+def _safely(name: str, fn: _Any, *args: _Any) -> None:
     """Call a user callback; an exception is reported, never fatal."""
     try:
         fn(*args)
     except Exception as e:  # noqa: BLE001 - a callback must not kill the run
-        import sys
-
-        print(f"  ⚠️  Error in {name} callback: {e}", file=sys.stderr)
+        print(f"  ⚠️  Error in {name} callback: {e}", file=_sys.stderr)
 
 
-def _callbacks(callbacks: Any):
+def _callbacks(callbacks: _Any):
     """(event dispatcher for the native run, on_complete) from the dict form
     ({"on_start": fn, ...}) or the list form ([fn(event_type, case_info)])."""
     if callbacks is None:
@@ -497,7 +511,7 @@ def _callbacks(callbacks: Any):
                 raise TypeError(f"Callback '{name}' must be callable, got {type(fn).__name__}")
 
         def dispatch(kind: str, payload: str) -> None:
-            p = json.loads(payload)
+            p = _json.loads(payload)
             if kind == "start" and "on_start" in callbacks:
                 _safely("on_start", callbacks["on_start"], p["total"], p["calculators"])
             elif kind == "case_start" and "on_case_start" in callbacks:
@@ -515,7 +529,7 @@ def _callbacks(callbacks: Any):
                 raise TypeError(f"callbacks must be callables, got {type(fn).__name__}")
 
         def dispatch_list(kind: str, payload: str) -> None:
-            p = json.loads(payload)
+            p = _json.loads(payload)
             if kind == "case_start":
                 event, info = "case_start", {"index": p["index"], **p["values"]}
             elif kind == "case_complete":
@@ -530,185 +544,6 @@ def _callbacks(callbacks: Any):
     raise TypeError(f"callbacks must be a dictionary or a list of callables, got {type(callbacks).__name__}")
 
 
-_LEVELS = ["QUIET", "ERROR", "WARNING", "INFO", "DEBUG"]
-_INTERPRETERS = ["python", "r", "javascript", "auto"]
-
-# attribute: (environment variable, default, kind)
-_SETTINGS = {
-    "log_level": ("FZ_LOG_LEVEL", "ERROR", "level"),
-    "max_retries": ("FZ_MAX_RETRIES", 5, "int"),
-    "max_workers": ("FZ_MAX_WORKERS", None, "workers"),
-    "run_timeout": ("FZ_RUN_TIMEOUT", 3600, "int"),
-    "interpreter": ("FZ_INTERPRETER", "python", "interpreter"),
-    "case_naming": ("FZ_CASE_NAMING", "path", "naming"),
-    "static_candidate_min_size": ("FZ_STATIC_CANDIDATE_MIN_SIZE", 1048576, "int"),
-    "ssh_auto_accept_hostkeys": ("FZ_SSH_AUTO_ACCEPT_HOSTKEYS", False, "bool"),
-    "ssh_keepalive": ("FZ_SSH_KEEPALIVE", 300, "int"),
-    "shell_path": ("FZ_SHELL_PATH", None, "path"),
-    "strict": ("FZ_STRICT", False, "bool"),
-}
-
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
-
-
-def _parse(kind: str, raw: Optional[str], default: Any) -> Any:
-    """A setting's text as fz reads it (invalid → default, as upstream)."""
-    if raw is None:
-        return default
-    raw = raw.strip()
-    if kind in ("int", "workers"):
-        try:
-            value = int(raw)
-        except ValueError:
-            return default
-        return value if value >= (1 if kind == "workers" else 0) else default
-    if kind == "bool":
-        low = raw.lower()
-        return True if low in _TRUE else False if low in _FALSE else default
-    if kind == "level":
-        up = raw.upper()
-        return "WARNING" if up == "WARN" else up if up in _LEVELS else default
-    if kind == "interpreter":
-        return raw.lower() if raw.lower() in _INTERPRETERS else default
-    if kind == "naming":
-        return raw.lower() if raw.lower() in ("path", "hash", "index") else default
-    return raw or default
-
-
-def _text(name: str, kind: str, value: Any) -> str:
-    """The text stored for `config.<name> = value`; bad values raise."""
-    if kind in ("int", "workers"):
-        if value is None and kind == "workers":
-            return ""  # auto
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-        if value < (1 if kind == "workers" else 0):
-            raise ValueError(f"{name} must be {'positive' if kind == 'workers' else 'non-negative'}, got {value}")
-        return str(value)
-    if kind == "path" and value is None:
-        return ""  # not set: the system PATH
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-        return "1" if value else "0"
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if kind == "level" and _parse(kind, value, None) is None:
-        raise ValueError(f"Invalid log level: {value}. Valid levels: {_LEVELS}")
-    if kind == "interpreter" and value.lower() not in _INTERPRETERS:
-        raise ValueError(f"Invalid interpreter '{value}'. Must be one of: {_INTERPRETERS}")
-    if kind == "naming" and _parse(kind, value, None) is None:
-        raise ValueError(f"Invalid case naming '{value}'. Must be one of: ['path', 'hash', 'index']")
-    return value
-
-
-class Config:
-    """Live configuration, read by fz when each call starts.
-
-    Precedence, highest first: an explicit argument of the call (e.g.
-    fzr(timeout=...)), an attribute set here (get_config().max_workers = 8),
-    the environment variable (FZ_MAX_WORKERS, read at call time, so
-    os.environ changes after `import fz` count), the default.
-    `del get_config().max_workers` removes the attribute's value so the
-    environment counts again; reload_config() removes them all.
-    Attributes: log_level, max_retries, max_workers (None = auto),
-    run_timeout, interpreter, case_naming, static_candidate_min_size,
-    ssh_auto_accept_hostkeys, ssh_keepalive, shell_path (directories
-    searched first for the tools of shell commands, ":"-separated),
-    strict (warnings about the input, such as a misspelled model key,
-    become errors; FZ_STRICT).
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in _SETTINGS:
-            raise AttributeError(name)
-        var, default, kind = _SETTINGS[name]
-        return _parse(kind, _fz.setting(var), default)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name not in _SETTINGS:
-            raise AttributeError(f"unknown configuration setting '{name}'; known: {sorted(_SETTINGS)}")
-        var, _, kind = _SETTINGS[name]
-        text = _text(name, kind, value)
-        _fz.set_setting(var, text.lower() if kind == "interpreter" else text)
-
-    def __delattr__(self, name: str) -> None:
-        if name not in _SETTINGS:
-            raise AttributeError(name)
-        _fz.set_setting(_SETTINGS[name][0], None)
-
-    def __dir__(self) -> List[str]:
-        return sorted(_SETTINGS) + ["get_summary"]
-
-    def __repr__(self) -> str:
-        return f"Config({', '.join(f'{k}={getattr(self, k)!r}' for k in _SETTINGS)})"
-
-    def get_summary(self) -> Dict[str, Any]:
-        """The version and every setting's current value, as a dict."""
-        summary: Dict[str, Any] = {"version": __version__}
-        summary.update({name: getattr(self, name) for name in _SETTINGS})
-        return summary
-
-
-_CONFIG = Config()
-
-
-def get_config() -> Config:
-    """The live configuration object (get_config().max_workers = 8)."""
-    return _CONFIG
-
-
-def reload_config() -> Config:
-    """Forget the values set on get_config(): the environment counts again."""
-    _fz.clear_settings()
-    return _CONFIG
-
-
-def print_config() -> None:
-    """Print the current settings on stdout."""
-    c = _CONFIG
-    rule = "=" * 60
-    workers = "auto" if c.max_workers is None else c.max_workers
-    print(
-        f"{rule}\nFZ PACKAGE CONFIGURATION\n{rule}\nVersion: {__version__}\n\n"
-        f"🔧 LOGGING:\n  FZ_LOG_LEVEL = {c.log_level}\n\n"
-        f"🔄 CALCULATION:\n  FZ_MAX_RETRIES = {c.max_retries}\n  FZ_INTERPRETER = {c.interpreter}\n"
-        f"  Current interpreter = {c.interpreter}\n\n"
-        f"⚡ PERFORMANCE:\n  FZ_MAX_WORKERS = {workers}\n\n"
-        f"🌐 SSH:\n  FZ_SSH_AUTO_ACCEPT_HOSTKEYS = {c.ssh_auto_accept_hostkeys}\n"
-        f"  FZ_SSH_KEEPALIVE = {c.ssh_keepalive}s\n\n"
-        f"⏱️  RUN TIMEOUT:\n  FZ_RUN_TIMEOUT = {c.run_timeout}s\n\n"
-        f"🔍 SHELL PATH:\n  FZ_SHELL_PATH = {c.shell_path or '(not set, use system PATH)'}\n\n"
-        f"📁 CASE DIRECTORY NAMING:\n  FZ_CASE_NAMING = {c.case_naming}\n\n"
-        f"📦 STATIC FILE DETECTION:\n  FZ_STATIC_CANDIDATE_MIN_SIZE = {c.static_candidate_min_size} bytes (0 = disabled)\n\n"
-        f"{rule}\nSet environment variables or get_config() attributes to change these defaults\n"
-        f"Example: export FZ_LOG_LEVEL=INFO FZ_MAX_RETRIES=3\n{rule}"
-    )
-
-
-def set_interpreter(name: str) -> None:
-    """Set the default formula interpreter: python or R (also javascript, auto)."""
-    if not isinstance(name, str) or name.lower() not in _INTERPRETERS:
-        raise ValueError(f"Invalid interpreter '{name}'. Must be one of: {_INTERPRETERS}")
-    _CONFIG.interpreter = name.lower()
-
-
-def get_interpreter() -> str:
-    """The default formula interpreter now."""
-    return _CONFIG.interpreter
-
-
-def set_log_level(level: str) -> None:
-    """Set the log level: QUIET, ERROR, WARNING, INFO or DEBUG (any case)."""
-    _CONFIG.log_level = level.upper() if isinstance(level, str) else level
-
-
-def get_log_level() -> str:
-    """The log level now."""
-    return _CONFIG.log_level
-
-
 # Plugins (fz install / uninstall): see fz.installer.
 from .installer import (  # noqa: E402
     install_model,
@@ -720,7 +555,7 @@ from .installer import (  # noqa: E402
 )
 
 
-def install(model: str, global_install: bool = False) -> Dict[str, Any]:
+def install(model: str, global_install: bool = False) -> _Dict[str, _Any]:
     """Install a model repository (install_model): a plugin name ("moret"),
     owner/repo[@ref], a GitHub or zip URL, a local .zip or directory."""
     return install_model(model, global_install=global_install)
@@ -731,6 +566,6 @@ def uninstall(model: str, global_uninstall: bool = False) -> bool:
     return uninstall_model(model, global_uninstall=global_uninstall)
 
 
-def list_models(global_list: bool = False) -> Dict[str, Dict[str, Any]]:
+def list_models(global_list: bool = False) -> _Dict[str, _Dict[str, _Any]]:
     """The installed models (list_installed_models)."""
     return list_installed_models(global_list=global_list)

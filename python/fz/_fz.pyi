@@ -89,6 +89,12 @@ def clear_settings() -> None:
 def version() -> str:
     """The fz version."""
 
+def funz_fz_version() -> str:
+    """The funz-fz release whose commands, files and Python API fz matches."""
+
+def flush_output() -> None:
+    """Write out what the Rust stdout buffer still holds."""
+
 def install_model(source: str, global_install: bool, home: Optional[str] = None) -> str:
     """Install a model repository into ./.fz (or ~/.fz): JSON text
     {"model_name", "install_path", "installed_files", "models", "provenance"}."""

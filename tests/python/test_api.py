@@ -52,7 +52,7 @@ def test_console_scripts_are_installed(project):
     assert out.returncode == 0, out.stderr
     assert '"temp": null' in out.stdout
     out = subprocess.run(["fz", "--version"], capture_output=True, text=True)
-    assert out.stdout.strip() == f"fz {fz.__version__}"
+    assert out.stdout.strip() == f"fz {fz.__version__} (funz-fz {fz.__funz_fz_version__} compatible)"
 
 
 def test_cli_and_module_give_the_same_table(project):

@@ -78,7 +78,11 @@ pub fn main_with(argv: Vec<String>) -> u8 {
         } else {
             "fz"
         };
-        println!("{shown} {}", fz_core::VERSION);
+        println!(
+            "{shown} {} (funz-fz {} compatible)",
+            fz_core::VERSION,
+            fz_core::FUNZ_FZ_VERSION
+        );
         return 0;
     }
     let shown = if command_of(&program).is_some() {

@@ -229,19 +229,19 @@ fn model_alias_from_project_dir() {
 }
 
 #[test]
-fn version_and_unbuilt_commands() {
+fn version_and_bare_commands() {
     let sb = Sandbox::new();
     let v = env!("CARGO_PKG_VERSION");
     sb.cmd("fzi")
         .arg("--version")
         .assert()
         .success()
-        .stdout(format!("fzi {v}\n"));
+        .stdout(format!("fzi {v} (funz-fz 1.2 compatible)\n"));
     sb.cmd("fz")
         .arg("--version")
         .assert()
         .success()
-        .stdout(format!("fz {v}\n"));
+        .stdout(format!("fz {v} (funz-fz 1.2 compatible)\n"));
     sb.cmd("fzd")
         .assert()
         .code(2)

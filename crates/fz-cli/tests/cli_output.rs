@@ -269,7 +269,10 @@ fn errors_and_exit_codes() {
         .arg("--version")
         .assert()
         .success()
-        .stdout(format!("fzo {}\n", env!("CARGO_PKG_VERSION")));
+        .stdout(format!(
+            "fzo {} (funz-fz 1.2 compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        ));
 }
 
 #[test]

@@ -39,3 +39,7 @@ pub use value::Value;
 
 /// The fz version, as printed by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The funz-fz (Python) release whose commands, files and API fz matches;
+/// `--version` says so next to [`VERSION`].
+pub const FUNZ_FZ_VERSION: &str = "1.2";

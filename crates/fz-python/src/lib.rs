@@ -378,6 +378,21 @@ fn version() -> &'static str {
     fz_core::VERSION
 }
 
+/// The funz-fz version whose commands, files and Python API fz matches.
+#[pyfunction]
+fn funz_fz_version() -> &'static str {
+    fz_core::FUNZ_FZ_VERSION
+}
+
+/// Writes out what Rust's stdout buffer still holds (before `fz._output`
+/// gives descriptor 1 back); stderr is unbuffered.
+#[pyfunction]
+fn flush_output() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+}
+
 #[pymodule]
 fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
@@ -391,6 +406,8 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(design::fzd, m)?)?;
     m.add_function(wrap_pyfunction!(set_default, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(funz_fz_version, m)?)?;
+    m.add_function(wrap_pyfunction!(flush_output, m)?)?;
     m.add_function(wrap_pyfunction!(set_setting, m)?)?;
     m.add_function(wrap_pyfunction!(setting, m)?)?;
     m.add_function(wrap_pyfunction!(clear_settings, m)?)?;
