@@ -511,8 +511,8 @@ mod tests {
         assert_eq!(tab.rows[0][1..], [Value::Int(1), s("1e-07")]);
         assert_eq!(tab.rows[1][1..], [Value::Float(2.5), s("a,b")]);
 
-        // A case missing from the manifest: info.txt instead, keys common
-        // to every row only.
+        // info.txt, where present, wins over the manifest (it holds the
+        // exact values); a key missing from a row is null there.
         std::fs::write(root.join("res").join("cases.csv"), "case,x\ncase_0,1\n").unwrap();
         std::fs::write(
             root.join("res/case_0/info.txt"),
@@ -525,11 +525,15 @@ mod tests {
         )
         .unwrap();
         let tab = build_table(&[], &dirs, &empty);
-        assert_eq!(tab.columns, ["path", "x", "t"]);
-        assert_eq!(tab.rows[0][1..], [Value::Int(3), Value::Float(2.0)]);
-        assert_eq!(tab.rows[1][1..], [Value::Int(4), s("abc")]);
+        assert_eq!(tab.columns, ["path", "x", "only", "t"]);
+        assert_eq!(
+            tab.rows[0][1..],
+            [Value::Int(3), Value::Int(1), Value::Float(2.0)]
+        );
+        assert_eq!(tab.rows[1][1..], [Value::Int(4), Value::Null, s("abc")]);
 
-        // No info.txt in one directory: no variables at all.
+        // Neither info.txt nor a manifest line nor a parsable name in one
+        // directory: no variables at all.
         std::fs::remove_file(root.join("res/case_1/info.txt")).unwrap();
         assert_eq!(build_table(&[], &dirs, &empty).columns, ["path"]);
     }
