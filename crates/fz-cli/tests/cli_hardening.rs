@@ -399,3 +399,49 @@ fn results_directory_edge_cases_are_refused() {
     assert_eq!(sb.ls("w"), ["sub"]);
     assert_eq!(sb.ls("w/sub"), ["in", "keep.txt"]);
 }
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[test]
+fn a_fifo_as_input_hash_or_cache_index_never_blocks() {
+    let sb = Sandbox::new();
+    mkfifo(&sb.path().join("pipe.txt"));
+    let out = sb
+        .cmd("fzi")
+        .args(["pipe.txt", "-m", MODEL_R])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("pipe.txt' is not a regular file or a directory"),
+        "{err}"
+    );
+
+    // A cache directory whose case `.fz_hash` and index are FIFOs: skipped.
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\necho 'result = 7' > output.txt\n");
+    std::fs::create_dir_all(sb.path().join("old/x=1")).unwrap();
+    mkfifo(&sb.path().join("old/x=1/.fz_hash"));
+    mkfifo(&sb.path().join("old/.fz_cache_index.tsv"));
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x":1}"#, "-m", MODEL_R, "-f", "json"])
+        .args(["-c", "cache://old", "-c", "sh://bash calc.sh"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows[0]["r"], 7);
+    assert_eq!(rows[0]["calculator"], "sh://bash calc.sh");
+}
