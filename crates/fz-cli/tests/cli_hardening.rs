@@ -445,3 +445,24 @@ fn a_fifo_as_input_hash_or_cache_index_never_blocks() {
     assert_eq!(rows[0]["r"], 7);
     assert_eq!(rows[0]["calculator"], "sh://bash calc.sh");
 }
+
+#[test]
+fn a_formula_that_never_ends_is_stopped_at_fz_formula_timeout() {
+    let sb = Sandbox::new();
+    sb.write("in.txt", "x=$x\ny=@{__import__('time').sleep(600) or $x}\n");
+    let model = r##"{"varprefix":"$","formulaprefix":"@","delim":"{}","commentline":"#"}"##;
+    let started = Instant::now();
+    let out = sb
+        .cmd("fzc")
+        .args(["in.txt", "-v", r#"{"x":1}"#, "-m", model, "-o", "out"])
+        .env("FZ_FORMULA_TIMEOUT", "2")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60), "{err}");
+    assert!(
+        err.contains("did not finish the formulas within 2 s (FZ_FORMULA_TIMEOUT per case)"),
+        "{err}"
+    );
+}
