@@ -141,9 +141,15 @@ def _add_callable_outputs(df, calls: _Dict[str, _Any], order: _List[str], error_
 
 def _path(name: str, value: _Any) -> str:
     if isinstance(value, _os.PathLike):
-        return _os.fspath(value)
+        value = _os.fspath(value)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string or Path, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a non-UTF-8 byte decoded by os.fsdecode): the
+        # CLI refuses such an argument too.
+        raise ValueError(f"{name} {value!r} is not valid UTF-8") from None
     return value
 
 
@@ -310,6 +316,8 @@ def fzr(
     dispatch, on_complete = _callbacks(callbacks)
     if timeout is not None and not isinstance(timeout, int):
         raise TypeError(f"timeout must be an integer number of seconds, got {type(timeout).__name__}")
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout}")
     model, calls, order = _split_model(model)
     spec, is_json = _model_args(model)
     table = _routed(_fz.fzr, 

@@ -212,13 +212,15 @@ fn dash_capital_v_prints_the_version_for_every_command() {
         ("fzi", &["-V"][..]),
         ("fzr", &["-V"][..]),
         ("fzl", &["-V"][..]),
+        ("fzd", &["-V"][..]),
+        ("fz", &["cache", "list", "-V"][..]),
     ] {
         let out = sb.cmd(prog).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{prog} {args:?}");
         let shown = if prog == "fz" { "fz" } else { prog };
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            format!("{shown} {version}\n")
+            format!("{shown} {version} (funz-fz 1.2 compatible)\n")
         );
     }
 }

@@ -21,6 +21,9 @@ pub enum Error {
     /// A formula interpreter could not be started or died.
     #[error("{0}")]
     Interpreter(String),
+    /// A results or analysis directory is in use by another run.
+    #[error("{0}")]
+    Busy(String),
     /// An I/O error on a named path.
     #[error("{path}: {source}")]
     Io {

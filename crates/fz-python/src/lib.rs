@@ -20,7 +20,39 @@ fn py_err(e: Error) -> PyErr {
         Error::Type(m) => PyTypeError::new_err(m),
         Error::NotFound(m) => PyFileNotFoundError::new_err(m),
         Error::Value(m) | Error::Model(m) => PyValueError::new_err(m),
+        Error::Io { path, source } => os_error(&path, &source),
         other => PyRuntimeError::new_err(other.to_string()),
+    }
+}
+
+/// An I/O error as the `OSError` subclass Python raises for it, with
+/// `errno`, `strerror` and `filename` set (`[Errno 2] No such file or
+/// directory: '/p'`).
+fn os_error(path: &Path, source: &std::io::Error) -> PyErr {
+    use pyo3::exceptions::{
+        PyFileExistsError, PyIsADirectoryError, PyNotADirectoryError, PyOSError, PyPermissionError,
+        PyTimeoutError,
+    };
+    use std::io::ErrorKind as K;
+    let text = source.to_string();
+    // Rust appends " (os error N)"; Python shows the errno itself.
+    let strerror = text
+        .rsplit_once(" (os error ")
+        .map_or(text.as_str(), |(head, _)| head)
+        .to_string();
+    let args = (
+        source.raw_os_error().unwrap_or(0),
+        strerror,
+        path.display().to_string(),
+    );
+    match source.kind() {
+        K::NotFound => PyFileNotFoundError::new_err(args),
+        K::PermissionDenied => PyPermissionError::new_err(args),
+        K::IsADirectory => PyIsADirectoryError::new_err(args),
+        K::NotADirectory => PyNotADirectoryError::new_err(args),
+        K::AlreadyExists => PyFileExistsError::new_err(args),
+        K::TimedOut => PyTimeoutError::new_err(args),
+        _ => PyOSError::new_err(args),
     }
 }
 

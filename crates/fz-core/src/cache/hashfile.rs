@@ -32,7 +32,7 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 
 /// MD5 of a file's bytes, streamed.
 pub fn md5_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::fsutil::open_regular(path).map_err(|e| Error::io(path, e))?;
     let mut hasher = Md5::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {

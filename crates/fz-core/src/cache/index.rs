@@ -75,7 +75,8 @@ impl Stamp {
 /// file, so text and stamp agree). `None` when absent, unreadable or
 /// listing no file.
 pub fn read_hash(path: &Path) -> Option<(String, Option<Stamp>)> {
-    let mut file = File::open(path).ok()?;
+    // Never a FIFO planted as `.fz_hash`: reading it would block.
+    let mut file = crate::fsutil::open_regular(path).ok()?;
     let mut text = String::new();
     file.read_to_string(&mut text).ok()?;
     let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
@@ -131,7 +132,7 @@ fn parse_line(line: &str) -> Option<(String, Line)> {
 /// The lines of `dir`'s index by case name (a later line wins); only
 /// `\n`-terminated lines count, so a line being written is never read.
 fn load(dir: &Path) -> Option<HashMap<String, Line>> {
-    let text = std::fs::read(dir.join(INDEX_FILE)).ok()?;
+    let text = crate::fsutil::read_regular(&dir.join(INDEX_FILE)).ok()?;
     let complete = match text.iter().rposition(|&b| b == b'\n') {
         Some(end) => &text[..=end],
         None => &[][..],

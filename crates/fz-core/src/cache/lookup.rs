@@ -12,6 +12,7 @@
 
 use super::hashfile::{md5_hex, parse, HashLine, HASH_FILE};
 use super::index::{case_keys, read_hash};
+use crate::fsutil::read_regular_to_string;
 use crate::log;
 use crate::outputs::paths::resolve_dirs;
 use std::collections::{HashMap, HashSet};
@@ -134,7 +135,7 @@ impl CacheIndex {
 /// truncated or edited cached case is never a hit. Absolute entries
 /// (`input_static` on shared storage) are checked where they are.
 pub fn damaged_files(dir: &Path) -> (Vec<String>, Vec<String>) {
-    let text = std::fs::read_to_string(dir.join(HASH_FILE)).unwrap_or_default();
+    let text = read_regular_to_string(&dir.join(HASH_FILE)).unwrap_or_default();
     damaged_listed(dir, &parse(&text))
 }
 
@@ -160,7 +161,7 @@ pub fn damaged_listed(dir: &Path, lines: &[HashLine]) -> (Vec<String>, Vec<Strin
 /// The recorded final state of a cached case (`state=` of its `info.txt`),
 /// if any.
 pub fn recorded_state(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("info.txt")).ok()?;
+    let text = read_regular_to_string(&dir.join("info.txt")).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("state="))
         .map(|s| s.trim().to_string())

@@ -252,10 +252,16 @@ fn run_case(
     for k in 0..settings.max_attempts {
         let slot = (first + k) % n;
         if k > 0 {
-            if cancel.must_kill() {
+            // After an interrupt no new attempt starts either: a retry is
+            // a new start, which the user just asked to stop.
+            if !cancel.may_start() {
                 break;
             }
             slots.acquire(slot);
+            if !cancel.may_start() {
+                slots.release(slot);
+                break;
+            }
         }
         let calc = &calculators[slot];
         let request = RunRequest {
@@ -511,6 +517,29 @@ mod tests {
             &TestHooks(|_| None, |_, _| {}),
         );
         assert_eq!(out.len(), 1, "the running case finishes, no new one starts");
+    }
+
+    #[test]
+    fn no_retry_starts_after_an_interrupt() {
+        let cancel = Cancel::new();
+        let c2 = cancel.clone();
+        let calcs = vec![calc("a", move |_| {
+            c2.stop_new();
+            AttemptStatus::Failed
+        })];
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &cancel,
+            &TestHooks(|_| None, |_, _| {}),
+        );
+        assert_eq!(
+            out[0].1.attempts.len(),
+            1,
+            "the failed attempt is not retried"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The `fzo` table from per-directory results (compile-and-output.md §5.8):
 //! `path`, the outputs in model order, `_output_error` when some extractor
-//! failed, the variables read from directory names (or from `cases.csv`,
-//! or from each `info.txt`), then map values flattened into columns.
+//! failed, the variables read from each `info.txt` (or, for directories
+//! without one, from directory names or `cases.csv`), then map values
+//! flattened into columns.
 //!
 //! Every cell keeps its own type (no pandas upcast of integer columns).
 
@@ -54,10 +55,7 @@ pub fn build_table(names: &[String], dirs: &[OutputDir], results: &[Extracted]) 
                 .collect(),
         ));
     }
-    let variables = name_variables(dirs)
-        .or_else(|| manifest_variables(dirs))
-        .or_else(|| info_variables(dirs))
-        .unwrap_or_default();
+    let variables = row_variables(dirs).unwrap_or_default();
     let mut keys = Vec::new();
     for (key, values) in variables {
         // An output (or `path`) of the same name wins over the variable.
@@ -141,36 +139,45 @@ pub fn parse_dir_name(name: &str) -> Option<IndexMap<String, String>> {
     Some(out)
 }
 
-/// Variables from the last component of every row's `path`; `None` unless
-/// every name parses. A key missing from some rows is `null` there.
-fn name_variables(dirs: &[OutputDir]) -> Option<Columns> {
-    let mut parsed = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let name = Path::new(&d.shown)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        parsed.push(parse_dir_name(&name)?);
-    }
-    Some(collect_columns(&parsed, false))
-}
-
-/// Variables from the `cases.csv` manifest next to each directory; `None`
-/// unless every directory is listed in its parent's manifest.
-fn manifest_variables(dirs: &[OutputDir]) -> Option<Columns> {
+/// The variables of every row: each directory's `info.txt` `input.*`
+/// lines (written by `fzr`, exact values), else its name, else its
+/// parent's `cases.csv`; `None` unless every row has them from one of
+/// these. A key missing from some rows is `null` there.
+fn row_variables(dirs: &[OutputDir]) -> Option<Columns> {
     let mut manifests: IndexMap<std::path::PathBuf, Option<Manifest>> = IndexMap::new();
     let mut rows = Vec::with_capacity(dirs.len());
     for d in dirs {
-        let parent = d.dir.parent()?.to_path_buf();
-        let name = d.dir.file_name()?.to_string_lossy().into_owned();
-        let manifest = manifests
-            .entry(parent.clone())
-            .or_insert_with(|| read_manifest(&parent.join(MANIFEST)))
-            .as_ref()?;
-        rows.push(manifest.get(&name)?.clone());
+        let vars = info_variables(&d.dir)
+            .or_else(|| name_variables(d))
+            .or_else(|| manifest_variables(d, &mut manifests))?;
+        rows.push(vars);
     }
-    let cols = collect_columns(&rows, true);
+    let cols = collect_columns(&rows);
     (!cols.is_empty()).then_some(cols)
+}
+
+/// Variables from the last component of the row's `path`.
+fn name_variables(d: &OutputDir) -> Option<IndexMap<String, String>> {
+    let name = Path::new(&d.shown)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parse_dir_name(&name)
+}
+
+/// Variables from the `cases.csv` manifest next to the directory (each
+/// manifest read once).
+fn manifest_variables(
+    d: &OutputDir,
+    manifests: &mut IndexMap<std::path::PathBuf, Option<Manifest>>,
+) -> Option<IndexMap<String, String>> {
+    let parent = d.dir.parent()?.to_path_buf();
+    let name = d.dir.file_name()?.to_string_lossy().into_owned();
+    let manifest = manifests
+        .entry(parent.clone())
+        .or_insert_with(|| read_manifest(&parent.join(MANIFEST)))
+        .as_ref()?;
+    manifest.get(&name).cloned()
 }
 
 /// `cases.csv` as case name → (variable → text); `None` when missing or
@@ -196,30 +203,23 @@ fn read_manifest(path: &Path) -> Option<Manifest> {
     Some(out)
 }
 
-/// Variables from each directory's `info.txt` `input.<var>=<value>` lines;
-/// `None` unless every directory has one. Only keys present in every row
-/// are kept.
-fn info_variables(dirs: &[OutputDir]) -> Option<Columns> {
-    let mut rows = Vec::with_capacity(dirs.len());
-    for d in dirs {
-        let bytes = std::fs::read(d.dir.join("info.txt")).ok()?;
-        let text = String::from_utf8_lossy(&bytes);
-        let mut vars = IndexMap::new();
-        for line in text.split(['\n', '\r']) {
-            if let Some((k, v)) = line.strip_prefix("input.").and_then(|l| l.split_once('=')) {
-                vars.insert(k.to_string(), v.to_string());
-            }
+/// Variables from a directory's `info.txt` `input.<var>=<value>` lines;
+/// `None` without the file or without such lines.
+fn info_variables(dir: &Path) -> Option<IndexMap<String, String>> {
+    let bytes = std::fs::read(dir.join("info.txt")).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut vars = IndexMap::new();
+    for line in text.split(['\n', '\r']) {
+        if let Some((k, v)) = line.strip_prefix("input.").and_then(|l| l.split_once('=')) {
+            vars.insert(k.to_string(), v.to_string());
         }
-        rows.push(vars);
     }
-    let cols = collect_columns(&rows, true);
-    (!cols.is_empty()).then_some(cols)
+    (!vars.is_empty()).then_some(vars)
 }
 
-/// Typed columns from per-row (key → text) maps, keys in first-seen order.
-/// With `common_only`, keys missing from some row are dropped; otherwise
-/// they are `null` there.
-fn collect_columns(rows: &[IndexMap<String, String>], common_only: bool) -> Columns {
+/// Typed columns from per-row (key → text) maps, keys in first-seen order;
+/// a key missing from some row is `null` there.
+fn collect_columns(rows: &[IndexMap<String, String>]) -> Columns {
     let mut keys: Vec<&String> = Vec::new();
     for row in rows {
         for k in row.keys() {
@@ -229,7 +229,6 @@ fn collect_columns(rows: &[IndexMap<String, String>], common_only: bool) -> Colu
         }
     }
     keys.into_iter()
-        .filter(|k| !common_only || rows.iter().all(|r| r.contains_key(*k)))
         .map(|k| {
             let values = rows
                 .iter()
@@ -554,8 +553,8 @@ mod tests {
         assert_eq!(tab.rows[0][1..], [Value::Int(1), s("1e-07")]);
         assert_eq!(tab.rows[1][1..], [Value::Float(2.5), s("a,b")]);
 
-        // A case missing from the manifest: info.txt instead, keys common
-        // to every row only.
+        // info.txt, where present, wins over the manifest (it holds the
+        // exact values); a key missing from a row is null there.
         std::fs::write(root.join("res").join("cases.csv"), "case,x\ncase_0,1\n").unwrap();
         std::fs::write(
             root.join("res/case_0/info.txt"),
@@ -568,11 +567,15 @@ mod tests {
         )
         .unwrap();
         let tab = build_table(&[], &dirs, &empty);
-        assert_eq!(tab.columns, ["path", "x", "t"]);
-        assert_eq!(tab.rows[0][1..], [Value::Int(3), Value::Float(2.0)]);
-        assert_eq!(tab.rows[1][1..], [Value::Int(4), s("abc")]);
+        assert_eq!(tab.columns, ["path", "x", "only", "t"]);
+        assert_eq!(
+            tab.rows[0][1..],
+            [Value::Int(3), Value::Int(1), Value::Float(2.0)]
+        );
+        assert_eq!(tab.rows[1][1..], [Value::Int(4), Value::Null, s("abc")]);
 
-        // No info.txt in one directory: no variables at all.
+        // Neither info.txt nor a manifest line nor a parsable name in one
+        // directory: no variables at all.
         std::fs::remove_file(root.join("res/case_1/info.txt")).unwrap();
         assert_eq!(build_table(&[], &dirs, &empty).columns, ["path"]);
     }

@@ -36,7 +36,8 @@ pub struct Journal {
     host: String,
 }
 
-fn host_name() -> String {
+/// This machine's host name (journal lines, lock holders).
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))

@@ -6,6 +6,8 @@
 //! parse outputs.
 
 pub mod journal;
+pub mod lock;
+pub mod place;
 
 use crate::calculators::AttemptStatus;
 use crate::design::Case;
@@ -161,6 +163,35 @@ pub fn display_path(dir: &Path, cwd: &Path) -> String {
     }
 }
 
+/// The columns fz adds after the outputs in a run's table.
+pub const RUN_COLUMNS: [&str; 7] = [
+    "path",
+    "calculator",
+    "status",
+    "error",
+    "command",
+    "exit_code",
+    "attempts",
+];
+
+/// Refuses an output named like a variable or one of [`RUN_COLUMNS`]: its
+/// column would overwrite the other one in the table and `summary.csv`.
+pub fn check_output_names(variables: &[String], outputs: &[String]) -> Result<()> {
+    for o in outputs {
+        if variables.contains(o) {
+            return Err(Error::Model(format!(
+                "output '{o}' has the name of the variable '{o}'; rename one of them"
+            )));
+        }
+        if RUN_COLUMNS.contains(&o.as_str()) {
+            return Err(Error::Model(format!(
+                "output '{o}' has the name of the table column '{o}' that fz adds; rename the output"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The returned table: variables, outputs, `path`, `calculator`, `status`,
 /// `error`, `command`, `exit_code` and `attempts` (a fixed set: upstream
 /// left `exit_code` out when no case had one); map-valued
@@ -173,7 +204,7 @@ pub fn build_table(
 ) -> Table {
     let mut columns: Vec<String> = variables.to_vec();
     columns.extend(outputs.iter().cloned());
-    for c in ["path", "calculator", "status", "error", "command"] {
+    for c in &RUN_COLUMNS[..5] {
         columns.push(c.to_string());
     }
     columns.push("exit_code".into());

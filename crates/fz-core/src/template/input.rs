@@ -63,6 +63,13 @@ impl InputSet {
 pub fn load(path: &Path, syntax: &Syntax, exclude: &HashSet<PathBuf>) -> Result<InputSet> {
     let meta = fs::metadata(path)
         .map_err(|_| Error::NotFound(format!("Input path '{}' not found", path.display())))?;
+    if !meta.is_dir() && !meta.is_file() {
+        // A FIFO or device would block the read (or never end).
+        return Err(Error::Value(format!(
+            "Input path '{}' is not a regular file or a directory (a FIFO, socket or device)",
+            path.display()
+        )));
+    }
     let mut files = Vec::new();
     if meta.is_dir() {
         let mut found = Vec::new();

@@ -10,6 +10,9 @@ use crate::config::CaseNaming;
 use crate::error::{Error, Result};
 use crate::model::{Lookup, Model};
 use crate::ops::run::{RunOptions, Runner};
+use crate::results::display_path;
+use crate::results::lock::DirLock;
+use crate::results::place::check_results_dir;
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
 
@@ -45,6 +48,8 @@ pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<Desig
     }
     let variables = Variables::parse(&d.variables)?;
     let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+    check_results_dir(&d.analysis_dir, &lookup.cwd, &d.input_path, "-r")?;
+    let _lock = lock_analysis_dir(&d.analysis_dir, &lookup.cwd)?;
     let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
     // The iterations of the run moved aside answer for the same points.
     let mut calculators: Vec<String> = moved_aside
@@ -92,6 +97,7 @@ pub fn fzd_with(
 ) -> Result<DesignReport> {
     let variables = Variables::parse(&d.variables)?;
     let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+    let _lock = lock_analysis_dir(&d.analysis_dir, &lookup.cwd)?;
     let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
     let options = DesignOptions {
         analysis_dir: d.analysis_dir.clone(),
@@ -102,6 +108,16 @@ pub fn fzd_with(
     let mut report = fzd(&variables, algorithm.as_mut(), evaluator, &options)?;
     report.moved_aside = moved_aside;
     Ok(report)
+}
+
+/// Locks the analysis directory for the whole design (its `iter<NNN>`
+/// results directories are locked by their own batches inside it).
+fn lock_analysis_dir(dir: &Path, cwd: &Path) -> Result<DirLock> {
+    DirLock::acquire(
+        dir,
+        &format!("analysis directory '{}'", display_path(dir, cwd)),
+        "-r",
+    )
 }
 
 /// The algorithm `spec` names with `options`: a plugin file (project,

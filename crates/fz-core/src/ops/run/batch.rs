@@ -24,8 +24,9 @@ use crate::log;
 use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
 use crate::progress::Reporter;
 use crate::results::journal::Journal;
+use crate::results::lock::DirLock;
 use crate::results::{
-    build_table, history_text, info_text, write_summaries, CaseResult, CaseStatus,
+    build_table, display_path, history_text, info_text, write_summaries, CaseResult, CaseStatus,
 };
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ struct Rows {
 
 /// One results directory's cases.
 pub(super) struct Batch<'r, 'a> {
+    /// The results directory's lock, released when the batch ends.
+    _lock: DirLock,
     ctx: &'r Context<'a>,
     p: Prepared,
     results_dir: PathBuf,
@@ -76,6 +79,13 @@ impl<'r, 'a> Batch<'r, 'a> {
         results_dir: &Path,
         resume: bool,
     ) -> Result<Self> {
+        // Held until the batch is dropped: a second run on this directory
+        // is refused before it touches anything.
+        let lock = DirLock::acquire(
+            results_dir,
+            &format!("results directory '{}'", display_path(results_dir, ctx.cwd)),
+            "-r",
+        )?;
         let resuming = resume && results_dir.is_dir();
         let moved_aside = if resuming {
             None
@@ -103,6 +113,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         let args = input_files(&rels, &p.statics);
         let total = p.cases.len();
         let batch = Batch {
+            _lock: lock,
             ctx,
             results_dir: results_dir.to_path_buf(),
             moved_aside,

@@ -12,6 +12,7 @@ use super::batch::Batch;
 use super::{attempt_timeout, RunOptions, RunReport};
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
 use crate::cache::lookup::{key_digest, CacheIndex, CacheTier};
+use crate::calculators::uri::redact;
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::Config;
 use crate::design::Design;
@@ -19,7 +20,8 @@ use crate::engine::{run_jobs, EngineSettings, Job};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::model::{Lookup, Model};
-use crate::results::CaseStatus;
+use crate::results::place::{check_results_dir, normalize};
+use crate::results::{check_output_names, CaseStatus};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -66,6 +68,8 @@ impl<'a> Runner<'a> {
     /// Resolves the calculators (aliases, auto-discovery) and builds them;
     /// reads the settings. Nothing is written.
     pub fn new(model: &'a Model, options: &'a RunOptions, lookup: &'a Lookup) -> Result<Self> {
+        let outputs: Vec<String> = model.output.keys().cloned().collect();
+        check_output_names(&[], &outputs)?;
         let config = Config::from_env();
         // Once per runner, not once per batch (fzd runs one per iteration).
         crate::ops::input::report_model_warnings(model)?;
@@ -93,7 +97,8 @@ impl<'a> Runner<'a> {
                 cwd: &lookup.cwd,
                 config,
                 max_attempts,
-                uris,
+                // Events and callbacks carry URIs out of fz: no passwords.
+                uris: uris.iter().map(|u| redact(u)).collect(),
                 display,
                 output_timeout: crate::outputs::shell::timeout_from_env(),
             },
@@ -102,6 +107,10 @@ impl<'a> Runner<'a> {
             cancel: options.cancel.clone().unwrap_or_default(),
             cache: RunCache::default(),
         })
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        self.ctx.model.output.keys().cloned().collect()
     }
 
     /// The interrupt flag of the run (shared with whoever handles Ctrl+C).
@@ -119,6 +128,8 @@ impl<'a> Runner<'a> {
         resume: bool,
     ) -> Result<RunReport> {
         let ctx = &self.ctx;
+        let results_dir = &normalize(results_dir);
+        check_results_dir(results_dir, ctx.cwd, input_path, "-r")?;
         let prepared = super::super::compile::prepare(
             input_path,
             design,
@@ -127,6 +138,7 @@ impl<'a> Runner<'a> {
             &ctx.config,
             ctx.cwd,
         )?;
+        check_output_names(&prepared.variables, &self.output_names())?;
         let mut batch = Batch::open(ctx, prepared, results_dir, resume)?;
         if batch.resuming() {
             batch.keep_finished()?;

@@ -44,6 +44,8 @@
 //!   needs nothing beyond base R; R replies are ASCII JSON written by the
 //!   worker itself, with doubles as `{"$f": "<%.17g>"}`.
 
+mod watchdog;
+
 use crate::value::Value;
 use crate::{Error, Result};
 use indexmap::IndexMap;
@@ -58,6 +60,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use watchdog::Watchdog;
 
 /// The Python worker script, run with `python3 -c`.
 const PYTHON_WORKER: &str = include_str!("worker.py");
@@ -477,8 +480,18 @@ impl Worker {
             return Err(self.fail(&format!("could not be sent a request ({e})")));
         }
         drop(line);
-        let reply = match self.read_reply() {
+        let limit = watchdog::limit_per_case().map(|l| l * sent.len() as u32);
+        let dog = limit.map(|l| Watchdog::arm(self.child.id(), l));
+        let read = self.read_reply();
+        let fired = dog.is_some_and(Watchdog::disarm);
+        let reply = match read {
             Ok(reply) => reply,
+            Err(_) if fired => {
+                let secs = limit.map_or(0, |l| l.as_secs());
+                return Err(self.fail(&format!(
+                    "did not finish the formulas within {secs} s (FZ_FORMULA_TIMEOUT per case) and was stopped"
+                )));
+            }
             Err(failure) => return Err(self.fail_read("died", failure)),
         };
         if let Some(fatal) = reply.get("fatal") {
