@@ -92,7 +92,7 @@ def test_inputs_that_went_wrong_quietly(project):
 def test_details(project):
     for name, args in (("fz", ["-V"]), ("fzr", ["-V"]), ("fz", ["output", "-V"])):
         r = cli(name, *args, cwd=project)
-        assert r.returncode == 0 and r.stdout == f"{name} {fz.__version__}\n", r
+        assert r.returncode == 0 and r.stdout == f"{name} {fz.__version__} (funz-fz 1.2 compatible)\n", r
     (project / "tiny.sh").write_text("#!/bin/bash\necho 'result = 1.03e-05' > output.txt\n")
     r = cli(
         "fzr", "input.txt", "-v", "temp=1", "-m", json.dumps(MODEL), "-c", "sh://bash tiny.sh",
