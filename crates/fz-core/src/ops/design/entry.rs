@@ -46,13 +46,10 @@ pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<Desig
             "Model must specify output variables in 'output' field".into(),
         ));
     }
-    let variables = Variables::parse(&d.variables)?;
-    let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
-    check_results_dir(&d.analysis_dir, &lookup.cwd, &d.input_path, "-r")?;
-    let _lock = lock_analysis_dir(&d.analysis_dir, &lookup.cwd)?;
-    let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
+    let opened = Opened::open(d, lookup, Some(&d.input_path))?;
     // The iterations of the run moved aside answer for the same points.
-    let mut calculators: Vec<String> = moved_aside
+    let mut calculators: Vec<String> = opened
+        .moved_aside
         .iter()
         .map(|m| format!("cache://{}/iter*", m.display()))
         .collect();
@@ -76,15 +73,7 @@ pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<Desig
             multi: false,
         })
     });
-    let options = DesignOptions {
-        analysis_dir: d.analysis_dir.clone(),
-        algorithm: d.algorithm.clone(),
-        objectives,
-        cancel: Some(cancel),
-    };
-    let mut report = fzd(&variables, algorithm.as_mut(), &mut evaluator, &options)?;
-    report.moved_aside = moved_aside;
-    Ok(report)
+    opened.run(d, &mut evaluator, objectives, Some(cancel))
 }
 
 /// Runs a design whose points are evaluated by `evaluator` (the Python
@@ -95,19 +84,62 @@ pub fn fzd_with(
     evaluator: &mut dyn Evaluator,
     lookup: &Lookup,
 ) -> Result<DesignReport> {
-    let variables = Variables::parse(&d.variables)?;
-    let mut algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
-    let _lock = lock_analysis_dir(&d.analysis_dir, &lookup.cwd)?;
-    let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
-    let options = DesignOptions {
-        analysis_dir: d.analysis_dir.clone(),
-        algorithm: d.algorithm.clone(),
-        objectives: d.objectives.clone(),
-        cancel: d.cancel.clone(),
-    };
-    let mut report = fzd(&variables, algorithm.as_mut(), evaluator, &options)?;
-    report.moved_aside = moved_aside;
-    Ok(report)
+    Opened::open(d, lookup, None)?.run(d, evaluator, d.objectives.clone(), d.cancel.clone())
+}
+
+/// A design ready for its evaluator: what both models do before the loop.
+struct Opened {
+    variables: Variables,
+    algorithm: Box<dyn Algorithm>,
+    /// Held for the whole design.
+    _lock: DirLock,
+    /// Where an existing analysis directory was moved.
+    moved_aside: Option<PathBuf>,
+}
+
+impl Opened {
+    /// Parses the variables, loads the algorithm, checks the analysis
+    /// directory against `input` (file model), locks it and moves an
+    /// existing one aside.
+    fn open(d: &FileDesign, lookup: &Lookup, input: Option<&Path>) -> Result<Opened> {
+        let variables = Variables::parse(&d.variables)?;
+        let algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+        if let Some(input) = input {
+            check_results_dir(&d.analysis_dir, &lookup.cwd, input, "-r")?;
+        }
+        let lock = lock_analysis_dir(&d.analysis_dir, &lookup.cwd)?;
+        let moved_aside = prepare_analysis_dir(&d.analysis_dir)?;
+        Ok(Opened {
+            variables,
+            algorithm,
+            _lock: lock,
+            moved_aside,
+        })
+    }
+
+    /// Runs the loop with `evaluator`.
+    fn run(
+        mut self,
+        d: &FileDesign,
+        evaluator: &mut dyn Evaluator,
+        objectives: Option<ObjectiveSpec>,
+        cancel: Option<Cancel>,
+    ) -> Result<DesignReport> {
+        let options = DesignOptions {
+            analysis_dir: d.analysis_dir.clone(),
+            algorithm: d.algorithm.clone(),
+            objectives,
+            cancel,
+        };
+        let mut report = fzd(
+            &self.variables,
+            self.algorithm.as_mut(),
+            evaluator,
+            &options,
+        )?;
+        report.moved_aside = self.moved_aside.take();
+        Ok(report)
+    }
 }
 
 /// Locks the analysis directory for the whole design (its `iter<NNN>`

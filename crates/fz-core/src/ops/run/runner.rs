@@ -10,8 +10,9 @@
 
 use super::batch::Batch;
 use super::{attempt_timeout, RunOptions, RunReport};
-use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
-use crate::cache::lookup::{key_digest, CacheIndex, CacheTier};
+use crate::cache::hashfile::HASH_FILE;
+use crate::cache::index::read_hash;
+use crate::cache::lookup::{CacheIndex, CacheTier};
 use crate::calculators::uri::redact;
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::Config;
@@ -204,12 +205,9 @@ impl RunCache {
             if *status != CaseStatus::Done {
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(dir.join(HASH_FILE)) else {
-                continue;
-            };
-            let lines = parse_hash(&text);
-            if !lines.is_empty() {
-                self.index.insert(key_digest(&lines), tier, dir.clone());
+            // The same reader as the index (never blocks on a FIFO).
+            if let Some((key, _)) = read_hash(&dir.join(HASH_FILE)) {
+                self.index.insert(key, tier, dir.clone());
             }
         }
     }
