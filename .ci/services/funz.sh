@@ -140,6 +140,8 @@ start_daemon() { # start_daemon NAME UDP_PORT SECURE(yes|no) CODES...
     shift 3
     local dir="$STATE/$name" codes="" c
     mkdir -p "$dir/spool"
+    # A previous run's log would announce "listening" before this one does.
+    rm -f "$dir/daemon.log"
     for c in "$@"; do codes+="<CODE name=\"$c\" command=\"/bin/$c\"/>"; done
     cat >"$dir/calculator.xml" <<EOF
 <CALCULATOR name="$name" spool="$dir/spool" secure="$secure" PING_PERIOD="$PING"><HOST name="127.0.0.1" port="$port"/>$codes</CALCULATOR>
@@ -159,6 +161,22 @@ start() {
         return 0
     fi
     stop
+    # A busy machine may take a port between our probe and the daemon's
+    # bind, or kill a daemon early: start the three again on fresh ports.
+    local try
+    for try in 1 2 3; do
+        if start_all; then
+            print_env
+            return 0
+        fi
+        stop
+        log "attempt $try failed; retrying on fresh ports"
+    done
+    die "the Funz daemons did not start (logs under $STATE)"
+}
+
+# Starts the three daemons on fresh ports and waits until each listens.
+start_all() {
     local a s
     read -r a s <<<"$(free_udp_ports)"
     [[ -n "$a" && -n "$s" ]] || die "could not find free UDP ports"
@@ -166,17 +184,28 @@ start() {
     start_daemon calc-a1 "$a" no bash sh
     start_daemon calc-a2 "$a" no bash sh
     start_daemon calc-secure "$s" yes bash
-    local n end=$((SECONDS + WAIT_S))
+    local n pid end=$((SECONDS + WAIT_S))
     for n in "${NAMES[@]}"; do
+        pid="$(pid_of "$n")"
         until grep -q "Accept connection on local adress" "$STATE/$n/daemon.log" 2>/dev/null; do
-            ours "$(pid_of "$n")" "$n" || { tail -n 20 "$STATE/$n/daemon.log" >&2; die "daemon $n exited"; }
-            ((SECONDS < end)) || { tail -n 20 "$STATE/$n/daemon.log" >&2; die "daemon $n did not listen within ${WAIT_S}s"; }
+            # Only "alive" here: until the subshell has exec'd java its
+            # command line is still this script's, so `ours` would say no.
+            if ! alive "$pid"; then
+                tail -n 20 "$STATE/$n/daemon.log" >&2
+                log "daemon $n exited before listening"
+                return 1
+            fi
+            if ((SECONDS >= end)); then
+                tail -n 20 "$STATE/$n/daemon.log" >&2
+                log "daemon $n did not listen within ${WAIT_S}s"
+                return 1
+            fi
             sleep 0.2
         done
-        log "started $n (pid $(pid_of "$n")), log $STATE/$n/daemon.log"
+        ours "$pid" "$n" || { log "pid $pid of $n is not the Funz daemon"; return 1; }
+        log "started $n (pid $pid), log $STATE/$n/daemon.log"
     done
     log "daemons announce on UDP 127.0.0.1:$a (calc-a1, calc-a2) and :$s (calc-secure), every ${PING}s"
-    print_env
 }
 
 stop() {

@@ -22,6 +22,7 @@
 # env:   prints `export FZ_TEST_SSH_...=...` lines for the running instance:
 #        eval "$(bash .ci/services/sshd.sh env)"
 #
+# Port: $FZ_CI_SSHD_PORT, else the first of 2222-2321 free (or already ours).
 # State dir: $FZ_CI_SSHD_DIR, default ~/.cache/fz-ci-sshd (home from passwd:
 # OpenSSH uses it, not $HOME).
 set -euo pipefail
@@ -35,29 +36,57 @@ WAIT_S=20
 log() { printf '[sshd.sh] %s\n' "$*" >&2; }
 die() { printf '[sshd.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
-[[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "bad port '$PORT'"
-ME="$(id -un)"
-MY_UID="$(id -u)"
-HOME_DIR="$(getent passwd "$ME" | cut -d: -f6)"
-[[ -n "$HOME_DIR" && -d "$HOME_DIR" ]] || die "no home directory for user $ME"
-STATE="${FZ_CI_SSHD_DIR:-$HOME_DIR/.cache/fz-ci-sshd}"
-CONF="$STATE/sshd_config.$PORT"
-PIDF="$STATE/sshd.$PORT.pid"
-LOGF="$STATE/sshd.$PORT.log"
-PWFILE="$STATE/password"
-SSHD=/usr/sbin/sshd
-
 # A live process (not a zombie: daemons are reaped late by PID 1).
 alive() {
     local st
     st="$(sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)"
     [[ -n "$st" && "$st" != Z ]]
 }
+
+[[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "bad port '$PORT'"
+ME="$(id -un)"
+MY_UID="$(id -u)"
+HOME_DIR="$(getent passwd "$ME" | cut -d: -f6)"
+[[ -n "$HOME_DIR" && -d "$HOME_DIR" ]] || die "no home directory for user $ME"
+STATE="${FZ_CI_SSHD_DIR:-$HOME_DIR/.cache/fz-ci-sshd}"
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# The sshd started from config $2 runs as pid $1 (alive, not a zombie).
+runs_conf() {
+    [[ -n "$1" && -r "/proc/$1/cmdline" ]] && alive "$1" &&
+        tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "-f $2"
+}
+# Without FZ_CI_SSHD_PORT, a machine whose 2222 is taken by someone else
+# (another sshd, a test service) gets the first port from 2222 up that is
+# either already ours or free; `stop` and `env` find it in $STATE/port.
+pick_port() {
+    local p
+    for p in $(seq 2222 2321); do
+        if runs_conf "$(cat "$STATE/sshd.$p.pid" 2>/dev/null)" "$STATE/sshd_config.$p" || ! port_busy "$p"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    die "no free TCP port in 2222-2321 on 127.0.0.1 (set FZ_CI_SSHD_PORT)"
+}
+if [[ -z "${FZ_CI_SSHD_PORT:-}" ]]; then
+    mkdir -p "$STATE"
+    if [[ "$ACTION" == start ]]; then
+        PORT="$(pick_port)"
+        echo "$PORT" >"$STATE/port"
+    elif [[ -s "$STATE/port" ]]; then
+        PORT="$(tr -dc '0-9' <"$STATE/port")"
+    fi
+fi
+CONF="$STATE/sshd_config.$PORT"
+PIDF="$STATE/sshd.$PORT.pid"
+LOGF="$STATE/sshd.$PORT.log"
+PWFILE="$STATE/password"
+SSHD=/usr/sbin/sshd
+
 # The recorded PID runs sshd with our config file.
 ours() {
     local pid="$1"
-    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] && alive "$pid" &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "-f $CONF"
+    runs_conf "$pid" "$CONF"
 }
 
 print_env() {
@@ -204,7 +233,7 @@ start() {
             stop
         fi
         mv -f "$new" "$CONF"
-        if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+        if port_busy "$PORT"; then
             die "port $PORT on 127.0.0.1 is used by another process (set FZ_CI_SSHD_PORT)"
         fi
         [[ "$MY_UID" != 0 ]] || { mkdir -p /run/sshd && chmod 755 /run/sshd; }
