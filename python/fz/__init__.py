@@ -259,6 +259,7 @@ def fzr(
     case_naming: _Optional[str] = None,
     input_static: _Optional[_List[str]] = None,
     resume: bool = False,
+    report: _Union[bool, str, _os.PathLike, None] = None,
 ):
     """Run a parametric study; returns a pandas DataFrame, one row per case.
 
@@ -288,6 +289,9 @@ def fzr(
         input_static: files identical in every case (linked, not copied).
         resume: reuse an existing results_dir in place: its finished cases
             are kept, the others run again.
+        report: True: keep an HTML report at results_dir/report.html; a
+            path: there. Rewritten while cases finish (the page reloads
+            itself), final when the run ends. None/False: no report.
 
     Columns: the variables, the outputs, path, calculator, status (done,
     failed, timeout, error, interrupted), error, command, exit_code,
@@ -332,6 +336,7 @@ def fzr(
         _static(input_static),
         bool(resume),
         dispatch,
+        _report_path(report, results_dir),
     )
     df = _add_callable_outputs(_dataframe(table), calls, order, "error", "Missing output: ")
     if on_complete is not None:
@@ -348,6 +353,7 @@ def fzd(
     calculators: _Any = None,
     algorithm_options: _Any = None,
     analysis_dir: _Union[str, _os.PathLike] = "analysis",
+    report: _Union[bool, str, _os.PathLike, None] = None,
 ) -> _Dict[str, _Any]:
     """Iterative design of experiments: the algorithm proposes points, fz
     evaluates them, until the algorithm stops (or Ctrl+C).
@@ -373,6 +379,9 @@ def fzd(
         analysis_dir: where X_i.csv, Y_i.csv, results_i.html, analysis_i.*
             and the iterations' case directories (iterNNN/) go; an existing
             one is renamed aside and its points reused.
+        report: True: keep an HTML page of the design at
+            analysis_dir/report.html (objective plots, each iteration's case
+            report), rewritten as iterations finish; a path: there.
 
     Returns:
         {"XY": DataFrame (variables then one column per objective),
@@ -403,14 +412,15 @@ def fzd(
             model, list(input_variables), _design.workers_of(calculators), expressions is None
         )
         raw = _routed(_fz.fzd, None, variables, None, False, expressions, multi, _os.fspath(algorithm), [],
-                      options, _path("analysis_dir", analysis_dir), evaluate)
+                      options, _path("analysis_dir", analysis_dir), evaluate,
+                      _report_path(report, analysis_dir))
     else:
         if input_path is None:
             raise ValueError("input_path is required when model is not a Python callable")
         spec, is_json = _model_args(model)
         raw = _routed(_fz.fzd, _path("input_path", input_path), variables, spec, is_json, expressions, multi,
                       _os.fspath(algorithm), _calculators(calculators), options,
-                      _path("analysis_dir", analysis_dir))
+                      _path("analysis_dir", analysis_dir), None, _report_path(report, analysis_dir))
     report = _json.loads(raw)
     xy = report["xy"]
     if expressions is None and xy["columns"] and xy["columns"][-1] != "output":
@@ -494,6 +504,17 @@ def report(results_dir: _Union[str, _os.PathLike], html: _Union[bool, str, _os.P
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")
+
+
+def _report_path(report, directory):
+    """The page of report=: None/False none, True directory/report.html, a path."""
+    if report is None or report is False:
+        return None
+    if report is True:
+        return _os.path.join(_path("results_dir", directory), "report.html")
+    if isinstance(report, (str, _os.PathLike)):
+        return _path("report", report)
+    raise TypeError(f"report must be True, False, None or a path, got {type(report).__name__}")
 
 
 def _safely(name: str, fn: _Any, *args: _Any) -> None:

@@ -272,6 +272,11 @@ pub struct DesignArgs {
     /// Show no progress bar or progress lines.
     #[arg(long = "no-progress")]
     pub no_progress: bool,
+    /// Keep an HTML page of the design (default RESULTS_DIR/report.html):
+    /// the objectives' plots and each iteration's case report, rewritten
+    /// as iterations finish (the page reloads itself until the end).
+    #[arg(long = "report", value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub report: Option<String>,
 }
 
 /// `fzl` / `fz list`: list (and check) installed models, calculators and algorithms.

@@ -12,6 +12,7 @@ use fz_core::ops::compile::{fzc, CompileOptions};
 use fz_core::ops::input::fzi;
 use fz_core::ops::output::fzo;
 use fz_core::ops::run::{fzr, RunOptions};
+use std::path::{Path, PathBuf};
 
 /// `fzi`: prints the variables, formulas and static objects of an input.
 pub fn input(a: &InputArgs) -> Result<u8, Failure> {
@@ -92,26 +93,16 @@ pub fn run(a: &RunArgs) -> Result<u8, Failure> {
         resume: a.resume,
         events: events.as_ref().map(EventsFile::sender),
         no_progress: a.no_progress,
+        report: report_page(a.report.as_deref(), &a.results_dir, &lookup.cwd),
     };
     let input = resolve::absolute(&path, &lookup.cwd);
-    let report_page = a.report.as_ref().map(|f| match f.as_str() {
-        "" => options.results_dir.join(fz_core::report::DEFAULT_NAME),
-        f => resolve::absolute(f, &lookup.cwd),
-    });
-    let live = report_page
-        .as_ref()
-        .map(|out| fz_core::report::live::LiveReport::start(&options.results_dir, out));
     let guard = crate::interrupt::install(cancel);
     let started = std::time::Instant::now();
     let report =
         fzr(&input, design.as_ref(), &model, &options, &lookup).map_err(resolve::library_failure);
     drop(guard);
-    if let Some(live) = live {
-        let out = live.finish();
-        match fz_core::report::write_html(&options.results_dir, Some(&out)) {
-            Ok(out) => eprintln!("report: {}", out.display()),
-            Err(e) => eprintln!("fz: warning: no report: {e}"),
-        }
+    if let Ok(Some(page)) = report.as_ref().map(|r| r.report_page.as_ref()) {
+        eprintln!("report: {}", page.display());
     }
     drop(options);
     if let Some(events) = events {
@@ -275,4 +266,12 @@ pub(crate) fn print_out(text: &str) -> Result<(), Failure> {
         }
         _ => Ok(()),
     }
+}
+
+/// Where `--report [FILE]` writes its page: FILE, or `DIR/report.html`.
+pub fn report_page(given: Option<&str>, dir: &str, cwd: &Path) -> Option<PathBuf> {
+    given.map(|f| match f {
+        "" => resolve::absolute(dir, cwd).join(fz_core::report::DEFAULT_NAME),
+        f => resolve::absolute(f, cwd),
+    })
 }

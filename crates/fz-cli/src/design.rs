@@ -41,11 +41,15 @@ pub fn design(a: &DesignArgs) -> Result<u8, Failure> {
         analysis_dir: resolve::absolute(&a.results_dir, &lookup.cwd),
         cancel: Some(cancel.clone()),
         no_progress: a.no_progress,
+        report: crate::commands::report_page(a.report.as_deref(), &a.results_dir, &lookup.cwd),
     };
     let guard = crate::interrupt::install(cancel);
     let report = fzd_files(&design, &model, &lookup).map_err(resolve::library_failure);
     drop(guard);
     let report = report?;
+    if let Some(page) = &report.report_page {
+        eprintln!("report: {}", page.display());
+    }
     let line = "=".repeat(60);
     let mut out = format!("{line}\n{}\n{line}\n", report.summary);
     if let Some(text) = report.analysis.get("text").and_then(Json::as_str) {

@@ -423,3 +423,64 @@ fn model_warnings_once_per_design() {
     );
     assert_eq!(err.matches("did you mean 'output'?").count(), 1, "{err}");
 }
+
+#[test]
+fn report_keeps_a_design_page_linking_each_iteration_case_report() {
+    let sb = study("(x - 0.3) ^ 2 + 1");
+    let out = fzd(
+        &sb,
+        &[
+            "-a",
+            "randomsampling",
+            "-v",
+            r#"{"x": "[0;1]", "z": "5"}"#,
+            "-o",
+            r#"{"nvalues": 3, "seed": 1}"#,
+            "-r",
+            "ana",
+            "--report",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let page_path = sb.path().join("ana/report.html");
+    assert!(
+        stderr.contains(&format!("report: {}", page_path.display())),
+        "the page is named on stderr: {stderr}"
+    );
+    let page = sb.read("ana/report.html");
+    assert!(page.contains("Finished after 1 iteration(s): 3 evaluations, 3 valid."));
+    assert!(!page.contains("http-equiv=\"refresh\""), "final page");
+    assert!(page.contains("href=\"iter001/report.html\">iteration 1</a>"));
+    assert!(page.contains("<svg"), "objective plots");
+    let cases = sb.read("ana/iter001/report.html");
+    assert!(
+        cases.contains("done: 3"),
+        "the iteration's case report: {cases}"
+    );
+    // A page elsewhere: -report FILE.
+    let out = fzd(
+        &sb,
+        &[
+            "-a",
+            "lhs",
+            "-v",
+            r#"{"x": "[0;1]", "z": "5"}"#,
+            "-o",
+            r#"{"nvalues": 4}"#,
+            "-r",
+            "ana2",
+            "--report",
+            "pages/design.html",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sb.read("pages/design.html").contains("href=\"file://"),
+        "absolute links to the iteration outside the page dir"
+    );
+}

@@ -61,7 +61,7 @@ impl Evaluator for PyBatch {
 /// `interrupted`). `evaluate_batch` set: function model (`input_path`,
 /// `model_spec` and `calculators` unused).
 #[pyfunction]
-#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, expressions, multi, algorithm, calculators, options_text, analysis_dir, evaluate_batch=None))]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, expressions, multi, algorithm, calculators, options_text, analysis_dir, evaluate_batch=None, report=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fzd(
     py: Python<'_>,
@@ -76,6 +76,7 @@ pub fn fzd(
     options_text: Option<String>,
     analysis_dir: String,
     evaluate_batch: Option<Py<PyAny>>,
+    report: Option<String>,
 ) -> PyResult<String> {
     let lookup = lookup()?;
     let variables = match serde_json::from_str(&variables_json) {
@@ -96,6 +97,7 @@ pub fn fzd(
         analysis_dir: absolute(&analysis_dir, &lookup.cwd),
         cancel: Some(cancel.clone()),
         no_progress: false,
+        report: report.map(|page| absolute(&page, &lookup.cwd)),
     };
     let raised = Arc::new(Mutex::new(None));
     let worker = match evaluate_batch {

@@ -182,7 +182,7 @@ fn fzo(
 
 /// `fzr`: JSON text `{"columns": [...], "rows": [[...]], "interrupted": bool}`.
 #[pyfunction]
-#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static, resume, on_event=None))]
+#[pyo3(signature = (input_path, variables_json, model_spec, model_is_json, results_dir, calculators, timeout, case_naming, input_static, resume, on_event=None, report=None))]
 #[allow(clippy::too_many_arguments)]
 fn fzr(
     py: Python<'_>,
@@ -197,6 +197,7 @@ fn fzr(
     input_static: Vec<String>,
     resume: bool,
     on_event: Option<Py<PyAny>>,
+    report: Option<String>,
 ) -> PyResult<String> {
     let lookup = lookup()?;
     let model = model(&model_spec, model_is_json, &lookup)?;
@@ -213,6 +214,7 @@ fn fzr(
         input_static,
         cancel: None,
         resume,
+        report: report.map(|page| absolute(&page, &lookup.cwd)),
         ..Default::default()
     };
     let input = absolute(&input_path, &lookup.cwd);
@@ -263,6 +265,10 @@ fn fzr(
 /// callbacks run on the thread that called fz) and checks for Ctrl+C.
 /// The first Ctrl+C stops new cases; the second kills the running ones and
 /// is returned, to be raised once the worker has ended.
+/// How long the calling thread waits, GIL released, between two checks
+/// for Ctrl+C.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(100);
+
 fn supervise<T: Send + 'static>(
     py: Python<'_>,
     worker: std::thread::JoinHandle<T>,
@@ -291,12 +297,18 @@ fn supervise<T: Send + 'static>(
             raise.get_or_insert(error);
         }
     };
+    let running = &worker;
     loop {
         let (back, got) = py.detach(move || {
-            let got = rx.recv_timeout(std::time::Duration::from_millis(100));
+            let got = rx.recv_timeout(SLICE);
             if matches!(got, Err(std::sync::mpsc::RecvTimeoutError::Disconnected)) {
-                // No (more) events: nothing to wait on but the run itself.
-                std::thread::sleep(std::time::Duration::from_millis(50));
+                // No (more) events: nothing to wait on but the run itself,
+                // polled finely so that a short run returns at once (a
+                // 50 ms sleep here was most of a one-case fzr's time).
+                let until = std::time::Instant::now() + SLICE;
+                while !running.is_finished() && std::time::Instant::now() < until {
+                    std::thread::sleep(std::time::Duration::from_micros(500));
+                }
             }
             (rx, got)
         });

@@ -37,6 +37,8 @@ pub struct FileDesign {
     pub cancel: Option<Cancel>,
     /// No progress display.
     pub no_progress: bool,
+    /// Keep the design's HTML page here (`--report`).
+    pub report: Option<PathBuf>,
 }
 
 /// Runs a file-model design.
@@ -130,6 +132,7 @@ impl Opened {
             algorithm: d.algorithm.clone(),
             objectives,
             cancel,
+            report: d.report.clone(),
         };
         let mut report = fzd(
             &self.variables,

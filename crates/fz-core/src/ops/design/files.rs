@@ -192,14 +192,29 @@ pub fn write_results_page(
     tmp: Option<&Map<String, Json>>,
     current: Option<&Map<String, Json>>,
 ) {
-    let y = evals.y;
-    let valid = y.iter().filter(|o| o.is_valid()).count();
     let mut html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Iteration {i} Results</title>\n\
          <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f4f4f4;padding:1em}}\
          .plots{{display:flex;flex-wrap:wrap;gap:8px}}.plots svg{{border:1px solid #ddd}}</style>\n\
-         </head><body>\n<h1>Algorithm Results - Iteration {i}</h1>\n\
-         <h2>Summary</h2>\n<p>Total samples: {}</p>\n<p>Valid samples: {valid}</p>\n<p>Iteration: {i}</p>\n",
+         </head><body>\n<h1>Algorithm Results - Iteration {i}</h1>\n"
+    );
+    html.push_str(&results_body(i, evals, tmp, current));
+    html.push_str("</body></html>\n");
+    write_text(dir, &format!("results_{i}.html"), &html);
+}
+
+/// The sections of `results_<i>.html` (also the body of `fzd --report`'s
+/// page): summary, plots, intermediate progress and current results.
+pub fn results_body(
+    i: usize,
+    evals: Evaluations,
+    tmp: Option<&Map<String, Json>>,
+    current: Option<&Map<String, Json>>,
+) -> String {
+    let y = evals.y;
+    let valid = y.iter().filter(|o| o.is_valid()).count();
+    let mut html = format!(
+        "<h2>Summary</h2>\n<p>Total samples: {}</p>\n<p>Valid samples: {valid}</p>\n<p>Iteration: {i}</p>\n",
         y.len()
     );
     html.push_str(&design_plots(evals.x, y, evals.names));
@@ -211,8 +226,7 @@ pub fn write_results_page(
         html.push_str("<h2>Current Results</h2>\n");
         section(&mut html, current);
     }
-    html.push_str("</body></html>\n");
-    write_text(dir, &format!("results_{i}.html"), &html);
+    html
 }
 
 fn non_empty(v: &Json) -> bool {

@@ -13,6 +13,7 @@
 pub mod entry;
 pub mod files;
 pub mod objective;
+pub mod report;
 pub mod variables;
 
 use crate::algorithms::{Algorithm, Objective, ObjectiveSpec, Point};
@@ -89,6 +90,9 @@ pub struct DesignOptions {
     pub objectives: Option<ObjectiveSpec>,
     /// The interrupt flag (shared with the runner of a file model).
     pub cancel: Option<Cancel>,
+    /// Keep the design's HTML page here (`fzd --report`), rewritten as
+    /// iterations go.
+    pub report: Option<PathBuf>,
 }
 
 /// What a design produced (upstream's return dict).
@@ -111,6 +115,8 @@ pub struct DesignReport {
     pub interrupted: bool,
     /// Where an existing analysis directory was moved, if it was.
     pub moved_aside: Option<PathBuf>,
+    /// The design's HTML page, when one was asked for and written.
+    pub report_page: Option<PathBuf>,
 }
 
 /// Moves an existing analysis directory aside and creates it afresh;
@@ -139,6 +145,10 @@ pub fn fzd(
         x: Vec::new(),
         y: Vec::new(),
         iteration: 0,
+        page: options
+            .report
+            .clone()
+            .map(|out| report::DesignPage::new(out, &options.algorithm)),
     };
     log::info(&format!(
         "fzd: ranges {:?}, fixed {:?}",
@@ -155,7 +165,12 @@ pub fn fzd(
         design = algorithm.next_design(&state.x, &state.y)?;
     }
     let analysis = state.final_analysis(algorithm);
-    Ok(state.report(options, analysis))
+    let mut out = state.report(options, analysis);
+    if let Some(page) = state.page.take() {
+        let status = report::end_status(out.iterations, &state.y, out.interrupted);
+        out.report_page = page.finish(&status);
+    }
+    Ok(out)
 }
 
 /// The state of a running design.
@@ -167,6 +182,8 @@ struct Loop<'a> {
     x: Vec<Point>,
     y: Vec<Objective>,
     iteration: usize,
+    /// The `--report` page, when asked for.
+    page: Option<report::DesignPage>,
 }
 
 impl Loop<'_> {
@@ -180,6 +197,9 @@ impl Loop<'_> {
     ) {
         let i = self.iteration;
         let iter_dir = self.dir.join(format!("iter{i:03}"));
+        if let Some(page) = &mut self.page {
+            page.iteration_started(i, &iter_dir, evaluator.writes_cases());
+        }
         let (unique, of) = dedupe(batch);
         if unique.len() < batch.len() {
             log::info(&format!(
@@ -213,6 +233,9 @@ impl Loop<'_> {
             names: &self.objectives.spec().expressions,
         };
         files::write_results_page(self.dir, i, evals, tmp.as_ref(), current.as_ref());
+        if let Some(page) = &mut self.page {
+            page.iteration_finished(i, evals, tmp.as_ref(), current.as_ref());
+        }
     }
 
     /// The objective of each unique point from its row (a row that is not
@@ -297,6 +320,7 @@ impl Loop<'_> {
             ),
             interrupted,
             moved_aside: None,
+            report_page: None,
         }
     }
 

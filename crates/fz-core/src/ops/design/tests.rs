@@ -98,6 +98,7 @@ fn duplicates_run_once_and_every_point_gets_its_objective() {
         algorithm: "scripted".into(),
         objectives: None,
         cancel: None,
+        report: None,
     };
     let report = fzd(&variables(), &mut algo, &mut f, &options).unwrap();
     assert_eq!(
@@ -167,9 +168,15 @@ fn an_interrupt_stops_after_the_iteration_and_writes_its_files() {
         algorithm: "scripted".into(),
         objectives: None,
         cancel: Some(cancel.clone()),
+        report: Some(d.path().join("report.html")),
     };
     let report = fzd(&variables(), &mut algo, &mut Stopping(cancel), &options).unwrap();
     assert!(report.interrupted);
+    let page = std::fs::read_to_string(d.path().join("report.html")).unwrap();
+    assert!(
+        page.contains("Interrupted after 1 iteration(s)") && !page.contains("refresh"),
+        "the design page says the design was interrupted and stops reloading: {page}"
+    );
     assert_eq!(report.iterations, 1);
     assert!(algo.seen_y.is_empty(), "no next design after the interrupt");
     assert!(d.path().join("X_1.csv").is_file());

@@ -517,6 +517,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             table,
             moved_aside: self.moved_aside,
             interrupted,
+            report_page: None,
         };
         Ok((report, finished))
     }

@@ -28,6 +28,7 @@ use crate::design::Design;
 use crate::error::Result;
 use crate::format::Table;
 use crate::model::{Lookup, Model, ModelTimeout};
+use crate::report::live::LiveReport;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -56,6 +57,9 @@ pub struct RunOptions {
     /// Show no progress bar or lines (`--no-progress`), whatever
     /// `FZ_PROGRESS` says.
     pub no_progress: bool,
+    /// Keep an HTML report at this path (`--report`, `fzr(report=…)`):
+    /// rewritten while cases finish, final when the run ends.
+    pub report: Option<PathBuf>,
 }
 
 /// What a run produced.
@@ -67,6 +71,9 @@ pub struct RunReport {
     pub moved_aside: Option<PathBuf>,
     /// Whether the run was interrupted (some cases were not run).
     pub interrupted: bool,
+    /// The HTML report written at the end, when one was asked for and
+    /// could be written (a failure is a warning: the run's results stand).
+    pub report_page: Option<PathBuf>,
 }
 
 impl RunReport {
@@ -106,6 +113,29 @@ pub fn fzr(
     options: &RunOptions,
     lookup: &Lookup,
 ) -> Result<RunReport> {
-    let mut runner = Runner::new(model, options, lookup)?;
-    runner.run(input_path, design, &options.results_dir, options.resume)
+    let live = options
+        .report
+        .as_ref()
+        .map(|out| LiveReport::start(&options.results_dir, out));
+    let mut report = Runner::new(model, options, lookup).and_then(|mut runner| {
+        runner.run(input_path, design, &options.results_dir, options.resume)
+    });
+    if let Some(live) = live {
+        let page = final_report(&options.results_dir, &live.finish());
+        if let Ok(report) = &mut report {
+            report.report_page = page;
+        }
+    }
+    report
+}
+
+/// Writes the final (not reloading) report page; a failure is a notice.
+pub(crate) fn final_report(results_dir: &Path, out: &Path) -> Option<PathBuf> {
+    match crate::report::write_html(results_dir, Some(out)) {
+        Ok(page) => Some(page),
+        Err(e) => {
+            crate::log::notice(&format!("no report {}: {e}", out.display()));
+            None
+        }
+    }
 }
