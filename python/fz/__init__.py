@@ -37,7 +37,7 @@ __funz_fz_version__ = _fz.funz_fz_version()
 __all__ = [
     "fzi", "fzc", "fzo", "fzr", "fzl", "fzd", "report", "FunctionModelParallelError", "get_config", "reload_config", "print_config",
     "set_interpreter", "get_interpreter", "set_log_level", "get_log_level", "LogLevel", "__version__",
-    "__funz_fz_version__", "check_bash_availability_on_windows",
+    "__funz_fz_version__", "check_bash_availability_on_windows", "discover_funz_servers",
     "install", "uninstall", "list_models",
     "install_model", "uninstall_model", "list_installed_models",
     "install_algorithm", "uninstall_algorithm", "list_installed_algorithms",
@@ -504,6 +504,32 @@ def report(results_dir: _Union[str, _os.PathLike], html: _Union[bool, str, _os.P
 
 
 _CALLBACK_NAMES = ("on_start", "on_case_start", "on_case_complete", "on_progress", "on_complete")
+
+
+def discover_funz_servers(
+    udp_port: int,
+    listen_duration: float = 10.0,
+    stop_when: _Optional[_Any] = None,
+) -> _List[_Dict[str, _Any]]:
+    """List the Funz calculator daemons announcing themselves on a UDP port.
+
+    Listens on udp_port for listen_duration seconds (daemons announce every
+    few seconds: cover at least one cycle) and returns one dict per daemon
+    heard (its latest announcement): {"host", "tcp_port", "name", "os",
+    "activity", "idle", "codes"}. stop_when(server) returning True ends the
+    listening at once (e.g. lambda s: s["idle"] and "R" in s["codes"]).
+    Raises OSError when the port cannot be bound. The CLI equivalent is
+    `fz funz-servers PORT`.
+    """
+    if isinstance(udp_port, bool) or not isinstance(udp_port, int):
+        raise TypeError(f"udp_port must be an integer, got {type(udp_port).__name__}")
+    if not 0 < udp_port < 65536:
+        raise ValueError(f"udp_port must be between 1 and 65535, got {udp_port}")
+    if isinstance(listen_duration, bool) or not isinstance(listen_duration, (int, float)) or not listen_duration >= 0:
+        raise ValueError(f"listen_duration must be a number of seconds >= 0, got {listen_duration!r}")
+    if stop_when is not None and not callable(stop_when):
+        raise TypeError("stop_when must be a callable taking a server dict, or None")
+    return _json.loads(_fz.funz_servers(udp_port, float(listen_duration), stop_when))
 
 
 def _report_path(report, directory):

@@ -107,3 +107,49 @@ def test_version_and_namespace():
     for name in ("fzi", "fzc", "fzo", "fzr", "fzd", "fzl", "install", "list_models", "get_config",
                  "set_log_level", "check_bash_availability_on_windows", "FunctionModelParallelError"):
         assert name in public
+
+
+def test_discover_funz_servers_lists_announcements_and_stops_when_asked():
+    import socket
+    import threading
+    import time
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+
+    def announce():
+        time.sleep(0.3)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for name, tcp, activity in [("calc1", 5555, "idle"), ("calc2", 5556, "running R"), ("calc1", 5555, "idle")]:
+            s.sendto(f"{name}\n{tcp}\n0\nLinux 6.1\n{activity}\n1\nR\n".encode(), ("127.0.0.1", port))
+        s.close()
+
+    t = threading.Thread(target=announce)
+    t.start()
+    servers = fz.discover_funz_servers(udp_port=port, listen_duration=1.5)
+    t.join()
+    assert servers == [
+        {"host": "127.0.0.1", "tcp_port": 5555, "name": "calc1", "os": "Linux 6.1",
+         "activity": "idle", "idle": True, "codes": ["R"]},
+        {"host": "127.0.0.1", "tcp_port": 5556, "name": "calc2", "os": "Linux 6.1",
+         "activity": "running R", "idle": False, "codes": ["R"]},
+    ]
+    t = threading.Thread(target=announce)
+    t.start()
+    started = time.monotonic()
+    seen = fz.discover_funz_servers(port, 30, stop_when=lambda s: s["idle"])
+    t.join()
+    assert [s["name"] for s in seen] == ["calc1"] and time.monotonic() - started < 10
+
+    def boom(server):
+        raise RuntimeError("from stop_when")
+
+    t = threading.Thread(target=announce)
+    t.start()
+    with pytest.raises(RuntimeError, match="from stop_when"):
+        fz.discover_funz_servers(port, 30, stop_when=boom)
+    t.join()
+    with pytest.raises(ValueError, match="udp_port must be between 1 and 65535"):
+        fz.discover_funz_servers(70000, 1)

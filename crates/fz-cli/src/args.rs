@@ -352,6 +352,12 @@ pub enum FzCommand {
     /// Uninstall a model or algorithm from ./.fz (or ~/.fz).
     #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
     Uninstall(UninstallCommand),
+    /// List the Funz daemons announcing themselves on a UDP port.
+    #[command(after_help = "Examples:\n  \
+        fz funz-servers 19001                 # listen 10 s, list every daemon heard\n  \
+        fz funz-servers 19001 --code R -d 30  # stop at the first idle daemon offering R\n  \
+        fz funz-servers 19001 -f json")]
+    FunzServers(FunzServersArgs),
     /// Print a shell completion script for fz.
     #[command(after_help = "Examples:\n  \
         fz completions bash > ~/.local/share/bash-completion/completions/fz\n  \
@@ -361,6 +367,25 @@ pub enum FzCommand {
     /// Print the man page of fz (roff).
     #[command(after_help = "Example:\n  fz man | man -l -")]
     Man,
+}
+
+/// Arguments of `fz funz-servers`.
+#[derive(Debug, Args, Clone)]
+pub struct FunzServersArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// The UDP port the daemons announce themselves on.
+    #[arg(value_name = "UDP_PORT")]
+    pub udp_port: u16,
+    /// Seconds to listen (daemons announce every few seconds).
+    #[arg(long, short = 'd', default_value_t = 10.0, value_name = "SECONDS")]
+    pub duration: f64,
+    /// Stop as soon as an idle daemon offering this code is heard.
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "markdown", "table"])]
+    pub format: String,
 }
 
 /// Arguments of `fz completions`.

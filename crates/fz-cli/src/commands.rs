@@ -2,7 +2,8 @@
 //! prints the result on stdout.
 
 use crate::args::{
-    CacheCommand, CompileArgs, InputArgs, ListArgs, OutputArgs, ReportArgs, RunArgs,
+    CacheCommand, CompileArgs, FunzServersArgs, InputArgs, ListArgs, OutputArgs, ReportArgs,
+    RunArgs,
 };
 use crate::resolve;
 use crate::Failure;
@@ -274,4 +275,40 @@ pub fn report_page(given: Option<&str>, dir: &str, cwd: &Path) -> Option<PathBuf
         "" => resolve::absolute(dir, cwd).join(fz_core::report::DEFAULT_NAME),
         f => resolve::absolute(f, cwd),
     })
+}
+
+/// `fz funz-servers`: listens on the UDP port and prints the daemons heard;
+/// exit 1 when none was (or none could run `--code`).
+pub fn funz_servers(a: &FunzServersArgs) -> Result<u8, Failure> {
+    use fz_core::calculators::funz::survey::{survey, table};
+    a.log.apply();
+    let format = resolve::format(&a.format)?;
+    if !(a.duration.is_finite() && a.duration >= 0.0) {
+        return Err(Failure::Usage(format!(
+            "--duration must be a number of seconds >= 0, got {}",
+            a.duration
+        )));
+    }
+    let duration = std::time::Duration::from_secs_f64(a.duration.min(86_400.0));
+    let code = a.code.as_deref();
+    let heard = survey(
+        a.udp_port,
+        duration,
+        |h| code.is_some_and(|c| h.can_run(c)),
+        || true,
+    )
+    .map_err(|e| Failure::Error(e.to_string()))?;
+    print_out(&render_table(&table(&heard), format))?;
+    let found = match code {
+        Some(c) => heard.iter().any(|h| h.can_run(c)),
+        None => !heard.is_empty(),
+    };
+    if !found {
+        let what = code.map_or(String::new(), |c| format!(" idle and offering '{c}'"));
+        eprintln!(
+            "fz: no Funz daemon{what} heard on UDP port {} in {} s",
+            a.udp_port, a.duration
+        );
+    }
+    Ok(if found { 0 } else { 1 })
 }

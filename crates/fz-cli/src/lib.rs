@@ -183,6 +183,7 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::Report(a)) => commands::report(&a),
         Some(FzCommand::Install(c)) => plugins::install(&c),
         Some(FzCommand::Uninstall(c)) => plugins::uninstall(&c),
+        Some(FzCommand::FunzServers(a)) => commands::funz_servers(&a),
         Some(FzCommand::Completions(a)) => completions(&a.shell),
         Some(FzCommand::Man) => man_page(),
     }

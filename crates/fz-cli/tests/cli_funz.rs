@@ -659,3 +659,49 @@ fn a_daemon_killed_mid_case_moves_the_case_to_another_calculator() {
         unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
     }
 }
+
+#[test]
+fn funz_servers_lists_the_daemons_heard_on_the_port() {
+    let Some(d) = daemons() else { return };
+    let _turn = turn();
+    let sb = Sandbox::new();
+    let port = d.port.to_string();
+    let out = sb
+        .cmd("fz")
+        .args(["funz-servers", &port, "-d", "6", "-f", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    let mut names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["calc-a1", "calc-a2"], "{rows:?}");
+    for r in &rows {
+        assert_eq!(r["host"], "127.0.0.1");
+        assert_eq!(r["codes"], "bash,sh");
+        assert!(r["tcp_port"].as_u64().unwrap() > 0);
+    }
+    // --code: stops at the first idle daemon offering it.
+    let t = Instant::now();
+    let out = sb
+        .cmd("fz")
+        .args(["funz-servers", &port, "-d", "30", "--code", "sh"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    // A code nobody offers: exit 1 and a line saying so.
+    let out = sb
+        .cmd("fz")
+        .args(["funz-servers", &port, "-d", "3", "--code", "R"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "no Funz daemon idle and offering 'R' heard on UDP port {port} in 3 s"
+    )));
+}

@@ -5,6 +5,7 @@
 //! no logic of its own.
 
 mod design;
+mod funz;
 mod plugins;
 
 use fz_core::design::Design;
@@ -446,6 +447,7 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fzr, m)?)?;
     m.add_function(wrap_pyfunction!(fzl, m)?)?;
     m.add_function(wrap_pyfunction!(report_html, m)?)?;
+    m.add_function(wrap_pyfunction!(funz::funz_servers, m)?)?;
     m.add_function(wrap_pyfunction!(report_text, m)?)?;
     m.add_function(wrap_pyfunction!(design::fzd, m)?)?;
     m.add_function(wrap_pyfunction!(set_default, m)?)?;

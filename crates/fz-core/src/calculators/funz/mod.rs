@@ -18,6 +18,7 @@
 
 pub mod discovery;
 pub mod session;
+pub mod survey;
 pub mod target;
 pub mod unzip;
 
