@@ -330,16 +330,25 @@ pub fn history_text(
         if let Some(code) = a.attempt.exit_code {
             let _ = write!(out, " (exit code {code})");
         }
-        if let Some(e) = &a.attempt.error {
-            let _ = write!(out, ": {}", e.replace('\n', " "));
-        }
         out.push('\n');
+        // Upstream's layout: the attempt's error on a line of its own.
+        if let Some(e) = &a.attempt.error {
+            let _ = writeln!(
+                out,
+                "[{}] Error: {}",
+                clock(a.attempt.ended),
+                e.replace('\n', " ")
+            );
+        }
     }
     let _ = write!(out, "Case finished (status: {}", r.status.as_str());
     if let Some(d) = r.duration() {
         let _ = write!(out, ", {:.2}s", d.as_secs_f64());
     }
     out.push_str(")\n");
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "Error: {}", e.replace('\n', " "));
+    }
     out
 }
 
@@ -462,8 +471,26 @@ mod tests {
         let h = history_text("x=2.5", &r, &attempts, &calcs);
         assert!(h.starts_with("# x=2.5\n"));
         assert_eq!(h.matches("Attempt ").count(), 2);
-        assert!(h.contains("failed (exit code 2): Command failed with exit code 2"));
+        assert!(
+            h.contains("failed (exit code 2)\n[")
+                && h.contains("] Error: Command failed with exit code 2\n"),
+            "the attempt's error on a line of its own, as upstream: {h}"
+        );
         assert!(h.ends_with("Case finished (status: done, 1.50s)\n"), "{h}");
+        assert_eq!(
+            h.matches("Error:").count(),
+            1,
+            "a done case ends without Error: {h}"
+        );
+        let failed = CaseAttempts {
+            attempts: vec![attempt(AttemptStatus::Failed, 2)],
+        };
+        let r = CaseResult::from_attempts(0, Case::new(), "/r/x".into(), &failed, &calcs, 5);
+        let h = history_text("x", &r, &failed, &calcs);
+        assert!(
+            h.ends_with(")\nError: Command failed with exit code 2\n"),
+            "{h}"
+        );
     }
 
     #[test]
