@@ -127,7 +127,18 @@ def start_child(project, code, *args):
     return subprocess.Popen(
         [sys.executable, "child.py", json.dumps(MODEL), *args],
         cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=default_sigint,
     )
+
+
+def default_sigint():
+    """In a child about to exec: SIGINT back to its default action. A test
+    run started in the background by a non-interactive shell (`cmd &`)
+    inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler: Ctrl+C tests would wait for a signal nobody hears."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_starts(project, n, child, timeout=60):

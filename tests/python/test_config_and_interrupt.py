@@ -11,7 +11,7 @@ import time
 import pytest
 
 import fz
-from conftest import MODEL
+from conftest import default_sigint, MODEL
 
 
 def test_precedence_argument_then_attribute_then_environment(project):
@@ -86,6 +86,7 @@ def _start_study(project, work):
     child = subprocess.Popen(
         [sys.executable, "study.py", json.dumps(MODEL)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=default_sigint,
     )
     return child
 

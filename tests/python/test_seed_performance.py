@@ -63,18 +63,23 @@ def test_optimize_calculator_count(seed, capsys):
 
     # Find optimal number of workers
     timings = {}
+    peaks = {}
     for n in [1, 2, 4, 8, 16]:
         elapsed = benchmark_workers(n)
         print(f"{n} workers: {elapsed:.2f}s")
         timings[n] = elapsed
         assert len(pd.read_csv(f"benchmark_{n}_workers/summary.csv")) == 100
+        assert len(calls(seed)) == len(calls(seed, "end")) == 100
+        peaks[n] = max_concurrency(seed)
+        (seed / "calls.log").unlink()
 
     assert "16 workers: " in capsys.readouterr().out
-    assert len(calls(seed)) == 500
-    assert len(calls(seed, "end")) == 500
-    assert max_concurrency(seed) <= 16
-    # The scripts sleep: more workers than cores still pay off.
-    assert timings[4] < timings[1] / 2, timings
+    # What makes more workers pay off (the scripts sleep, so more workers
+    # than cores still help) is that the cases really overlap: assert that,
+    # not a wall-time ratio, which a busy machine can upset.
+    assert peaks[1] == 1, peaks
+    assert all(2 <= peaks[n] <= n for n in (2, 4, 8, 16)), peaks
+    assert peaks[16] > 2, peaks
 
 
 def test_use_fast_calculators_first(seed):

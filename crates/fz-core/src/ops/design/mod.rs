@@ -15,6 +15,7 @@ pub mod files;
 pub mod objective;
 pub mod report;
 pub mod variables;
+mod writer;
 
 use crate::algorithms::{Algorithm, Objective, ObjectiveSpec, Point};
 use crate::calculators::Cancel;
@@ -149,6 +150,7 @@ pub fn fzd(
             .report
             .clone()
             .map(|out| report::DesignPage::new(out, &options.algorithm)),
+        writer: writer::Writer::start(),
     };
     log::info(&format!(
         "fzd: ranges {:?}, fixed {:?}",
@@ -165,6 +167,7 @@ pub fn fzd(
         design = algorithm.next_design(&state.x, &state.y)?;
     }
     let analysis = state.final_analysis(algorithm);
+    state.writer.finish();
     let mut out = state.report(options, analysis);
     if let Some(page) = state.page.take() {
         let status = report::end_status(out.iterations, &state.y, out.interrupted);
@@ -184,6 +187,8 @@ struct Loop<'a> {
     iteration: usize,
     /// The `--report` page, when asked for.
     page: Option<report::DesignPage>,
+    /// Writes each iteration's files while the next batch runs.
+    writer: writer::Writer,
 }
 
 impl Loop<'_> {
@@ -225,17 +230,36 @@ impl Loop<'_> {
                 .push(objectives.get(*u).cloned().unwrap_or(Objective::Missing));
         }
         let tmp = self.analysis_with(algorithm, true);
-        files::write_xy(self.dir, i, &self.x, &self.y, self.objectives.spec());
         let current = self.analysis_with(algorithm, false);
+        self.write_files(tmp.clone(), current.clone());
         let evals = files::Evaluations {
             x: &self.x,
             y: &self.y,
             names: &self.objectives.spec().expressions,
         };
-        files::write_results_page(self.dir, i, evals, tmp.as_ref(), current.as_ref());
         if let Some(page) = &mut self.page {
             page.iteration_finished(i, evals, tmp.as_ref(), current.as_ref());
         }
+    }
+
+    /// Queues `X_<i>.csv`, `Y_<i>.csv` and `results_<i>.html` of the
+    /// points so far for the writer thread.
+    fn write_files(&self, tmp: Option<Map<String, Json>>, current: Option<Map<String, Json>>) {
+        let (dir, i) = (self.dir.to_path_buf(), self.iteration);
+        let (x, y, spec) = (
+            self.x.clone(),
+            self.y.clone(),
+            self.objectives.spec().clone(),
+        );
+        self.writer.submit(move || {
+            files::write_xy(&dir, i, &x, &y, &spec);
+            let evals = files::Evaluations {
+                x: &x,
+                y: &y,
+                names: &spec.expressions,
+            };
+            files::write_results_page(&dir, i, evals, tmp.as_ref(), current.as_ref());
+        });
     }
 
     /// The objective of each unique point from its row (a row that is not
