@@ -43,6 +43,10 @@ pub struct CheckContext {
     pub project: PathBuf,
     /// The home directory, to hint at scripts that live under `~` instead.
     pub home: Option<PathBuf>,
+    /// Files every case directory holds (input files, `input_static`
+    /// names), relative: a command may name them although the project
+    /// directory has none (empty for `fzl --check`).
+    pub case_files: Vec<String>,
 }
 
 /// Problems of a calculator definition read from an alias file (empty when
@@ -117,6 +121,40 @@ pub fn check_definition(def: &Json, ctx: &CheckContext) -> Vec<String> {
 /// Problems of one calculator URI (as given to `fzl -c` or `fzr -c`).
 pub fn check_uri(uri: &str, ctx: &CheckContext) -> Vec<String> {
     dedup(check_uri_inner(uri, ctx, false))
+}
+
+/// Problems `fzr` refuses to start with: what [`check_uri`] finds without
+/// the network (the program of a local command on `PATH`, the scripts a
+/// command names). SSH hosts, SLURM partitions and Funz daemons are left
+/// to the run; a URI that does not parse is the calculator builder's
+/// error, not this check's.
+pub fn check_before_run(text: &str, ctx: &CheckContext) -> Vec<String> {
+    let Ok(parsed) = uri::parse(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    match parsed.scheme.as_str() {
+        "sh" if !parsed.body.trim().is_empty() => {
+            check_command(parsed.body.trim(), true, ctx, &mut problems)
+        }
+        "ssh" => {
+            if let Ok((_, command)) =
+                super::ssh::target::parse_body(&parsed.body, None, &redact(text))
+            {
+                if !command.is_empty() {
+                    check_command(&command, false, ctx, &mut problems);
+                }
+            }
+        }
+        "slurm" => {
+            if let Ok(target) = super::slurm::target::SlurmTarget::parse(&parsed, None) {
+                let local = target.login.is_none();
+                check_command(&target.script, local, ctx, &mut problems);
+            }
+        }
+        _ => {}
+    }
+    dedup(problems)
 }
 
 fn dedup(mut problems: Vec<String>) -> Vec<String> {
@@ -280,7 +318,8 @@ fn check_file(word: &str, local: bool, what: &str, ctx: &CheckContext, problems:
         }
         return;
     }
-    if ctx.project.join(path).exists() {
+    let in_case = |f: &String| Path::new(f) == path.strip_prefix(".").unwrap_or(path);
+    if ctx.project.join(path).exists() || ctx.case_files.iter().any(in_case) {
         return;
     }
     let hint = match &ctx.home {
@@ -391,6 +430,7 @@ mod tests {
         CheckContext {
             project: dir.to_path_buf(),
             home: None,
+            case_files: Vec::new(),
         }
     }
 
@@ -443,6 +483,7 @@ mod tests {
         let c = CheckContext {
             project: d.path().to_path_buf(),
             home: Some(home.path().to_path_buf()),
+            case_files: Vec::new(),
         };
         let def = json(
             r#"{"uri": "sh://", "models": {"a": "bash .fz/calculators/ok.sh", "b": "bash missing.sh --x 1", "c": "FOO=1 no_such_program_fz input", "d": "bash away.sh", "e": "cd /tmp && echo $HOME > out.txt", "f": "bash 'quoted.sh'"}}"#,
