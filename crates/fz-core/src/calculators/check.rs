@@ -289,7 +289,12 @@ fn check_command(command: &str, local: bool, ctx: &CheckContext, problems: &mut 
             // `$TOOL`, quoted or globbed words: known only at run time.
         } else if program.contains('/') {
             check_file(program, local, "program", ctx, problems);
-        } else if local && !BUILTINS.contains(&program) && !on_path(program) {
+        } else if local
+            && !BUILTINS.contains(&program)
+            && !on_path(program)
+            // `sh://calc.sh`: a word naming a project file is made absolute.
+            && !ctx.project.join(program).is_file()
+        {
             problems.push(format!("program '{program}' not found on PATH"));
         }
     }
@@ -471,6 +476,26 @@ mod tests {
             ["'sh://' has no command: each case would run its input file itself"]
         );
         assert!(check_definition(&json(r#"{"command": "sh://true"}"#), &c).is_empty());
+    }
+
+    #[test]
+    fn a_project_file_or_a_case_file_is_found_before_a_run() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("calc.sh"), "true").unwrap();
+        let mut c = ctx(d.path());
+        // `sh://calc.sh` runs the project's file (made absolute).
+        assert!(check_before_run("sh://calc.sh", &c).is_empty());
+        assert_eq!(
+            check_before_run("sh://bash run.sh", &c),
+            [format!(
+                "script 'run.sh' not found in {}",
+                d.path().display()
+            )]
+        );
+        c.case_files = vec!["run.sh".into()];
+        assert!(check_before_run("sh://bash ./run.sh", &c).is_empty());
+        // Hosts are not contacted before a run.
+        assert!(check_before_run("ssh://nobody@127.0.0.1:1/bash calc.sh", &c).is_empty());
     }
 
     #[test]
