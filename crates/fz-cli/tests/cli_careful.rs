@@ -553,6 +553,28 @@ fn a_calculator_that_cannot_start_stops_the_run_before_compiling() {
         ),
         "{err}"
     );
+    // An executable input that fails says it ran itself.
+    sb.write("run_me.txt", "#!/bin/bash\nexit 3\n# x=$x\n");
+    std::fs::set_permissions(
+        sb.path().join("run_me.txt"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = sb
+        .cmd("fzr")
+        .args(["run_me.txt", "-v", "x=1", "-f", "json", "-r", "own"])
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let error = json_rows(&out.stdout)[0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("(no calculator command: the case ran its input file './run_me.txt' itself, the legacy convention when no calculator is given; give one with -c)"),
+        "{error}"
+    );
     // A script among the input files is found in the case directory.
     sb.write("in/input.txt", "x=$x\n");
     sb.write("in/run.sh", "#!/bin/bash\necho \"r = 7\" > out.txt\n");

@@ -80,6 +80,21 @@ fn check_input_runs_itself(shown: &str, p: &Prepared, case_files: &[String]) -> 
     )))
 }
 
+/// Adds to a failed case's `error` that it ran its input file `first`
+/// itself, when `calculator` (as shown in the table: `sh://`, `sh://#2`)
+/// has no command: the user may not know that convention.
+pub fn note_input_ran_itself(error: &mut String, calculator: &str, first: &str) {
+    let bare = calculator
+        .split_once('#')
+        .map_or(calculator, |(uri, _)| uri);
+    if is_bare_sh(bare) {
+        error.push_str(&format!(
+            " (no calculator command: the case ran its input file './{first}' itself, \
+             the legacy convention when no calculator is given; give one with -c)"
+        ));
+    }
+}
+
 #[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
@@ -94,6 +109,21 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_of_the_input_run_as_a_command_says_so() {
+        let mut e = "Command failed with exit code 3.".to_string();
+        note_input_ran_itself(&mut e, "sh://#2", "input.txt");
+        assert_eq!(
+            e,
+            "Command failed with exit code 3. (no calculator command: the case ran its input \
+             file './input.txt' itself, the legacy convention when no calculator is given; give \
+             one with -c)"
+        );
+        let mut e = "Command failed with exit code 3.".to_string();
+        note_input_ran_itself(&mut e, "sh://bash calc.sh", "input.txt");
+        assert_eq!(e, "Command failed with exit code 3.");
+    }
 
     #[test]
     fn bare_sh_is_told_apart_from_a_command() {

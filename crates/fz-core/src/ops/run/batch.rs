@@ -616,6 +616,9 @@ impl Hooks for Batch<'_, '_> {
             &ctx.display,
             ctx.max_attempts,
         );
+        if let (Some(error), Some(first)) = (result.error.as_mut(), self.args.first()) {
+            crate::ops::preflight::note_input_ran_itself(error, &result.calculator, first);
+        }
         // Outputs are read in the work directory (same files, before the
         // move); a missing output of a successful run is reported, not
         // retried (as upstream), unless FZ_MISSING_OUTPUT_FAILS.
