@@ -185,6 +185,10 @@ def test_a_calculator_that_cannot_start_is_refused_before_compiling(project):
     r = cli("fzr", "input.txt", "-v", "temp=1", "-m", json.dumps(MODEL), cwd=project)
     assert r.returncode == 1
     assert "has no command, so each case would run its input file 'input.txt' itself" in r.stderr, r.stderr
+    (project / "input.txt").write_text("exit 3\ntemp=${temp}\n")
+    (project / "input.txt").chmod(0o755)  # it runs, and fails: the error says how it ran
+    df = fz.fzr("input.txt", {"temp": 1}, MODEL, results_dir="own")
+    assert "the case ran its input file './input.txt' itself" in df["error"][0], df["error"][0]
 
 
 # ---- item 8
