@@ -79,12 +79,17 @@ pub fn unused_variables(design: &[String], keys: &BTreeSet<String>) -> Vec<Strin
 }
 
 /// The used name `name` most likely stands for: same letters in another
-/// case, else at most one edit away (two for names of 6+ letters).
+/// case, else at most one edit away (two for names of 6+ letters; none
+/// for names of one or two letters, where any other is one edit away).
 fn closest<'k>(name: &str, keys: &'k BTreeSet<String>) -> Option<&'k str> {
     if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Some(k);
     }
-    let limit = if name.chars().count() >= 6 { 2 } else { 1 };
+    let limit = match name.chars().count() {
+        0..=2 => return None,
+        3..=5 => 1,
+        _ => 2,
+    };
     keys.iter()
         .map(|k| (crate::model::edit_distance(name, k), k))
         .filter(|(d, _)| *d <= limit)
@@ -128,10 +133,14 @@ mod tests {
     fn unused_design_names_suggest_the_used_one() {
         let keys: BTreeSet<String> = ["x", "length"].map(String::from).into();
         assert_eq!(
-            unused_variables(&["X".into(), "x".into(), "lenght".into(), "zz".into()], &keys),
+            unused_variables(
+                &["X".into(), "x".into(), "lenght".into(), "zz".into(), "y".into()],
+                &keys
+            ),
             [
                 "input variable 'X' is not used by any input file and is ignored: did you mean 'x'?",
                 "input variable 'lenght' is not used by any input file and is ignored: did you mean 'length'?",
+                "input variable 'y' is not used by any input file and is ignored",
                 "input variable 'zz' is not used by any input file and is ignored",
             ]
         );
