@@ -14,7 +14,7 @@ import pytest
 
 import fz
 
-from conftest import MODEL
+from conftest import MODEL, runs
 
 
 def cli(name, *args, cwd, env=None):
@@ -133,3 +133,117 @@ def test_run_summary_and_exit_status(project):
     r = cli("fzr", *args, "-v", "temp=[1,3]", "-r", "ok", cwd=project)
     assert r.returncode == 0, r.stderr
     assert re.search(r"^2 cases: 2 done in \d+\.\d s$", r.stderr, re.M), r.stderr
+
+
+# ---- item 2
+
+
+def test_undefined_and_unused_variables_are_named(project, capfd):
+    # pressure has a default: used without a warning.
+    fz.fzc("input.txt", {"temp": 1, "Temp": 2}, MODEL, output_dir="out")
+    err = capfd.readouterr().err
+    assert err.count(
+        "input variable 'Temp' is not used by any input file and is ignored: did you mean 'temp'?"
+    ) == 1, err
+    assert "pressure" not in err, err
+    (project / "input2.txt").write_text("a=${temp}\nb=${w}\n")
+    undefined = "input2.txt:2: variable 'w' has no value and no default: '${w}' stays as written"
+    fz.fzc("input2.txt", {"temp": 1}, MODEL, output_dir="out2")
+    assert undefined in capfd.readouterr().err
+    fz.get_config().strict = True
+    try:
+        with pytest.raises(ValueError, match=re.escape(undefined)):
+            fz.fzr("input2.txt", {"temp": 1}, MODEL, calculators="sh://bash calc.sh")
+    finally:
+        del fz.get_config().strict
+    assert not (project / "results").exists()
+
+
+# ---- item 4
+
+
+def test_a_case_whose_formula_fails_is_not_run(project):
+    (project / "input.txt").write_text("temp=${temp}\npressure=@{10 // (${temp} - 2)}\n")
+    df = fz.fzr("input.txt", {"temp": [1, 2]}, MODEL, calculators="sh://bash calc.sh")
+    assert list(df["status"]) == ["done", "error"]
+    assert df["error"][1].startswith(
+        "Formula failed, case not run: input.txt:2: formula '10 // (2 - 2)' failed: ZeroDivisionError"
+    ), df["error"][1]
+    assert runs(project) == 1
+    with pytest.raises(ValueError, match=r"formulas failed in 1 of 2 case\(s\): temp=2"):
+        fz.fzc("input.txt", {"temp": [1, 2]}, MODEL, output_dir="out")
+    assert "@{10 // (2 - 2)}" in (project / "out/temp=2/input.txt").read_text()
+
+
+# ---- item 6
+
+
+def test_a_calculator_that_cannot_start_is_refused_before_compiling(project):
+    with pytest.raises(ValueError, match=r"calculator 'sh://bash missing.sh': script 'missing.sh' not found in "):
+        fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash missing.sh")
+    assert not (project / "results").exists() and runs(project) == 0
+    r = cli("fzr", "input.txt", "-v", "temp=1", "-m", json.dumps(MODEL), cwd=project)
+    assert r.returncode == 1
+    assert "has no command, so each case would run its input file 'input.txt' itself" in r.stderr, r.stderr
+    (project / "input.txt").write_text("exit 3\ntemp=${temp}\n")
+    (project / "input.txt").chmod(0o755)  # it runs, and fails: the error says how it ran
+    df = fz.fzr("input.txt", {"temp": 1}, MODEL, results_dir="own")
+    assert "the case ran its input file './input.txt' itself" in df["error"][0], df["error"][0]
+
+
+# ---- item 8
+
+
+def test_moving_the_results_directory_aside_is_announced(project, capfd):
+    fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash calc.sh", results_dir="r")
+    assert "exists: moved to" not in capfd.readouterr().err
+    fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash calc.sh", results_dir="r")
+    assert re.search(r"^r/ exists: moved to r_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d/$", capfd.readouterr().err, re.M)
+
+
+# ---- item 9
+
+
+def test_progress_after_an_interrupt(project):
+    import signal
+    import time
+
+    (project / "slow.sh").write_text(f"#!/bin/bash\necho go >> {project}/started.log\nsleep 20\n")
+    exe = os.path.join(os.path.dirname(sys.executable), "fzr")
+    env = dict(os.environ, FZ_PROGRESS="1")
+    p = subprocess.Popen(
+        [exe, "input.txt", "-v", "temp=[1,2,3]", "-c", "sh://bash slow.sh"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    for _ in range(500):
+        if (project / "started.log").exists():
+            break
+        time.sleep(0.01)
+    for _ in range(2):  # the first lets running cases finish, the second kills them
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    assert "📊 Progress: 0/3 cases completed (0.0%), interrupted 3" in err, err
+    assert "100.0%" not in err and "failed" not in err, err
+
+
+# ---- item 10
+
+
+def test_help_examples_and_model_keys(project):
+    for name, args in (("fzr", ["--help"]), ("fzc", ["--help"]), ("fz", ["report", "--help"])):
+        r = cli(name, *args, cwd=project)
+        assert r.returncode == 0 and "Example" in r.stdout, r
+    r = cli("fz", "help", "model", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^  timeout +time limit of one attempt in seconds", r.stdout, re.M), r.stdout
+
+
+# ---- item 12
+
+
+def test_a_dead_interpreter_names_the_formula(project):
+    (project / "input.txt").write_text("temp=${temp}\nr=@{__import__('os')._exit(3)}\n")
+    with pytest.raises(RuntimeError, match=re.escape("[while evaluating the formulas input.txt:2 @{__import__('os')._exit(3)}]")):
+        fz.fzc("input.txt", {"temp": 1}, MODEL, output_dir="out")

@@ -68,11 +68,11 @@ def test_python_dash_m_runs_the_fz_command(project, module):
 def test_module_warnings_reach_a_replaced_sys_stderr(project, capsys):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        fz.fzr("input.txt", {"temp": [1]}, MODEL, calculators="sh://bash calc.sh", results_dir="r")
-    assert "Variable 'pressure' not found in input_variables" in err.getvalue()
+        fz.fzr("input.txt", {"temp": [1], "tmp": 1}, MODEL, calculators="sh://bash calc.sh", results_dir="r")
+    assert "input variable 'tmp' is not used by any input file" in err.getvalue()
     # pytest's capsys too, and nothing left on the real descriptors.
-    fz.fzr("input.txt", {"temp": [2]}, MODEL, calculators="sh://bash calc.sh", results_dir="r2")
-    assert "Variable 'pressure' not found" in capsys.readouterr().err
+    fz.fzr("input.txt", {"temp": [2], "tmp": 1}, MODEL, calculators="sh://bash calc.sh", results_dir="r2")
+    assert "input variable 'tmp' is not used" in capsys.readouterr().err
 
 
 def test_log_level_takes_upstreams_loglevel_and_strings(project):

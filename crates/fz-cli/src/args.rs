@@ -79,7 +79,10 @@ pub struct InputPathArgs {
 
 /// `fzi` / `fz input`: list the variables and formulas of an input.
 #[derive(Debug, Parser, Clone)]
-#[command(about = "Scan an input file or directory for variables, formulas and static objects")]
+#[command(
+    about = "Scan an input file or directory for variables, formulas and static objects",
+    after_help = "Example:\n  fzi input.txt -m '{\"varprefix\": \"$\"}' -f json   # variables with their defaults, formulas evaluated"
+)]
 pub struct InputArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -119,7 +122,11 @@ pub struct CaseArgs {
 
 /// `fzc` / `fz compile`: compile an input for every case.
 #[derive(Debug, Parser, Clone)]
-#[command(about = "Compile an input into one directory per case")]
+#[command(
+    about = "Compile an input into one directory per case",
+    after_help = "Examples:\n  fzc input.txt -v 'x=[1,2,3]' -o compiled     # compiled/x=1, x=2, x=3\n  fzc input.txt -v x=0:1:0.25 -v y=a -o compiled --strict\n\n\
+        Exit status: 0 compiled, 1 bad input or a formula failed, 2 bad command line."
+)]
 pub struct CompileArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -141,7 +148,10 @@ pub struct CompileArgs {
 
 /// `fzo` / `fz output`: read the outputs of result directories.
 #[derive(Debug, Parser, Clone)]
-#[command(about = "Parse the outputs of case directories into a table")]
+#[command(
+    about = "Parse the outputs of case directories into a table",
+    after_help = "Examples:\n  fzo results -m model.json -f table\n  fzo 'results/x=*' --output-cmd 'r=cat r.txt' -f csv"
+)]
 pub struct OutputArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -162,7 +172,10 @@ pub struct OutputArgs {
 /// `fzr` / `fz run`: run a parametric study.
 #[derive(Debug, Parser, Clone)]
 #[command(
-    about = "Compile an input for every case, run it on the calculators and collect the outputs"
+    about = "Compile an input for every case, run it on the calculators and collect the outputs",
+    after_help = "Examples:\n  fzr input.txt -m model.json -v 'x=[1,2,3]' -c 'sh://bash calc.sh' -r results\n  \
+        fzr input.txt -m model.json -v x=0:10 -c cache://results -c 'sh://bash calc.sh' -r again\n\n\
+        Exit status: 0 every case done, 1 a case not done or bad input, 2 bad command line, 130 interrupted."
 )]
 pub struct RunArgs {
     #[command(flatten)]
@@ -316,7 +329,9 @@ pub struct ListArgs {
 #[command(
     name = "fz",
     about = "Parametric studies for simulation codes",
-    disable_version_flag = true
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    after_help = "Examples:\n  fz run input.txt -m model.json -v 'x=[1,2]' -c 'sh://bash calc.sh'\n  fz help model      # the model keys, one line each"
 )]
 pub struct FzArgs {
     /// Print the version.
@@ -342,15 +357,31 @@ pub enum FzCommand {
     /// List models and calculators (same as fzl).
     List(ListArgs),
     /// Inspect a cache directory (results of earlier runs).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  fz cache list results\n  fz cache verify results"
+    )]
     Cache(CacheCommand),
     /// Summarise a run from its journal (results_dir/fz_journal.tsv).
+    #[command(
+        after_help = "Examples:\n  fz report results\n  fz report results --html -o study.html"
+    )]
     Report(ReportArgs),
     /// Install a model or algorithm repository into ./.fz (or ~/.fz).
-    #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
+    #[command(
+        subcommand,
+        subcommand_required = true,
+        arg_required_else_help = false,
+        after_help = INSTALL_EXAMPLES
+    )]
     Install(InstallCommand),
     /// Uninstall a model or algorithm from ./.fz (or ~/.fz).
-    #[command(subcommand, subcommand_required = true, arg_required_else_help = false)]
+    #[command(
+        subcommand,
+        subcommand_required = true,
+        arg_required_else_help = false,
+        after_help = "Examples:\n  fz uninstall model Moret --global\n  fz uninstall algorithm brent"
+    )]
     Uninstall(UninstallCommand),
     /// List the Funz daemons announcing themselves on a UDP port.
     #[command(after_help = "Examples:\n  \
@@ -367,6 +398,17 @@ pub enum FzCommand {
     /// Print the man page of fz (roff).
     #[command(after_help = "Example:\n  fz man | man -l -")]
     Man,
+    /// Help on a command (as --help), or on a topic: 'fz help model' lists the model keys.
+    #[command(after_help = "Examples:\n  fz help run\n  fz help model")]
+    Help(HelpArgs),
+}
+
+/// Arguments of `fz help`.
+#[derive(Debug, Args, Clone)]
+pub struct HelpArgs {
+    /// A command (run, compile, …) or `model`.
+    #[arg(value_name = "COMMAND|TOPIC")]
+    pub topic: Vec<String>,
 }
 
 /// Arguments of `fz funz-servers`.
@@ -474,9 +516,11 @@ pub struct ReportArgs {
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
     /// List the cached cases: path, input-hash key, recorded status, files.
+    #[command(after_help = "Example:\n  fz cache list results 'old_runs/*' -f table")]
     List(CacheArgs),
     /// Check that every cached case can still be a hit (files present and
     /// unchanged, recorded done); exit 1 when one cannot.
+    #[command(after_help = "Example:\n  fz cache verify results")]
     Verify(CacheArgs),
 }
 

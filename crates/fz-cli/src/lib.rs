@@ -10,6 +10,7 @@
 mod args;
 mod commands;
 mod design;
+mod help;
 mod interrupt;
 mod plugins;
 mod resolve;
@@ -186,6 +187,7 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::FunzServers(a)) => commands::funz_servers(&a),
         Some(FzCommand::Completions(a)) => completions(&a.shell),
         Some(FzCommand::Man) => man_page(),
+        Some(FzCommand::Help(a)) => help::help(&a.topic),
     }
 }
 

@@ -104,18 +104,17 @@ fn formulas_context_and_defaults() {
     );
     let out = sb
         .cmd("fzc")
-        .args(["in.txt", "-v", r#"{"T":20,"n":2}"#, "-o", "o"])
+        .args(["in.txt", "-v", r#"{"T":20,"n":2}"#, "-o", "o", "--verbose"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
+    // `bad` fails: the case is compiled, fzc exits 1 naming it.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Compiled input saved to o\n"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     let text = sb.read("o/T=20,n=2/in.txt");
     let body: Vec<&str> = text.lines().skip(5).collect();
     assert_eq!(
@@ -443,7 +442,12 @@ fn unknown_variables_warn_on_stderr_at_warning_level() {
         .assert()
         .success()
         .stdout("Compiled input saved to o\n")
-        .stderr(predicate::str::contains("not found in input files: aa, zz"));
+        .stderr(predicate::str::contains(
+            "input variable 'aa' is not used by any input file and is ignored\n",
+        ))
+        .stderr(predicate::str::contains(
+            "input variable 'zz' is not used by any input file and is ignored\n",
+        ));
 }
 
 #[test]
@@ -530,7 +534,7 @@ fn whole_file_example_of_the_spec() {
 }
 
 #[test]
-fn a_raising_formula_is_reported_not_fatal() {
+fn a_raising_formula_is_reported_once_and_fails_the_compile() {
     let sb = Sandbox::new();
     sb.write("in.txt", "ok=@{$x + 1}\nbad=@{1 / ($x - $x)}\n");
     let out = sb
@@ -538,7 +542,8 @@ fn a_raising_formula_is_reported_not_fatal() {
         .args(["in.txt", "-v", r#"{"x":[1,2,3]}"#, "-o", "o"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // Every case is compiled (formulas left as written); exit 1 names them.
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(sb.read("o/x=2/in.txt"), "ok=3\nbad=@{1 / (2 - 2)}\n");
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -553,5 +558,9 @@ fn a_raising_formula_is_reported_not_fatal() {
         err.matches("ZeroDivisionError").count(),
         1,
         "shown once: {err}"
+    );
+    assert!(
+        err.contains("fzc: error: formulas failed in 3 of 3 case(s): x=1, x=2, x=3"),
+        "{err}"
     );
 }

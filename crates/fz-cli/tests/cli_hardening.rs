@@ -280,6 +280,9 @@ fn fzo_reads_the_exact_values_back() {
 fn a_password_in_a_calculator_uri_is_never_shown() {
     let sb = Sandbox::new();
     sb.write("input.txt", "x=$x\n");
+    // The script exists (the pre-flight checks it): the run fails later,
+    // at the connection.
+    sb.write("calc.sh", "#!/bin/bash\ntrue\n");
     let secret = "S3cretPw";
     for uri in [
         format!("ssh://fzuser:{secret}@127.0.0.1:1/bash calc.sh"),

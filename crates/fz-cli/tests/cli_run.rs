@@ -1168,7 +1168,8 @@ fn fz_shell_path_tools_win_for_commands_and_outputs() {
         2,
         "the output extractor used the grep of FZ_SHELL_PATH"
     );
-    // Without it the tool is not found and the cases fail.
+    // Without it the tool is not found: the run is refused before it
+    // compiles anything.
     let out = sb
         .cmd("fzr")
         .args(args)
@@ -1178,6 +1179,10 @@ fn fz_shell_path_tools_win_for_commands_and_outputs() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let rows = json_rows(&out.stdout);
-    assert!(rows.iter().all(|row| row["status"] == "failed"), "{rows:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("calculator 'sh://mytool': program 'mytool' not found on PATH"),
+        "{err}"
+    );
+    assert!(!sb.path().join("without").exists());
 }

@@ -52,6 +52,15 @@ pub fn notice(msg: &str) {
     }
 }
 
+/// A line the user should see at the default level that is not a
+/// warning (a side effect such as a directory moved aside): shown unless
+/// QUIET, without a prefix.
+pub fn note(msg: &str) {
+    if enabled(LogLevel::Error) {
+        emit(msg);
+    }
+}
+
 /// An info line, indented by four spaces.
 pub fn info(msg: &str) {
     if enabled(LogLevel::Info) {

@@ -73,7 +73,7 @@ pub fn closest_key(key: &str) -> Option<&'static str> {
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions
 /// and swaps of two neighbouring characters each cost one.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];

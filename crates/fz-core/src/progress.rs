@@ -115,6 +115,9 @@ pub struct Reporter {
     completed: AtomicUsize,
     failed: AtomicUsize,
     cached: AtomicUsize,
+    /// Cases stopped by an interrupt: neither done nor failed, and not
+    /// counted in the bar's position (so it never shows 100 % after Ctrl+C).
+    interrupted: AtomicUsize,
     eta: Arc<Mutex<Eta>>,
     bar: Option<ProgressBar>,
 }
@@ -166,6 +169,7 @@ impl Reporter {
             completed: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
             cached: AtomicUsize::new(0),
+            interrupted: AtomicUsize::new(0),
             eta,
             bar,
         }
@@ -190,6 +194,30 @@ impl Reporter {
 
     fn lock_eta(&self) -> std::sync::MutexGuard<'_, Eta> {
         self.eta.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A case was stopped by an interrupt (killed while running, or never
+    /// started): counted apart, never as failed or completed.
+    pub fn case_interrupted(&self, was_running: bool) {
+        if was_running {
+            let mut eta = self.lock_eta();
+            eta.busy = eta.busy.saturating_sub(1);
+        }
+        self.interrupted.fetch_add(1, Ordering::SeqCst);
+        if let Some(bar) = &self.bar {
+            bar.set_message(self.counts_message(self.completed.load(Ordering::SeqCst)));
+        }
+    }
+
+    /// `· done 3 · failed 1 · cached 0` (`· interrupted 2` once any is).
+    fn counts_message(&self, completed: usize) -> String {
+        let failed = self.failed.load(Ordering::SeqCst);
+        counts_message(
+            completed - failed,
+            failed,
+            self.cached.load(Ordering::SeqCst),
+            self.interrupted.load(Ordering::SeqCst),
+        )
     }
 
     /// A case ended (`done`, whether it came from a cache, and how long it
@@ -217,12 +245,7 @@ impl Reporter {
             Mode::Bar => {
                 if let Some(bar) = &self.bar {
                     bar.set_position(completed as u64);
-                    bar.set_message(format!(
-                        "· done {} · failed {} · cached {}",
-                        completed - self.failed.load(Ordering::SeqCst),
-                        self.failed.load(Ordering::SeqCst),
-                        self.cached.load(Ordering::SeqCst)
-                    ));
+                    bar.set_message(self.counts_message(completed));
                 }
             }
             Mode::Lines => self.line(completed),
@@ -258,13 +281,40 @@ impl Reporter {
 
 impl Drop for Reporter {
     fn drop(&mut self) {
+        let interrupted = self.interrupted.load(Ordering::SeqCst);
         if let Some(bar) = self.bar.take() {
-            bar.finish();
+            // `finish` would move the bar to its end (100 %): after an
+            // interrupt the bar stays where the run stopped.
+            if interrupted > 0 {
+                bar.abandon();
+            } else {
+                bar.finish();
+            }
             log::set_bar(None);
             // The final state stays on screen; what follows starts below it.
             eprintln!();
+        } else if self.mode == Mode::Lines && interrupted > 0 {
+            let completed = self.completed.load(Ordering::SeqCst);
+            eprintln!("{}", interrupted_line(completed, self.total, interrupted));
         }
     }
+}
+
+/// The counts shown after the bar.
+fn counts_message(done: usize, failed: usize, cached: usize, interrupted: usize) -> String {
+    let mut text = format!("· done {done} · failed {failed} · cached {cached}");
+    if interrupted > 0 {
+        text.push_str(&format!(" · interrupted {interrupted}"));
+    }
+    text
+}
+
+/// The last progress line of an interrupted run (line mode).
+fn interrupted_line(completed: usize, total: usize, interrupted: usize) -> String {
+    format!(
+        "📊 Progress: {completed}/{total} cases completed ({:.1}%), interrupted {interrupted}",
+        completed as f64 * 100.0 / total.max(1) as f64
+    )
 }
 
 #[cfg(test)]
@@ -320,6 +370,29 @@ mod tests {
         e.completed = 10;
         e.update();
         assert_eq!(e.left(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn interrupted_cases_are_counted_apart_and_never_complete_the_bar() {
+        assert_eq!(counts_message(2, 1, 0, 0), "· done 2 · failed 1 · cached 0");
+        assert_eq!(
+            counts_message(2, 0, 0, 3),
+            "· done 2 · failed 0 · cached 0 · interrupted 3"
+        );
+        assert_eq!(
+            interrupted_line(2, 5, 3),
+            "📊 Progress: 2/5 cases completed (40.0%), interrupted 3"
+        );
+        let r = Reporter::new(4, false);
+        r.case_running();
+        r.case_finished(true, false, Some(Duration::from_secs(1)));
+        r.case_running();
+        r.case_interrupted(true);
+        r.case_interrupted(false);
+        assert_eq!(r.completed.load(Ordering::SeqCst), 1);
+        assert_eq!(r.failed.load(Ordering::SeqCst), 0);
+        assert_eq!(r.interrupted.load(Ordering::SeqCst), 2);
+        assert_eq!(r.lock_eta().busy, 0);
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct CheckContext {
     pub project: PathBuf,
     /// The home directory, to hint at scripts that live under `~` instead.
     pub home: Option<PathBuf>,
+    /// Files every case directory holds (input files, `input_static`
+    /// names), relative: a command may name them although the project
+    /// directory has none (empty for `fzl --check`).
+    pub case_files: Vec<String>,
 }
 
 /// Problems of a calculator definition read from an alias file (empty when
@@ -117,6 +121,40 @@ pub fn check_definition(def: &Json, ctx: &CheckContext) -> Vec<String> {
 /// Problems of one calculator URI (as given to `fzl -c` or `fzr -c`).
 pub fn check_uri(uri: &str, ctx: &CheckContext) -> Vec<String> {
     dedup(check_uri_inner(uri, ctx, false))
+}
+
+/// Problems `fzr` refuses to start with: what [`check_uri`] finds without
+/// the network (the program of a local command on `PATH`, the scripts a
+/// command names). SSH hosts, SLURM partitions and Funz daemons are left
+/// to the run; a URI that does not parse is the calculator builder's
+/// error, not this check's.
+pub fn check_before_run(text: &str, ctx: &CheckContext) -> Vec<String> {
+    let Ok(parsed) = uri::parse(text) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    match parsed.scheme.as_str() {
+        "sh" if !parsed.body.trim().is_empty() => {
+            check_command(parsed.body.trim(), true, ctx, &mut problems)
+        }
+        "ssh" => {
+            if let Ok((_, command)) =
+                super::ssh::target::parse_body(&parsed.body, None, &redact(text))
+            {
+                if !command.is_empty() {
+                    check_command(&command, false, ctx, &mut problems);
+                }
+            }
+        }
+        "slurm" => {
+            if let Ok(target) = super::slurm::target::SlurmTarget::parse(&parsed, None) {
+                let local = target.login.is_none();
+                check_command(&target.script, local, ctx, &mut problems);
+            }
+        }
+        _ => {}
+    }
+    dedup(problems)
 }
 
 fn dedup(mut problems: Vec<String>) -> Vec<String> {
@@ -251,7 +289,12 @@ fn check_command(command: &str, local: bool, ctx: &CheckContext, problems: &mut 
             // `$TOOL`, quoted or globbed words: known only at run time.
         } else if program.contains('/') {
             check_file(program, local, "program", ctx, problems);
-        } else if local && !BUILTINS.contains(&program) && !on_path(program) {
+        } else if local
+            && !BUILTINS.contains(&program)
+            && !on_path(program)
+            // `sh://calc.sh`: a word naming a project file is made absolute.
+            && !ctx.project.join(program).is_file()
+        {
             problems.push(format!("program '{program}' not found on PATH"));
         }
     }
@@ -280,7 +323,8 @@ fn check_file(word: &str, local: bool, what: &str, ctx: &CheckContext, problems:
         }
         return;
     }
-    if ctx.project.join(path).exists() {
+    let in_case = |f: &String| Path::new(f) == path.strip_prefix(".").unwrap_or(path);
+    if ctx.project.join(path).exists() || ctx.case_files.iter().any(in_case) {
         return;
     }
     let hint = match &ctx.home {
@@ -391,6 +435,7 @@ mod tests {
         CheckContext {
             project: dir.to_path_buf(),
             home: None,
+            case_files: Vec::new(),
         }
     }
 
@@ -434,6 +479,26 @@ mod tests {
     }
 
     #[test]
+    fn a_project_file_or_a_case_file_is_found_before_a_run() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("calc.sh"), "true").unwrap();
+        let mut c = ctx(d.path());
+        // `sh://calc.sh` runs the project's file (made absolute).
+        assert!(check_before_run("sh://calc.sh", &c).is_empty());
+        assert_eq!(
+            check_before_run("sh://bash run.sh", &c),
+            [format!(
+                "script 'run.sh' not found in {}",
+                d.path().display()
+            )]
+        );
+        c.case_files = vec!["run.sh".into()];
+        assert!(check_before_run("sh://bash ./run.sh", &c).is_empty());
+        // Hosts are not contacted before a run.
+        assert!(check_before_run("ssh://nobody@127.0.0.1:1/bash calc.sh", &c).is_empty());
+    }
+
+    #[test]
     fn programs_and_scripts_must_exist() {
         let d = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
@@ -443,6 +508,7 @@ mod tests {
         let c = CheckContext {
             project: d.path().to_path_buf(),
             home: Some(home.path().to_path_buf()),
+            case_files: Vec::new(),
         };
         let def = json(
             r#"{"uri": "sh://", "models": {"a": "bash .fz/calculators/ok.sh", "b": "bash missing.sh --x 1", "c": "FOO=1 no_such_program_fz input", "d": "bash away.sh", "e": "cd /tmp && echo $HOME > out.txt", "f": "bash 'quoted.sh'"}}"#,

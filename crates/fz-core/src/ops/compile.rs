@@ -6,7 +6,7 @@
 //! process. Formulas of a case cost one round trip to one interpreter
 //! worker, started only if some template has formulas.
 
-use super::input::{interpreter_for, report_model_warnings, scan};
+use super::input::{interpreter_for, refuse_in_strict_mode, report_model_warnings, scan};
 use crate::cache::hashfile::{self, HashLine, HASH_FILE};
 use crate::config::{CaseNaming, Config};
 use crate::design::{Case, Design};
@@ -15,10 +15,11 @@ use crate::fsutil::{copy_preserving, move_aside, rename_noreplace, write_with_mo
 use crate::log;
 use crate::model::Model;
 use crate::naming::{case_names, write_manifest};
-use crate::template::compile::render;
+use crate::template::check::{undefined_variables, unused_variables};
+use crate::template::compile::{input_defaults, render_with_defaults, InputDefaults};
 use crate::template::input::{FileContent, InputSet};
 use crate::template::interp::{CaseRequest, InterpreterKind, Worker};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -116,10 +117,22 @@ pub struct Prepared {
     pub cases: Vec<Case>,
     /// Resolved `input_static` entries.
     pub statics: Vec<StaticEntry>,
+    /// Warnings about the variables (undefined, unused), not yet shown.
+    pub notices: Vec<String>,
+}
+
+impl Prepared {
+    /// Shows the warnings about the variables (visible by default).
+    pub fn report_notices(&self) {
+        for n in &self.notices {
+            log::notice(n);
+        }
+    }
 }
 
 /// Scans the input, checks the design against it (values required when
-/// variables are declared; unknown names warned about), generates the
+/// variables are declared; undefined and unused variables noted, refused
+/// in strict mode), generates the
 /// cases and resolves `input_static`. Creates nothing.
 pub fn prepare(
     input_path: &Path,
@@ -150,18 +163,7 @@ pub fn prepare(
         None => &empty,
     };
     let variables = design.names();
-    let mut unknown: Vec<&String> = variables.iter().filter(|n| !keys.contains(*n)).collect();
-    if !unknown.is_empty() {
-        unknown.sort();
-        log::warn(&format!(
-            "Warning: The following input variables are not found in input files: {}",
-            unknown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let notices = variable_notices(&scan, &model.syntax, &keys, &variables)?;
     let cases = design.cases()?;
     let statics = resolve_static(input_static, cwd)?;
     refuse_input_as_static(input_path, &statics)?;
@@ -171,7 +173,24 @@ pub fn prepare(
         variables,
         cases,
         statics,
+        notices,
     })
+}
+
+/// What is wrong with the input's variables under this design (see
+/// [`crate::template::check`]); in strict mode the first is an error.
+fn variable_notices(
+    scan: &super::input::Scan,
+    syntax: &crate::model::Syntax,
+    keys: &std::collections::BTreeSet<String>,
+    variables: &[String],
+) -> Result<Vec<String>> {
+    let defaulted: HashSet<&str> = scan.defaults.keys().map(String::as_str).collect();
+    let statics: HashSet<&str> = scan.static_objects.keys().map(String::as_str).collect();
+    let mut notices = undefined_variables(&scan.input, syntax, variables, &defaulted, &statics);
+    notices.extend(unused_variables(variables, keys));
+    refuse_in_strict_mode(&notices, Error::Value)?;
+    Ok(notices)
 }
 
 /// An `input_static` entry naming the input file itself would be both
@@ -188,18 +207,25 @@ fn refuse_input_as_static(input_path: &Path, statics: &[StaticEntry]) -> Result<
     }
 }
 
-/// Moves an existing `dir` aside (logging where) and creates it afresh.
+/// Moves an existing `dir` aside (saying where, at the default level: a
+/// side effect the user must know of) and creates it afresh.
 pub fn fresh_output_dir(dir: &Path) -> Result<Option<PathBuf>> {
     let moved_aside = move_aside(dir)?;
     if let Some(to) = &moved_aside {
-        log::info(&format!(
-            "Existing directory renamed: {} → {}",
-            dir.display(),
-            to.display()
-        ));
+        log::note(&moved_aside_line(dir, to));
     }
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     Ok(moved_aside)
+}
+
+/// `results/ exists: moved to results_2026-12-01_23-23-54/` (names only
+/// when `to` is a sibling of `dir`, as [`move_aside`] makes it).
+fn moved_aside_line(dir: &Path, to: &Path) -> String {
+    let name = |p: &Path| match (p.file_name(), p.parent() == dir.parent()) {
+        (Some(n), true) => n.to_string_lossy().into_owned(),
+        _ => p.display().to_string(),
+    };
+    format!("{}/ exists: moved to {}/", name(dir), name(to))
 }
 
 /// The directory names of `cases` under `naming`; writes the `cases.csv`
@@ -232,6 +258,7 @@ pub fn fzc(
         &config,
         cwd,
     )?;
+    p.report_notices();
     let moved_aside = fresh_output_dir(output_dir)?;
     let names = name_cases(
         output_dir,
@@ -250,11 +277,36 @@ pub fn fzc(
         &diagnostics,
     )?;
     diagnostics.report();
+    let failed = diagnostics.failed_cases();
+    if !failed.is_empty() {
+        return Err(formula_failures(&failed, &names, p.cases.len()));
+    }
     Ok(CompileReport {
         output_dir: output_dir.to_path_buf(),
         moved_aside,
         case_dirs,
     })
+}
+
+/// The error of a compile where the formulas of some cases failed: how
+/// many, and the first few cases by name.
+pub fn formula_failures(failed: &BTreeMap<usize, String>, names: &[String], total: usize) -> Error {
+    const SHOWN: usize = 5;
+    let mut shown: Vec<&str> = failed
+        .keys()
+        .take(SHOWN)
+        .map(|&i| names.get(i).map_or("?", String::as_str))
+        .map(|n| if n.is_empty() { "the only case" } else { n })
+        .collect();
+    if failed.len() > SHOWN {
+        shown.push("…");
+    }
+    Error::Value(format!(
+        "formulas failed in {} of {total} case(s): {} (their inputs keep the formulas as written; \
+         the messages above say why)",
+        failed.len(),
+        shown.join(", ")
+    ))
 }
 
 /// Compiles every case. When formulas need an interpreter, evaluation
@@ -278,7 +330,11 @@ pub fn compile_all(
     let batch = evaluator.batch_size();
     if !evaluator.uses_interpreter() || cases.len() <= batch {
         for (k, chunk) in cases.chunks(batch).enumerate() {
-            for (j, files) in evaluator.evaluate_batch(chunk)?.into_iter().enumerate() {
+            for (j, files) in evaluator
+                .evaluate_batch(k * batch, chunk)?
+                .into_iter()
+                .enumerate()
+            {
                 let i = k * batch + j;
                 dirs.push(writer.write(files, &names[i], i, output_dir)?);
             }
@@ -309,7 +365,7 @@ pub fn compile_all(
                     if k >= chunks.len() || stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let compiled = evaluator.evaluate_batch(chunks[k]);
+                    let compiled = evaluator.evaluate_batch(k * batch, chunks[k]);
                     let failed = compiled.is_err();
                     if tx.send((k, compiled)).is_err() || failed {
                         return;
@@ -362,7 +418,10 @@ pub struct Diagnostics {
 #[derive(Default)]
 struct DiagnosticsState {
     defaults_warned: HashSet<String>,
-    formula_errors: BTreeMap<(String, usize), usize>,
+    /// The cases in which the formulas of each (file, line) failed.
+    formula_errors: BTreeMap<(String, usize), BTreeSet<usize>>,
+    /// The first formula error of each case that has one.
+    failed_cases: BTreeMap<usize, String>,
 }
 
 impl Diagnostics {
@@ -370,17 +429,19 @@ impl Diagnostics {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Notes that `var` was replaced by its default (shown once).
+    /// Notes that `var` was replaced by its default (once, at info level:
+    /// that is what the default is for).
     pub fn default_used(&self, var: &str, default: &str) {
         if self.state().defaults_warned.insert(var.to_string()) {
-            log::notice(&format!(
+            log::info(&format!(
                 "Variable '{var}' not found in input_variables, using default value: '{default}'"
             ));
         }
     }
 
-    /// Notes a formula or context failure; shown once per (file, line).
-    pub fn formula_error(&self, file: &str, warning: &str) {
+    /// Notes a formula or context failure of case `case`; shown once per
+    /// (file, line).
+    pub fn formula_error(&self, case: usize, file: &str, warning: &str) {
         let line = warning
             .strip_prefix(file)
             .and_then(|r| r.strip_prefix(':'))
@@ -388,23 +449,41 @@ impl Diagnostics {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let mut state = self.state();
-        let count = state
+        let cases = state
             .formula_errors
             .entry((file.to_string(), line))
-            .or_insert(0);
-        if *count == 0 {
+            .or_default();
+        if cases.is_empty() {
             log::notice(warning);
         }
-        *count += 1;
+        cases.insert(case);
     }
 
-    /// Logs how many cases had each failing formula, beyond the first.
+    /// Notes that a formula of case `case` failed (`error`: the first).
+    pub fn case_failed(&self, case: usize, error: &str) {
+        self.state()
+            .failed_cases
+            .entry(case)
+            .or_insert_with(|| error.to_string());
+    }
+
+    /// Logs in how many cases each failing formula line failed, beyond
+    /// the first (cases, not failures: two formulas of a line count once).
     pub fn report(&self) {
-        for ((file, line), n) in &self.state().formula_errors {
-            if *n > 1 {
-                log::notice(&format!("{file}:{line}: the formula failed in {n} cases"));
+        for ((file, line), cases) in &self.state().formula_errors {
+            if cases.len() > 1 {
+                log::notice(&format!(
+                    "{file}:{line}: the formula failed in {} cases",
+                    cases.len()
+                ));
             }
         }
+    }
+
+    /// The cases whose formulas failed, with the first error of each, in
+    /// case order.
+    pub fn failed_cases(&self) -> BTreeMap<usize, String> {
+        self.state().failed_cases.clone()
     }
 }
 
@@ -455,6 +534,7 @@ pub struct Evaluator<'a> {
     needs_worker: bool,
     worker: Option<Worker>,
     diagnostics: &'a Diagnostics,
+    defaults: InputDefaults,
 }
 
 impl<'a> Evaluator<'a> {
@@ -479,6 +559,7 @@ impl<'a> Evaluator<'a> {
             needs_worker,
             worker: None,
             diagnostics,
+            defaults: input_defaults(input.templates().map(|(_, t)| t)),
         }
     }
 
@@ -496,8 +577,13 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The compiled files of each case (in input order), evaluating the
-    /// formulas of all `cases` in one interpreter round trip.
-    pub fn evaluate_batch(&mut self, cases: &[Case]) -> Result<Vec<Vec<CompiledFile>>> {
+    /// formulas of all `cases` (the first is case number `first`) in one
+    /// interpreter round trip.
+    pub fn evaluate_batch(
+        &mut self,
+        first: usize,
+        cases: &[Case],
+    ) -> Result<Vec<Vec<CompiledFile>>> {
         let templates: Vec<(usize, &str, &crate::template::parse::Template)> = self
             .input
             .files
@@ -510,7 +596,12 @@ impl<'a> Evaluator<'a> {
             .collect();
         let rendered: Vec<Vec<_>> = cases
             .iter()
-            .map(|case| templates.iter().map(|(_, _, t)| render(t, case)).collect())
+            .map(|case| {
+                templates
+                    .iter()
+                    .map(|(_, _, t)| render_with_defaults(t, case, &self.defaults))
+                    .collect()
+            })
             .collect();
         for r in rendered.iter().flatten() {
             for (var, default) in &r.defaulted {
@@ -540,7 +631,8 @@ impl<'a> Evaluator<'a> {
                     None => self.worker.insert(Worker::start(kind)?),
                 };
                 worker
-                    .evaluate_many(&batch)?
+                    .evaluate_many(&batch)
+                    .map_err(|e| while_evaluating(e, self.input))?
                     .into_iter()
                     .map(Some)
                     .collect()
@@ -548,7 +640,7 @@ impl<'a> Evaluator<'a> {
             _ => vec![None; cases.len()],
         };
         let mut out = Vec::with_capacity(cases.len());
-        for (files, outcome) in rendered.into_iter().zip(outcomes.iter_mut()) {
+        for (j, (files, outcome)) in rendered.into_iter().zip(outcomes.iter_mut()).enumerate() {
             let mut compiled = Vec::with_capacity(self.input.files.len());
             let mut texts = files.into_iter().enumerate();
             for (index, file) in self.input.files.iter().enumerate() {
@@ -557,10 +649,16 @@ impl<'a> Evaluator<'a> {
                         let Some((k, r)) = texts.next() else {
                             return Err(Error::Value("internal: template count mismatch".into()));
                         };
-                        let (text, warnings) =
-                            r.finish(&file.rel, outcome.as_ref().and_then(|o| o.get(k)));
+                        let file_outcome = outcome.as_ref().and_then(|o| o.get(k));
+                        // The context's warnings come first, then one per
+                        // failed formula: only the latter fail the case.
+                        let context_warnings = file_outcome.map_or(0, |o| o.warnings.len());
+                        let (text, warnings) = r.finish(&file.rel, file_outcome);
+                        if let Some(w) = warnings.get(context_warnings) {
+                            self.diagnostics.case_failed(first + j, w);
+                        }
                         for w in warnings {
-                            self.diagnostics.formula_error(&file.rel, &w);
+                            self.diagnostics.formula_error(first + j, &file.rel, &w);
                         }
                         compiled.push(CompiledFile::Text { index, text });
                     }
@@ -571,6 +669,32 @@ impl<'a> Evaluator<'a> {
         }
         Ok(out)
     }
+}
+
+/// An interpreter failure (a worker that died, hung or answered nonsense)
+/// with the formulas it was evaluating: `in.txt:2 @{…}` (the first few).
+fn while_evaluating(e: Error, input: &InputSet) -> Error {
+    const SHOWN: usize = 3;
+    let Error::Interpreter(msg) = e else {
+        return e;
+    };
+    let formulas: Vec<String> = input
+        .templates()
+        .flat_map(|(file, t)| {
+            t.formulas()
+                .map(move |f| format!("{}:{} {}", file.rel, f.line, t.text(&f.raw).trim()))
+        })
+        .collect();
+    let mut named = formulas
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if formulas.len() > SHOWN {
+        named.push_str(&format!(" and {} more", formulas.len() - SHOWN));
+    }
+    Error::Interpreter(format!("{msg} [while evaluating the formulas {named}]"))
 }
 
 /// Writes compiled cases into their directories, complete or not at all.

@@ -116,17 +116,22 @@ pub fn scan(input_path: &Path, model: &Model, input_static: &[String], cwd: &Pat
 /// Shows the remarks found while validating a model (visible by default),
 /// or, in strict mode (`FZ_STRICT`), refuses the model with the first one.
 pub fn report_model_warnings(model: &Model) -> Result<()> {
-    if crate::config::strict() {
-        if let Some(w) = model.warnings.first() {
-            return Err(Error::Model(format!(
-                "{w} (strict mode: warnings are errors)"
-            )));
-        }
-    }
+    refuse_in_strict_mode(&model.warnings, Error::Model)?;
     for w in &model.warnings {
         log::notice(w);
     }
     Ok(())
+}
+
+/// In strict mode (`FZ_STRICT`), the first of `warnings` as an error
+/// (made by `error`); otherwise nothing.
+pub fn refuse_in_strict_mode(warnings: &[String], error: impl Fn(String) -> Error) -> Result<()> {
+    match warnings.first() {
+        Some(w) if crate::config::strict() => {
+            Err(error(format!("{w} (strict mode: warnings are errors)")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The interpreter a model asks for (model key, else the configured one);

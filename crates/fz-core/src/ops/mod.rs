@@ -7,4 +7,5 @@ pub mod events;
 pub mod input;
 pub mod list;
 pub mod output;
+pub mod preflight;
 pub mod run;

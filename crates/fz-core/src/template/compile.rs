@@ -10,6 +10,7 @@ use super::numfmt::format_number;
 use super::parse::{Piece, Segment, Template, VarRef};
 use crate::value::Value;
 use indexmap::IndexMap;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// The variables of one case, by name.
@@ -49,18 +50,43 @@ pub struct Rendered<'t> {
     pub defaulted: Vec<(String, String)>,
 }
 
+/// Defaults declared anywhere in an input (`${x~1}`), by variable name:
+/// the last one in scan order wins, as `fzi` reports them.
+pub type InputDefaults = HashMap<String, String>;
+
+/// What fills variable references: the case's values, then the input's
+/// defaults.
+struct Fill<'v> {
+    vars: &'v CaseVars,
+    defaults: &'v InputDefaults,
+}
+
+impl Fill<'_> {
+    /// The default for `v`: its own, else one declared elsewhere in the
+    /// input (so `$Vamp` in a formula takes the `${Vamp~1}` of another
+    /// line, as `fzi` evaluates it).
+    fn default_of<'d>(&'d self, v: &'d VarRef) -> Option<&'d String> {
+        v.default.as_ref().or_else(|| self.defaults.get(&v.name))
+    }
+
+    /// Whether `v` is replaced (a value or a default).
+    fn fills(&self, v: &VarRef) -> bool {
+        self.vars.contains_key(&v.name) || self.default_of(v).is_some()
+    }
+}
+
 /// The text a variable reference becomes: its value, else its default,
 /// else itself.
 fn var_text<'a>(
     t: &'a Template,
     v: &VarRef,
-    vars: &CaseVars,
+    fill: &Fill<'_>,
     defaulted: &mut Vec<(String, String)>,
 ) -> std::borrow::Cow<'a, str> {
-    if let Some(value) = vars.get(&v.name) {
+    if let Some(value) = fill.vars.get(&v.name) {
         return value.py_str().into();
     }
-    if let Some(d) = &v.default {
+    if let Some(d) = fill.default_of(v) {
         if !defaulted.iter().any(|(n, _)| n == &v.name) {
             defaulted.push((v.name.clone(), d.clone()));
         }
@@ -72,14 +98,27 @@ fn var_text<'a>(
 fn render_pieces(
     t: &Template,
     pieces: &[Piece],
-    vars: &CaseVars,
+    fill: &Fill<'_>,
     defaulted: &mut Vec<(String, String)>,
 ) -> String {
     let mut out = String::new();
     for p in pieces {
         match p {
             Piece::Text(r) => out.push_str(t.text(r)),
-            Piece::Var(v) => out.push_str(&var_text(t, v, vars, defaulted)),
+            Piece::Var(v) => out.push_str(&var_text(t, v, fill, defaulted)),
+        }
+    }
+    out
+}
+
+/// The defaults declared in `templates` (last one wins).
+pub fn input_defaults<'t>(templates: impl Iterator<Item = &'t Template>) -> InputDefaults {
+    let mut out = InputDefaults::new();
+    for t in templates {
+        for v in t.var_refs() {
+            if let Some(d) = &v.default {
+                out.insert(v.name.clone(), d.clone());
+            }
         }
     }
     out
@@ -108,8 +147,19 @@ pub fn dedent(lines: Vec<(usize, String)>) -> Vec<(usize, String)> {
         .collect()
 }
 
-/// Renders `t` for the case `vars`.
+/// Renders `t` for the case `vars` (defaults: each reference's own).
 pub fn render<'t>(t: &'t Template, vars: &CaseVars) -> Rendered<'t> {
+    render_with_defaults(t, vars, &InputDefaults::new())
+}
+
+/// Renders `t` for the case `vars`; a reference without a value or a
+/// default of its own takes the input's default for that name.
+pub fn render_with_defaults<'t>(
+    t: &'t Template,
+    vars: &CaseVars,
+    defaults: &InputDefaults,
+) -> Rendered<'t> {
+    let fill = Fill { vars, defaults };
     let mut defaulted = Vec::new();
     let mut parts = Vec::with_capacity(t.segments.len());
     let mut formulas = Vec::new();
@@ -117,16 +167,16 @@ pub fn render<'t>(t: &'t Template, vars: &CaseVars) -> Rendered<'t> {
         match seg {
             Segment::Piece(Piece::Text(r)) => parts.push(Part::Text(r.clone())),
             Segment::Piece(Piece::Var(v)) => {
-                if vars.contains_key(&v.name) || v.default.is_some() {
+                if fill.fills(v) {
                     parts.push(Part::Owned(
-                        var_text(t, v, vars, &mut defaulted).into_owned(),
+                        var_text(t, v, &fill, &mut defaulted).into_owned(),
                     ));
                 } else {
                     parts.push(Part::Text(v.raw.clone()));
                 }
             }
             Segment::Formula(f) => {
-                let expr = render_pieces(t, &f.expr, vars, &mut defaulted);
+                let expr = render_pieces(t, &f.expr, &fill, &mut defaulted);
                 let expr_end = f.expr.last().map_or(f.inner.start, |p| match p {
                     Piece::Text(r) => r.end,
                     Piece::Var(v) => v.raw.end,
@@ -150,7 +200,7 @@ pub fn render<'t>(t: &'t Template, vars: &CaseVars) -> Rendered<'t> {
     let context = dedent(
         t.context
             .iter()
-            .map(|c| (c.line, render_pieces(t, &c.code, vars, &mut defaulted)))
+            .map(|c| (c.line, render_pieces(t, &c.code, &fill, &mut defaulted)))
             .collect(),
     );
     Rendered {
@@ -393,6 +443,20 @@ mod tests {
         let t = parse("${w~3.5} ${w~3.5}".into(), &syn("{}"));
         let r = render(&t, &vars(&[]));
         assert_eq!(r.defaulted, vec![("w".to_string(), "3.5".to_string())]);
+    }
+
+    #[test]
+    fn a_default_declared_elsewhere_fills_every_reference() {
+        let t = parse(
+            "a=${Vamp~1}\nb=@{0.1*$Vamp}\nc=$Vamp $w\n".into(),
+            &syn("{}"),
+        );
+        let defaults = input_defaults(std::iter::once(&t));
+        let r = render_with_defaults(&t, &vars(&[]), &defaults);
+        assert_eq!(r.formulas[0].expr, "0.1*1");
+        assert_eq!(r.finish("f", None).0, "a=1\nb=@{0.1*1}\nc=1 $w\n");
+        let r = render_with_defaults(&t, &vars(&[("Vamp", Value::Int(5))]), &defaults);
+        assert_eq!(r.formulas[0].expr, "0.1*5");
     }
 
     #[test]

@@ -239,6 +239,7 @@ pub fn fzl(
     let ctx = CheckContext {
         project: lookup.cwd.clone(),
         home: lookup.home.clone(),
+        case_files: Vec::new(),
     };
     let mut listing = Listing::default();
     let mut defs: Vec<Option<Map<String, Json>>> = Vec::new();

@@ -61,6 +61,8 @@ pub(super) struct Batch<'r, 'a> {
     work_dirs: Vec<PathBuf>,
     /// Case `i` was kept from the resumed run.
     kept: Vec<bool>,
+    /// Cases whose formulas failed (never run), with the first error.
+    formula_failed: std::collections::BTreeMap<usize, String>,
     /// Argument list of every case (`.fz_hash` order).
     args: Vec<String>,
     output_names: Vec<String>,
@@ -108,7 +110,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             .ok();
         let naming = ctx.options.case_naming.unwrap_or(ctx.config.case_naming);
         let names = name_cases(results_dir, &p.cases, naming)?;
-        let work_dirs = compile_cases(ctx, &p, &names, &work_root)?;
+        let (work_dirs, formula_failed) = compile_cases(ctx, &p, &names, &work_root)?;
         let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
         let args = input_files(&rels, &p.statics);
         let total = p.cases.len();
@@ -122,6 +124,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             journal,
             case_index,
             kept: vec![false; work_dirs.len()],
+            formula_failed,
             work_dirs,
             names,
             args,
@@ -288,6 +291,10 @@ impl<'r, 'a> Batch<'r, 'a> {
             if self.kept[i] {
                 continue;
             }
+            if let Some(error) = self.formula_failed.get(&i) {
+                self.store_formula_failure(i, dir, error);
+                continue;
+            }
             let ctx = self.ctx;
             if let Some(hit) = cache_hit(index, tiers, dir, ctx.model, ctx.output_timeout, ctx.cwd)
             {
@@ -315,6 +322,35 @@ impl<'r, 'a> Batch<'r, 'a> {
             self.write_partial(&mut rows);
         }
         jobs
+    }
+
+    /// Stores case `i`, whose formulas failed, as `error` without running
+    /// it: its compiled input would hold the formulas as written.
+    fn store_formula_failure(&self, i: usize, dir: &Path, error: &str) {
+        self.case_started(i);
+        let now = SystemTime::now();
+        let error = format!("Formula failed, case not run: {error}");
+        let history = format!(
+            "# {}
+{error}
+",
+            self.journal_name(i)
+        );
+        let result = CaseResult {
+            index: i,
+            vars: self.p.cases[i].clone(),
+            outputs: indexmap::IndexMap::new(),
+            dir: self.final_dir_of(i),
+            calculator: "none".into(),
+            status: CaseStatus::Error,
+            error: Some(error),
+            command: None,
+            exit_code: None,
+            attempts: 0,
+            started: Some(now),
+            ended: Some(now),
+        };
+        self.store(dir, result, history);
     }
 
     /// Copies a cache hit into case `i`'s work directory and stores it;
@@ -392,9 +428,10 @@ impl<'r, 'a> Batch<'r, 'a> {
         if self.ctx.options.events.is_some() {
             self.send_finished(&result);
         }
-        let (done, cached) = (
+        let (done, cached, interrupted) = (
             result.status == CaseStatus::Done,
             result.calculator.starts_with("cache://"),
+            result.status == CaseStatus::Interrupted,
         );
         let ran_for = match (cached, result.started, result.ended) {
             (false, Some(start), Some(end)) => Some(end.duration_since(start).unwrap_or_default()),
@@ -403,7 +440,11 @@ impl<'r, 'a> Batch<'r, 'a> {
         let mut rows = self.rows();
         rows.results.push(result);
         let completed = rows.results.len();
-        self.reporter.case_finished(done, cached, ran_for);
+        if interrupted {
+            self.reporter.case_interrupted(ran_for.is_some());
+        } else {
+            self.reporter.case_finished(done, cached, ran_for);
+        }
         self.send_progress(completed);
         // Rewriting the summaries costs O(rows): do it at most every 250 ms
         // and never more than a tenth of the time, so big runs stay linear.
@@ -487,6 +528,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         let ran: std::collections::HashSet<usize> = results.iter().map(|r| r.index).collect();
         for job in jobs.iter().filter(|j| !ran.contains(&j.index)) {
             let _ = fs::remove_dir_all(&job.work_dir);
+            self.reporter.case_interrupted(false);
             results.push(self.not_started(job.index));
         }
         results.sort_by_key(|r| r.index);
@@ -575,6 +617,9 @@ impl Hooks for Batch<'_, '_> {
             &ctx.display,
             ctx.max_attempts,
         );
+        if let (Some(error), Some(first)) = (result.error.as_mut(), self.args.first()) {
+            crate::ops::preflight::note_input_ran_itself(error, &result.calculator, first);
+        }
         // Outputs are read in the work directory (same files, before the
         // move); a missing output of a successful run is reported, not
         // retried (as upstream), unless FZ_MISSING_OUTPUT_FAILS.
@@ -597,13 +642,14 @@ impl Hooks for Batch<'_, '_> {
 }
 
 /// Compiles every case into the work area (named `_` for the no-variable
-/// case, which lands in the results directory itself).
+/// case, which lands in the results directory itself); also returns the
+/// cases whose formulas failed.
 fn compile_cases(
     ctx: &Context<'_>,
     p: &Prepared,
     names: &[String],
     work_root: &Path,
-) -> Result<Vec<PathBuf>> {
+) -> Result<(Vec<PathBuf>, std::collections::BTreeMap<usize, String>)> {
     let work_names: Vec<String> = names
         .iter()
         .map(|n| {
@@ -632,12 +678,15 @@ fn compile_cases(
         work_dirs.len(),
         phase.elapsed().as_secs_f64()
     ));
-    Ok(work_dirs)
+    Ok((work_dirs, diagnostics.failed_cases()))
 }
 
 /// Argument list of a case: static entries first, then the input files,
 /// as `.fz_hash` lists them.
-fn input_files(rels: &[String], statics: &[crate::ops::compile::StaticEntry]) -> Vec<String> {
+pub(super) fn input_files(
+    rels: &[String],
+    statics: &[crate::ops::compile::StaticEntry],
+) -> Vec<String> {
     let mut files: Vec<String> = statics.iter().map(|s| s.name.clone()).collect();
     let mut rels = rels.to_vec();
     rels.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));

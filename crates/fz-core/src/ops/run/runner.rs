@@ -21,6 +21,7 @@ use crate::engine::{run_jobs, EngineSettings, Job};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::model::{Lookup, Model};
+use crate::ops::preflight::check_calculators;
 use crate::results::place::{check_results_dir, normalize};
 use crate::results::{check_output_names, CaseStatus};
 use std::path::{Path, PathBuf};
@@ -63,6 +64,11 @@ pub struct Runner<'a> {
     calcs: Vec<Box<dyn Calculator>>,
     cancel: Cancel,
     cache: RunCache,
+    /// The calculators that run cases (no `cache://`), as resolved.
+    run_uris: Vec<String>,
+    /// Whether the first batch's checks were made (variable warnings,
+    /// calculator pre-flight): once per run, not once per `fzd` iteration.
+    checked: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -107,6 +113,8 @@ impl<'a> Runner<'a> {
             calcs,
             cancel: options.cancel.clone().unwrap_or_default(),
             cache: RunCache::default(),
+            run_uris,
+            checked: false,
         })
     }
 
@@ -140,6 +148,18 @@ impl<'a> Runner<'a> {
             ctx.cwd,
         )?;
         check_output_names(&prepared.variables, &self.output_names())?;
+        if !std::mem::replace(&mut self.checked, true) {
+            prepared.report_notices();
+            let rels: Vec<String> = prepared
+                .scan
+                .input
+                .files
+                .iter()
+                .map(|f| f.rel.clone())
+                .collect();
+            let case_files = super::batch::input_files(&rels, &prepared.statics);
+            check_calculators(&self.run_uris, &prepared, &case_files, ctx.cwd)?;
+        }
         let mut batch = Batch::open(ctx, prepared, results_dir, resume)?;
         if batch.resuming() {
             batch.keep_finished()?;
