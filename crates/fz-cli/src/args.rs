@@ -356,6 +356,24 @@ pub enum FzCommand {
     /// Print the man page of fz (roff).
     #[command(after_help = "Example:\n  fz man | man -l -")]
     Man,
+    /// Run queued cases of a packed SLURM run (started by its pack tasks).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+/// Arguments of the hidden `fz worker` (a pack task's loop).
+#[derive(Debug, Args, Clone)]
+pub struct WorkerArgs {
+    /// The spool directory of the run.
+    #[arg(value_name = "SPOOL")]
+    pub spool: std::path::PathBuf,
+    /// Most cases this task runs.
+    #[arg(long = "max-cases", value_name = "N", default_value_t = usize::MAX)]
+    pub max_cases: usize,
+    /// The task's walltime in seconds: no case starts that would likely
+    /// end past it.
+    #[arg(long, value_name = "SECONDS")]
+    pub walltime: Option<u64>,
 }
 
 /// Arguments of `fz completions`.
