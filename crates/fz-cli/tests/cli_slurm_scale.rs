@@ -94,13 +94,21 @@ fn two_thousand_packed_cases_give_the_same_table_as_sh() {
     assert_eq!(out.status.code(), Some(0), "{}", tail(&err));
     let rows = json_rows(&out.stdout);
     assert_eq!(rows.len(), n);
-    let reference = fzr(&sb, n, "sh://bash calc.sh", 4, "local")
+    // The same study through sh:// on a tenth of the grid (the whole of
+    // it would double the test's time), and the rule it follows for all.
+    let got = table(&rows);
+    let reference = fzr(&sb, n / 10, "sh://bash calc.sh", 4, "local")
         .output()
         .unwrap();
     assert_eq!(reference.status.code(), Some(0));
     let expected = table(&json_rows(&reference.stdout));
-    assert_eq!(table(&rows), expected);
-    assert_eq!(expected[&1999], ("1999".into(), "\"done\"".into()));
+    assert_eq!(expected.len(), n / 10);
+    for (x, row) in &expected {
+        assert_eq!(got.get(x), Some(row), "x={x}");
+    }
+    for x in 0..n as i64 {
+        assert_eq!(got[&x], (x.to_string(), "\"done\"".to_string()));
+    }
     // A handful of pack tasks, not one job per case: each submission is
     // logged, and four slots with no measured time share the cases.
     let packs: Vec<&str> = err

@@ -62,6 +62,7 @@ pub fn run(dir: &Path, task: &str, opts: &WorkerOptions) -> Result<usize, String
     let mut ran = 0usize;
     let mut longest = Duration::ZERO;
     let mut idle_since: Option<Instant> = None;
+    let mut seen = Vec::new();
     while ran < opts.max_cases && !spool.stopped() {
         if let Some(wall) = opts.walltime {
             // Room for the longest case seen so far, twice, and a margin.
@@ -69,7 +70,7 @@ pub fn run(dir: &Path, task: &str, opts: &WorkerOptions) -> Result<usize, String
                 break;
             }
         }
-        let Some((id, claimed)) = claim_one(&spool, task) else {
+        let Some((id, claimed)) = claim_one(&spool, task, &mut seen) else {
             let since = *idle_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= opts.idle {
                 break;
@@ -93,12 +94,26 @@ pub fn run(dir: &Path, task: &str, opts: &WorkerOptions) -> Result<usize, String
     Ok(ran)
 }
 
-/// Claims the first case still queued.
-fn claim_one(spool: &Spool, task: &str) -> Option<(u64, Result<CaseFile, String>)> {
-    spool
-        .queued()
-        .into_iter()
-        .find_map(|id| spool.claim(id, task).map(|c| (id, c)))
+/// Claims the first case still queued, going through `seen` (the ids of
+/// the last listing, largest first) before listing the queue again: one
+/// directory listing per batch of cases, not per case.
+fn claim_one(
+    spool: &Spool,
+    task: &str,
+    seen: &mut Vec<u64>,
+) -> Option<(u64, Result<CaseFile, String>)> {
+    for relisted in [false, true] {
+        if relisted {
+            *seen = spool.queued();
+            seen.reverse();
+        }
+        while let Some(id) = seen.pop() {
+            if let Some(c) = spool.claim(id, task) {
+                return Some((id, c));
+            }
+        }
+    }
+    None
 }
 
 /// Runs one case in its directory until it exits or its deadline.
