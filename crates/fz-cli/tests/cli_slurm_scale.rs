@@ -48,6 +48,14 @@ fn fzr(sb: &Sandbox, n: usize, uri: &str, k: usize, results: &str) -> Command {
     cmd
 }
 
+/// Starts `cmd` with its output captured.
+fn spawn(mut cmd: Command) -> std::process::Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// x → (r, status) of each row.
 fn table(rows: &[serde_json::Value]) -> BTreeMap<i64, (String, String)> {
     rows.iter()
@@ -83,11 +91,7 @@ fn two_thousand_packed_cases_give_the_same_table_as_sh() {
     study(&sb, "");
     let n = 2000;
     let uri = "slurm://:debug/bash calc.sh?array=1&pack=auto";
-    let child = fzr(&sb, n, uri, 4, "results")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(fzr(&sb, n, uri, 4, "results"));
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -181,11 +185,7 @@ fn a_pack_task_killed_mid_run_has_its_unfinished_cases_rerun() {
     let n = 12;
     // One slot: one pack task runs the cases one after another.
     let uri = "slurm://:debug/bash calc.sh?array=1&pack=auto";
-    let child = fzr(&sb, n, uri, 1, "results")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(fzr(&sb, n, uri, 1, "results"));
     let pid = child.id();
     let started = |k: usize| std::fs::read_to_string(&runs).is_ok_and(|s| s.lines().count() >= k);
     let until = Instant::now() + Duration::from_secs(60);
@@ -242,11 +242,7 @@ fn a_first_ctrl_c_lets_running_cases_finish_and_leaves_no_job() {
     let runs = sb.path().join("runs.log");
     study(&sb, &format!("echo \"$x\" >> {}\nsleep 3", runs.display()));
     let uri = "slurm://:debug/bash calc.sh?array=1&pack=auto";
-    let child = fzr(&sb, 6, uri, 2, "results")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(fzr(&sb, 6, uri, 2, "results"));
     let pid = child.id();
     let until = Instant::now() + Duration::from_secs(60);
     while !std::fs::read_to_string(&runs).is_ok_and(|s| s.lines().count() >= 2) {
