@@ -85,21 +85,18 @@ impl PackSize {
             .map(PackSize::Fixed)
     }
 
-    /// Cases per task for `queued` cases on `slots` slots, the mean case
-    /// time being `mean` when known.
-    pub fn cases_per_task(self, queued: usize, slots: usize, mean: Option<Duration>) -> usize {
-        match self {
-            PackSize::Fixed(n) => n,
-            PackSize::Auto => {
-                let even = queued.div_ceil(slots.max(1)).max(1);
-                match mean {
-                    Some(m) if !m.is_zero() => {
-                        let fit = (TASK_TARGET.as_secs_f64() / m.as_secs_f64()) as usize;
-                        even.min(fit.max(1))
-                    }
-                    _ => even,
-                }
+    /// Most cases per task, the mean case time being `mean` when known
+    /// (`None`: no cap, a task runs until the queue stays empty or its
+    /// walltime is near). `auto` caps a task at about [`TASK_TARGET`] of
+    /// work once case times are known.
+    pub fn cases_per_task(self, mean: Option<Duration>) -> Option<usize> {
+        match (self, mean) {
+            (PackSize::Fixed(n), _) => Some(n),
+            (PackSize::Auto, Some(m)) if !m.is_zero() => {
+                let fit = (TASK_TARGET.as_secs_f64() / m.as_secs_f64()) as usize;
+                Some(fit.max(1))
             }
+            (PackSize::Auto, _) => None,
         }
     }
 }
@@ -487,8 +484,11 @@ impl PackQueue {
         if queued == 0 {
             return;
         }
-        let per_task = self.size.cases_per_task(queued, slots, m.mean());
-        let wanted = queued.div_ceil(per_task).min(caps.per_array);
+        let free = slots - running;
+        let per_task = self.size.cases_per_task(m.mean());
+        // One task per pack, and at least every free slot busy.
+        let packs = per_task.map_or(1, |p| queued.div_ceil(p));
+        let wanted = packs.max(queued.min(free)).min(caps.per_array);
         let tasks = wanted.min(caps.open.saturating_sub(running));
         if tasks < wanted {
             caps.note_open(&self.said_open);
@@ -497,8 +497,8 @@ impl PackQueue {
             return;
         }
         // Fewer tasks than packs (a site limit): each takes more cases.
-        let per_task = per_task.max(queued.div_ceil(tasks));
-        match self.submit(spool, tasks, per_task, slots - running, queued) {
+        let per_task = per_task.map(|p| p.max(queued.div_ceil(tasks)));
+        match self.submit(spool, tasks, per_task, free, queued) {
             Ok(a) => {
                 for i in 0..tasks {
                     m.alive.insert(format!("{}_{i}", a.job_id), Queued::Pending);
@@ -525,7 +525,7 @@ impl PackQueue {
         &self,
         spool: &Spool,
         tasks: usize,
-        per_task: usize,
+        per_task: Option<usize>,
         throttle: usize,
         queued: usize,
     ) -> Result<Array, String> {
@@ -539,9 +539,13 @@ impl PackQueue {
         let path = dir.join("pack.sh");
         std::fs::write(&path, script)
             .map_err(|e| format!("Could not write {}: {e}", path.display()))?;
+        let pack = match per_task {
+            Some(n) => format!("at most {n} cases per task"),
+            None => "each until the queue is empty".to_string(),
+        };
         crate::log::info(&format!(
             "Submitting {queued} cases as {tasks} SLURM pack tasks {name} on partition '{}' \
-             (at most {per_task} cases per task, {throttle} tasks at a time)",
+             ({pack}, {throttle} tasks at a time)",
             self.partition
         ));
         let job_id = self.scheduler.submit(&ArrayJob {
@@ -647,13 +651,17 @@ fn job_of(task: &str) -> &str {
 }
 
 /// The batch script of a pack task: the worker loop, nothing else.
-fn task_script(worker: &Path, spool: &Path, per_task: usize, walltime: Option<u64>) -> String {
+fn task_script(
+    worker: &Path,
+    spool: &Path,
+    per_task: Option<usize>,
+    walltime: Option<u64>,
+) -> String {
     let q = |p: &Path| shell_quote(&p.to_string_lossy()).into_owned();
-    let mut line = format!(
-        "exec {} worker {} --max-cases {per_task}",
-        q(worker),
-        q(spool)
-    );
+    let mut line = format!("exec {} worker {}", q(worker), q(spool));
+    if let Some(n) = per_task {
+        line.push_str(&format!(" --max-cases {n}"));
+    }
     if let Some(w) = walltime {
         line.push_str(&format!(" --walltime {w}"));
     }
@@ -735,20 +743,20 @@ mod tests {
         assert_eq!(PackSize::parse("0"), None);
         assert_eq!(PackSize::parse("x"), None);
         let auto = PackSize::Auto;
-        // Unknown case time: the cases shared evenly by the slots.
-        assert_eq!(auto.cases_per_task(2000, 4, None), 500);
-        // 10 ms cases: still one even share (well under 5 minutes).
+        // Unknown case time: no cap, a task runs while cases wait.
+        assert_eq!(auto.cases_per_task(None), None);
+        // 10 ms cases: 30,000 per task (5 minutes).
         assert_eq!(
-            auto.cases_per_task(2000, 4, Some(Duration::from_millis(10))),
-            500
+            auto.cases_per_task(Some(Duration::from_millis(10))),
+            Some(30_000)
         );
-        // 60 s cases: 5 per task, so that a task lasts about 5 minutes.
+        // 60 s cases: 5 per task; 20 min cases: 1.
+        assert_eq!(auto.cases_per_task(Some(Duration::from_secs(60))), Some(5));
         assert_eq!(
-            auto.cases_per_task(2000, 4, Some(Duration::from_secs(60))),
-            5
+            auto.cases_per_task(Some(Duration::from_secs(1200))),
+            Some(1)
         );
-        assert_eq!(auto.cases_per_task(3, 4, None), 1);
-        assert_eq!(PackSize::Fixed(7).cases_per_task(2000, 4, None), 7);
+        assert_eq!(PackSize::Fixed(7).cases_per_task(None), Some(7));
     }
 
     #[test]
@@ -769,13 +777,15 @@ mod tests {
         let s = task_script(
             Path::new("/opt/fz bin/fz"),
             Path::new("/r/.fz-1-p0"),
-            50,
+            Some(50),
             Some(600),
         );
         assert!(
             s.ends_with("exec '/opt/fz bin/fz' worker /r/.fz-1-p0 --max-cases 50 --walltime 600\n"),
             "{s}"
         );
+        let s = task_script(Path::new("/fz"), Path::new("/s"), None, None);
+        assert!(s.ends_with("\nexec /fz worker /s\n"), "{s}");
         assert_eq!(job_of("123_4"), "123");
     }
 }
