@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark: N trivial cases through the local SLURM cluster of the tests,
-# in our job-array mode (one sbatch --array for all cases), in our srun
-# mode (one srun per case) and in funz-fz 1.2's srun mode, each with K
-# entries of the calculator (K concurrent cases / array tasks).
+# Benchmark: N trivial cases through the local SLURM cluster of the tests:
+# our packed mode (?array=1&pack=auto: K pack tasks running `fz worker`
+# over a queue on the shared filesystem), our job-array mode (one array
+# task per case, in arrays of at most MaxArraySize tasks), our srun mode
+# (one srun per case) and funz-fz 1.2's srun mode, each with K entries of
+# the calculator (K concurrent cases / tasks); against sh:// with K slots
+# and a hand-written floor (K tasks of one `sbatch --array`, each running
+# its share of the case directories in a bash loop, no fz at all).
 #
 # Usage: eval "$(bash .ci/services/slurm.sh start)"; bash bench/slurm.sh
 # With the test sshd started too (eval "$(bash .ci/services/sshd.sh start)")
@@ -13,6 +17,11 @@
 #   BENCH_K            calculator entries, i.e. concurrent jobs (default 4,
 #                      the CPUs the test node declares)
 #   BENCH_PARTITION    partition (default debug)
+#   BENCH_MODES        the runs, in order (default: packed sh floor array
+#                      srun upstream remote-array; remote-array only with
+#                      the sshd). Array and srun modes cost a SLURM job per
+#                      case (~4 per second on the CI node): measure them
+#                      on a few hundred cases, packed/sh/floor on 10,000.
 #   FZ_BIN_DIR, FZ_UPSTREAM_BIN_DIR   as in bench/run.sh
 set -euo pipefail
 
@@ -77,27 +86,45 @@ login=
 if [[ -n ${FZ_TEST_SSH_PORT:-} ]]; then
     login="${FZ_TEST_SSH_USER:-root}@127.0.0.1:$FZ_TEST_SSH_PORT"
 fi
-if [[ -n ${BENCH_ONLY:-} ]]; then # upstream | array | srun | remote-array: one run only
-    case $BENCH_ONLY in
-    remote-array) uri="slurm://$login:$part/bash $work/calc.sh?array=1" ;;
-    array) uri="slurm://:$part/bash $work/calc.sh?array=1" ;;
-    *) uri="slurm://:$part/bash $work/calc.sh" ;;
+# The floor: the cases prepared by hand (input compiled by sed), run by
+# K tasks of one array, task i taking cases i, i+K, i+2K… in a loop.
+floor() {
+    local d=floor t0 t1 got
+    rm -rf "$d" && mkdir -p "$d"
+    for ((i = 0; i < n; i++)); do
+        mkdir "$d/$i" && echo "x=$i" >"$d/$i/input.txt"
+    done
+    printf '#!/bin/bash\nfor ((i = SLURM_ARRAY_TASK_ID; i < %s; i += %s)); do\n  (cd %s/$i && bash %s/calc.sh input.txt)\ndone\n' \
+        "$n" "$k" "$work/$d" "$work" >"$d/floor.sh"
+    t0=$(now)
+    sbatch --wait -Q -p "$part" --array="0-$((k - 1))" -o /dev/null "$d/floor.sh" >/dev/null
+    t1=$(now)
+    got=$(cat "$d"/*/output.txt | grep -c result)
+    [[ $got -eq $n ]] || { echo "bench: floor ran $got of $n cases" >&2; exit 1; }
+    secs "$t0" "$t1"
+}
+
+declare -A took
+for mode in ${BENCH_MODES:-packed sh floor array srun upstream remote-array}; do
+    case $mode in
+    packed) t=$(run packed "$ours" "slurm://:$part/bash $work/calc.sh?array=1&pack=auto") ;;
+    array) t=$(run array "$ours" "slurm://:$part/bash $work/calc.sh?array=1") ;;
+    srun) t=$(run srun "$ours" "slurm://:$part/bash $work/calc.sh") ;;
+    upstream) t=$(run upstream "$upstream" "slurm://:$part/bash $work/calc.sh" lenient) ;;
+    remote-array)
+        [[ -n $login ]] || continue
+        t=$(run remote-array "$ours" "slurm://$login:$part/bash $work/calc.sh?array=1")
+        ;;
+    sh) t=$(run sh "$ours" "sh://bash $work/calc.sh") ;;
+    floor) t=$(floor) ;;
+    *) echo "bench: unknown mode '$mode'" >&2; exit 2 ;;
     esac
-    t=$(run "$BENCH_ONLY" "$([[ $BENCH_ONLY == upstream ]] && echo "$upstream" || echo "$ours")" \
-        "$uri" lenient)
-    echo "bench: $BENCH_ONLY: $t s ($(ms "$t" "$n") ms/case)"
-    exit 0
-fi
-ta=$(run array "$ours" "slurm://:$part/bash $work/calc.sh?array=1")
-echo "bench: ours, array mode (?array=1): $ta s ($(ms "$ta" "$n") ms/case)"
-ts=$(run srun "$ours" "slurm://:$part/bash $work/calc.sh")
-echo "bench: ours, srun mode:             $ts s ($(ms "$ts" "$n") ms/case)"
-tu=$(run upstream "$upstream" "slurm://:$part/bash $work/calc.sh" lenient)
-echo "bench: funz-fz 1.2, srun mode:      $tu s ($(ms "$tu" "$n") ms/case)"
-if [[ -n $login ]]; then
-    tr=$(run remote-array "$ours" "slurm://$login:$part/bash $work/calc.sh?array=1")
-    echo "bench: ours, array mode via ssh:  $tr s ($(ms "$tr" "$n") ms/case)"
-fi
-th=$(run sh "$ours" "sh://bash $work/calc.sh")
-echo "bench: ours, sh:// (no SLURM):      $th s ($(ms "$th" "$n") ms/case)"
-echo "bench: srun mode / array mode: $(ratio "$ts" "$ta")x; funz-fz srun / our array mode: $(ratio "$tu" "$ta")x; funz-fz srun / our srun: $(ratio "$tu" "$ts")x"
+    took[$mode]=$t
+    printf 'bench: %-13s %8s s (%s ms/case)\n' "$mode" "$t" "$(ms "$t" "$n")"
+done
+for pair in "packed sh" "packed floor" "array sh" "srun sh" "srun array" "upstream srun"; do
+    set -- $pair
+    if [[ -n ${took[$1]:-} && -n ${took[$2]:-} ]]; then
+        echo "bench: $1 / $2: $(ratio "${took[$1]}" "${took[$2]}")x"
+    fi
+done

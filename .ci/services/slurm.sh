@@ -7,7 +7,8 @@
 #        slurmdbd + mariadb-server so that sacct works), writes
 #        /etc/slurm/slurm.conf for one node on 127.0.0.1 (no cgroups:
 #        proctrack/linuxproc + task/none; CPUs=max(4,nproc) with
-#        config_overrides; partitions `debug` (default) and `compute`),
+#        config_overrides; partitions `debug` (default) and `compute`;
+#        MaxArraySize=50, a site limit fz must split its arrays under),
 #        starts munged, MariaDB (unix socket only), slurmdbd, slurmctld and
 #        slurmd, waits until the node is idle, runs `srun -p debug true`
 #        and prints the variables the tests read (see `env`).
@@ -267,6 +268,9 @@ InactiveLimit=0
 KillWait=5
 MinJobAge=300
 Waittime=0
+# A site limit as clusters set them (SLURM's default is 1001): fz must
+# split array mode into several arrays and size its packs within it.
+MaxArraySize=50
 JobCompType=jobcomp/none
 EOF
         if [[ "$ACCT" != 0 ]]; then

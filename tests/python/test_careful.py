@@ -75,8 +75,8 @@ def test_broken_compact_lists_and_ranges(project):
 
 
 def test_inputs_that_went_wrong_quietly(project):
-    with pytest.raises(ValueError, match=r"unknown query key 'pack' in '\?array=1&pack=auto'; known query keys: timeout"):
-        fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="slurm://:debug/bash c.sh?array=1&pack=auto")
+    with pytest.raises(ValueError, match=r"unknown query key 'chunk' in '\?array=1&chunk=auto'; known query keys: timeout"):
+        fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="slurm://:debug/bash c.sh?array=1&chunk=auto")
     with pytest.raises(ValueError, match="calculator '' is empty"):
         fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="")
     with pytest.raises(ValueError, match="input_static entry 'input.txt' is the input file itself"):

@@ -401,6 +401,9 @@ pub enum FzCommand {
     /// Help on a command (as --help), or on a topic: 'fz help model' lists the model keys.
     #[command(after_help = "Examples:\n  fz help run\n  fz help model")]
     Help(HelpArgs),
+    /// Run queued cases of a packed SLURM run (started by its pack tasks).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }
 
 /// Arguments of `fz help`.
@@ -428,6 +431,21 @@ pub struct FunzServersArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "markdown", value_parser = ["json", "markdown", "table"])]
     pub format: String,
+}
+
+/// Arguments of the hidden `fz worker` (a pack task's loop).
+#[derive(Debug, Args, Clone)]
+pub struct WorkerArgs {
+    /// The spool directory of the run.
+    #[arg(value_name = "SPOOL")]
+    pub spool: std::path::PathBuf,
+    /// Most cases this task runs.
+    #[arg(long = "max-cases", value_name = "N", default_value_t = usize::MAX)]
+    pub max_cases: usize,
+    /// The task's walltime in seconds: no case starts that would likely
+    /// end past it.
+    #[arg(long, value_name = "SECONDS")]
+    pub walltime: Option<u64>,
 }
 
 /// Arguments of `fz completions`.

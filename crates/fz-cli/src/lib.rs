@@ -188,7 +188,23 @@ fn run_fz(args: Vec<String>) -> Result<u8, Failure> {
         Some(FzCommand::Completions(a)) => completions(&a.shell),
         Some(FzCommand::Man) => man_page(),
         Some(FzCommand::Help(a)) => help::help(&a.topic),
+        Some(FzCommand::Worker(a)) => worker(&a),
     }
+}
+
+/// `fz worker SPOOL`: the loop of a pack task (packed `slurm://` mode);
+/// prints how many cases it ran on stderr.
+fn worker(a: &args::WorkerArgs) -> Result<u8, Failure> {
+    use fz_core::calculators::slurm::pack::worker;
+    let task = worker::task_name();
+    let opts = worker::WorkerOptions {
+        max_cases: a.max_cases.max(1),
+        walltime: a.walltime.map(std::time::Duration::from_secs),
+        ..worker::WorkerOptions::default()
+    };
+    let ran = worker::run(&a.spool, &task, &opts).map_err(Failure::Error)?;
+    eprintln!("fz worker {task}: {ran} cases");
+    Ok(0)
 }
 
 /// `fz completions SHELL`: the completion script of `fz` on stdout.

@@ -8,50 +8,10 @@
 //! tests running in parallel never look at each other's jobs.
 
 mod common;
+use common::slurm::{jobs_left, jobs_left_now, slurm};
 use common::{json_rows, perfectgas, success_rows, Sandbox};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Whether the cluster is there; `false` (reason printed) outside CI.
-fn slurm() -> bool {
-    if std::env::var("FZ_TEST_SLURM").is_ok_and(|v| v.trim() == "1") {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "CI is set but FZ_TEST_SLURM is not: start the test cluster with \
-             'eval \"$(bash .ci/services/slurm.sh start)\"'"
-        );
-    }
-    eprintln!(
-        "skipped: FZ_TEST_SLURM is not set (run 'eval \"$(bash .ci/services/slurm.sh \
-         start)\"' to test slurm:// against a real SLURM cluster)"
-    );
-    false
-}
-
-/// Names of the queued or running jobs of the fz process `pid`, waiting
-/// up to 10 s for them to leave the queue.
-fn jobs_left(pid: u32) -> Vec<String> {
-    let prefix = format!("fz-{pid}-");
-    let until = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("squeue")
-            .args(["-h", "-o", "%j %i %T"])
-            .output()
-            .expect("squeue");
-        assert!(out.status.success(), "squeue: {:?}", out);
-        let mine: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with(&prefix))
-            .map(str::to_string)
-            .collect();
-        if mine.is_empty() || Instant::now() > until {
-            return mine;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 const GRID: &str = r#"{"T_celsius": [0, 20, 40], "V_L": [1, 2.5], "n_mol": 1}"#;
 
@@ -317,6 +277,16 @@ fn ctrl_c_cancels_the_job_array() {
 }
 
 #[test]
+fn ctrl_c_cancels_the_pack_tasks() {
+    if !slurm() {
+        return;
+    }
+    // Two pack tasks run a case each; the four others wait in fz's
+    // queue on the shared filesystem, never in SLURM's.
+    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1&pack=auto", false);
+}
+
+#[test]
 fn ctrl_c_cancels_the_job_array_on_a_login_node() {
     if !slurm() {
         return;
@@ -373,27 +343,15 @@ fn ctrl_c_cancels_array_tasks(uri: &str, pending_in_slurm: bool) -> u32 {
     pid
 }
 
-/// The jobs of `pid` in the queue right now.
-fn jobs_left_now(pid: u32) -> Vec<String> {
-    let out = Command::new("squeue")
-        .args(["-h", "-r", "-o", "%j %i %T"])
-        .output()
-        .expect("squeue");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with(&format!("fz-{pid}-")))
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
-fn a_timeout_cancels_the_job_in_both_modes() {
+fn a_timeout_cancels_the_job_in_every_mode() {
     if !slurm() {
         return;
     }
     for uri in [
         "slurm://:debug/bash slow.sh?timeout=2",
         "slurm://:debug/bash slow.sh?timeout=2&array=1",
+        "slurm://:debug/bash slow.sh?timeout=2&array=1&pack=auto",
     ] {
         let sb = Sandbox::new();
         let child = start_sleepers(&sb, 2, &[uri, uri]);

@@ -26,7 +26,7 @@
 //! rather than part of the command (where `&` would put the command in the
 //! background): a `?` glued to the word before it, followed by
 //! `name=value` pairs without spaces or quotes, one of whose names is not a
-//! query key (`c.sh?array=1&pack=auto`), or one of whose pairs is not
+//! query key (`c.sh?array=1&chunk=auto`), or one of whose pairs is not
 //! `name=value` while another names a query key (`?timeout=5&out/x`). A
 //! `?` that belongs to the command is written after a space, inside
 //! quotes, or percent-encoded.
@@ -40,6 +40,7 @@ use std::time::Duration;
 pub const QUERY_KEYS: &[&str] = &[
     "timeout",
     "array",
+    "pack",
     "time",
     "mem",
     "cpus",
@@ -368,8 +369,8 @@ mod tests {
             ("sh://x?mem=%zz", "percent"),
             ("ssh://u:secret@h/x?timeout=no", "ssh://u:***@h/x"),
             (
-                "slurm://:debug/bash c.sh?array=1&pack=auto",
-                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&pack=auto': unknown query key 'pack' in '?array=1&pack=auto'; known query keys: timeout, array, time,",
+                "slurm://:debug/bash c.sh?array=1&chunk=auto",
+                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&chunk=auto': unknown query key 'chunk' in '?array=1&chunk=auto'; known query keys: timeout, array, pack, time,",
             ),
             ("sh://bash c.sh?foo=1&bar=2", "unknown query key 'foo', 'bar' in"),
             (

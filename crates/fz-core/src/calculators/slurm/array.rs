@@ -30,9 +30,8 @@
 //! a task no longer listed by `squeue` without one was killed (time limit,
 //! node failure, memory, scancel), and `sacct` says how.
 
-use super::host::CommandHost;
 use super::place::Place;
-use super::srun::CLIENT_LIMIT;
+use super::scheduler::{ArrayJob, Caps, Queued, Scheduler};
 use crate::calculators::sh::shell_quote;
 use crate::calculators::Cancel;
 use std::collections::HashMap;
@@ -41,7 +40,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Most tasks in one array (SLURM's default `MaxArraySize` is 1001).
+/// Most tasks in one array (SLURM's default `MaxArraySize` is 1001);
+/// the site's limits may lower it ([`Caps`]).
 pub const MAX_TASKS: usize = 1000;
 
 /// A submission waits this long after the last case arrived...
@@ -149,7 +149,11 @@ struct Inner {
 /// entry naming it in a run.
 #[derive(Debug)]
 pub struct ArrayQueue {
-    host: Arc<dyn CommandHost>,
+    scheduler: Arc<dyn Scheduler>,
+    /// The site's limits, asked at the first submission.
+    caps: std::sync::OnceLock<Caps>,
+    /// The limit on queued tasks was said.
+    said_open: std::sync::atomic::AtomicBool,
     place: Place,
     partition: String,
     options: Vec<String>,
@@ -163,16 +167,18 @@ pub struct ArrayQueue {
 
 impl ArrayQueue {
     /// A queue submitting to `partition` with the extra sbatch `options`,
-    /// through `host`, its files in `place`.
+    /// through `scheduler`, its files in `place`.
     pub fn new(
-        host: Arc<dyn CommandHost>,
+        scheduler: Arc<dyn Scheduler>,
         place: Place,
         partition: &str,
         options: &[String],
         keep: bool,
     ) -> Self {
         ArrayQueue {
-            host,
+            scheduler,
+            caps: std::sync::OnceLock::new(),
+            said_open: std::sync::atomic::AtomicBool::new(false),
             place,
             partition: partition.to_string(),
             options: options.to_vec(),
@@ -195,6 +201,16 @@ impl ArrayQueue {
     /// task per array).
     pub fn add_entry(&self) {
         self.throttle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The site's limits for this queue, asked once.
+    fn caps(&self) -> Caps {
+        self.caps
+            .get_or_init(|| {
+                let slots = self.throttle.load(Ordering::SeqCst).max(1);
+                Caps::new(&self.scheduler.limits(), MAX_TASKS, slots)
+            })
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -272,8 +288,14 @@ impl ArrayQueue {
         loop {
             // Arrays share the K slots of the queue: a new one gets the
             // free ones, and waits while there are none.
-            let slots = self.throttle.load(Ordering::SeqCst).max(1);
+            let caps = self.caps();
+            let slots = self.throttle.load(Ordering::SeqCst).clamp(1, caps.running);
             let free = slots.saturating_sub(slots_in_use(&arrays));
+            // Tasks submitted and not finished count against the site's
+            // limit of queued jobs.
+            let queued: usize = arrays.iter().map(Submitted::open).sum();
+            let open_room = caps.open.saturating_sub(queued);
+            let room = caps.per_array.min(open_room);
             let batch = {
                 let mut inner = self.lock();
                 if inner.pending.is_empty() && arrays.is_empty() {
@@ -303,8 +325,11 @@ impl ArrayQueue {
                 self.changed.notify_all();
                 let settled = inner.last_arrival.is_some_and(|t| now - t >= SETTLE)
                     || inner.first_arrival.is_some_and(|t| now - t >= WINDOW);
-                if !inner.pending.is_empty() && settled && free > 0 {
-                    let n = inner.pending.len().min(MAX_TASKS);
+                if open_room < caps.per_array.min(inner.pending.len()) {
+                    caps.note_open(&self.said_open);
+                }
+                if !inner.pending.is_empty() && settled && free > 0 && room > 0 {
+                    let n = inner.pending.len().min(room);
                     let batch: Vec<Arc<Task>> = inner.pending.drain(..n).collect();
                     if inner.pending.is_empty() {
                         inner.first_arrival = None;
@@ -375,60 +400,28 @@ impl ArrayQueue {
         let dir = self
             .place
             .create_submission(&batch[0].work_dir, &name, &wrapper(batch))?;
-        let script = dir.join("array.sh");
         let throttle = throttle.max(1);
-        let mut args = vec![
-            "--parsable".to_string(),
-            format!("--array=0-{}%{throttle}", batch.len() - 1),
-            format!("--partition={}", self.partition),
-            format!("--job-name={name}"),
-            format!("--chdir={}", dir.display()),
-            // `%` starts a SLURM file-name pattern: a literal one is `%%`.
-            format!(
-                "--output={}/%a.slurm.log",
-                dir.display().to_string().replace('%', "%%")
-            ),
-        ];
-        args.extend(self.options.iter().cloned());
-        args.push(script.display().to_string());
+        let job = ArrayJob {
+            name: name.clone(),
+            script: dir.join("array.sh"),
+            dir: dir.clone(),
+            tasks: batch.len(),
+            throttle,
+            partition: self.partition.clone(),
+            options: self.options.clone(),
+        };
         crate::log::info(&format!(
             "Submitting {} cases as SLURM job array {name} on partition '{}' (at most {throttle} at a time)",
             batch.len(),
             self.partition
         ));
-        let out = self.host.exec("sbatch", &args, CLIENT_LIMIT);
-        let out = match out {
-            Ok(out) if out.ok() => out,
-            Ok(out) => {
-                self.place.remove(&dir);
-                let msg = super::classify::failure(
-                    &out.stderr,
-                    out.code,
-                    None,
-                    &self.partition,
-                    "sbatch",
-                );
-                return Err(msg);
-            }
+        let job_id = match self.scheduler.submit(&job) {
+            Ok(id) => id,
             Err(e) => {
                 self.place.remove(&dir);
                 return Err(e);
             }
         };
-        let job_id = out
-            .stdout
-            .trim()
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .to_string();
-        if job_id.is_empty() || !job_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "sbatch printed no job id: '{}' {}",
-                out.stdout.trim(),
-                out.stderr
-            ));
-        }
         crate::log::info(&format!("SLURM job array {job_id} submitted ({name})"));
         Ok(Submitted {
             job_id,
@@ -486,13 +479,8 @@ impl ArrayQueue {
                 continue;
             }
             let raised = a.throttle + held_back.min(free);
-            let args = [
-                "update".to_string(),
-                format!("JobId={}", a.job_id),
-                format!("ArrayTaskThrottle={raised}"),
-            ];
-            match self.host.exec("scontrol", &args, CLIENT_LIMIT) {
-                Ok(out) if out.ok() => {
+            match self.scheduler.set_throttle(&a.job_id, raised) {
+                Ok(()) => {
                     crate::log::debug(&format!(
                         "SLURM job array {}: at most {raised} tasks at once",
                         a.job_id
@@ -500,16 +488,12 @@ impl ArrayQueue {
                     free -= raised - a.throttle;
                     a.throttle = raised;
                 }
-                Ok(out) => {
-                    a.fixed_throttle = true;
-                    crate::log::warn(&format!(
-                        "Could not raise the task limit of SLURM job array {}: {}",
-                        a.job_id, out.stderr
-                    ));
-                }
                 Err(e) => {
                     a.fixed_throttle = true;
-                    crate::log::warn(&format!("scontrol: {e}"));
+                    crate::log::warn(&format!(
+                        "Could not raise the task limit of SLURM job array {}: {e}",
+                        a.job_id
+                    ));
                 }
             }
         }
@@ -550,15 +534,7 @@ impl ArrayQueue {
                 a.cancelled[i] = Some(why);
             }
         }
-        if ids.is_empty() {
-            return;
-        }
-        crate::log::info(&format!("scancel {}", ids.join(" ")));
-        match self.host.exec("scancel", &ids, CLIENT_LIMIT) {
-            Ok(out) if !out.ok() => crate::log::warn(&format!("scancel failed: {}", out.stderr)),
-            Err(e) => crate::log::warn(&format!("scancel: {e}")),
-            Ok(_) => {}
-        }
+        self.scheduler.cancel(&ids);
     }
 
     /// One `squeue` call for every array; tasks no longer listed and
@@ -566,41 +542,14 @@ impl ArrayQueue {
     /// when `squeue` could not be asked (its message).
     fn poll(&self, arrays: &mut [Submitted]) -> Result<(), String> {
         let ids: Vec<String> = arrays.iter().map(|a| a.job_id.clone()).collect();
-        let args = vec![
-            "-h".to_string(),
-            "-r".to_string(),
-            "-j".to_string(),
-            ids.join(","),
-            "-o".to_string(),
-            "%i %T".to_string(),
-        ];
-        let queued: HashMap<String, String> = match self.host.exec("squeue", &args, CLIENT_LIMIT) {
-            Ok(out) if out.ok() => out
-                .stdout
-                .lines()
-                .filter_map(|l| {
-                    let (id, state) = l.trim().split_once(' ')?;
-                    Some((id.to_string(), state.trim().to_string()))
-                })
-                .collect(),
-            // Jobs the controller already forgot.
-            Ok(out) if out.stderr.to_ascii_lowercase().contains("invalid job id") => HashMap::new(),
-            Ok(out) => {
-                crate::log::warn(&format!("squeue failed: {}", out.stderr));
-                return Err(format!("squeue failed: {}", out.stderr));
-            }
-            Err(e) => {
-                crate::log::warn(&format!("squeue: {e}"));
-                return Err(e);
-            }
-        };
+        let queued = self.scheduler.poll(&ids)?;
         // An .rc file may have appeared since the last look.
         self.collect_rc(arrays);
         let mut states: Option<HashMap<String, String>> = None;
         for a in arrays.iter_mut() {
             for i in 0..a.tasks.len() {
                 let id = format!("{}_{i}", a.job_id);
-                a.waiting[i] = queued.get(&id).is_some_and(|s| s == "PENDING");
+                a.waiting[i] = queued.get(&id) == Some(&Queued::Pending);
                 if a.finished[i] || queued.contains_key(&id) {
                     continue;
                 }
@@ -609,7 +558,7 @@ impl ArrayQueue {
                     a.outbox.push((i, why, id));
                     continue;
                 }
-                let states = states.get_or_insert_with(|| self.sacct_states(&ids));
+                let states = states.get_or_insert_with(|| self.scheduler.final_states(&ids));
                 let log = self.place.log_tail(&a.dir, i);
                 match states.get(&id) {
                     Some(state) if !is_active(state) => {
@@ -635,29 +584,6 @@ impl ArrayQueue {
             }
         }
         Ok(())
-    }
-
-    /// `sacct` states of the tasks of these arrays (`123_4` → `TIMEOUT`);
-    /// empty when accounting is not available.
-    fn sacct_states(&self, ids: &[String]) -> HashMap<String, String> {
-        let args = vec![
-            "-n".to_string(),
-            "-P".to_string(),
-            "-X".to_string(),
-            "-j".to_string(),
-            ids.join(","),
-            "--format=JobID,State".to_string(),
-        ];
-        let Ok(out) = self.host.exec("sacct", &args, CLIENT_LIMIT) else {
-            return HashMap::new();
-        };
-        out.stdout
-            .lines()
-            .filter_map(|l| {
-                let (id, state) = l.trim().split_once('|')?;
-                Some((id.to_string(), state.to_string()))
-            })
-            .collect()
     }
 }
 
@@ -744,7 +670,7 @@ mod tests {
     #[derive(Debug)]
     struct ControllerGone;
 
-    impl CommandHost for ControllerGone {
+    impl super::super::host::CommandHost for ControllerGone {
         fn exec(
             &self,
             program: &str,
@@ -777,8 +703,17 @@ mod tests {
         let case = dir.path().join("x=1");
         std::fs::create_dir(&case).unwrap();
         let queue = Arc::new(
-            ArrayQueue::new(Arc::new(ControllerGone), Place::Local, "debug", &[], false)
-                .with_unreachable_after(Duration::from_millis(600)),
+            ArrayQueue::new(
+                Arc::new(super::super::scheduler::Slurm::new(
+                    Arc::new(ControllerGone),
+                    None,
+                )),
+                Place::Local,
+                "debug",
+                &[],
+                false,
+            )
+            .with_unreachable_after(Duration::from_millis(600)),
         );
         queue.add_entry();
         // On its own thread: were the task waited for forever, the test

@@ -29,7 +29,9 @@
 pub mod array;
 pub mod classify;
 pub mod host;
+pub mod pack;
 pub mod place;
+pub mod scheduler;
 pub mod srun;
 pub mod target;
 
@@ -40,7 +42,9 @@ use super::{Attempt, AttemptStatus, Calculator, RunRequest};
 use crate::{Error, Result};
 use array::{ArrayQueue, TaskEnd};
 use host::{CommandHost, LocalHost, RemoteHost};
+use pack::PackQueue;
 use place::Place;
+use scheduler::Slurm;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,11 +61,21 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct ArrayQueues {
     queues: Mutex<HashMap<String, Arc<ArrayQueue>>>,
+    packs: Mutex<HashMap<String, Arc<PackQueue>>>,
 }
 
 impl ArrayQueues {
     fn get(&self, key: &str, make: impl FnOnce() -> ArrayQueue) -> Arc<ArrayQueue> {
         let mut map = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        let q = map
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(make()));
+        q.add_entry();
+        q.clone()
+    }
+
+    fn get_pack(&self, key: &str, make: impl FnOnce() -> PackQueue) -> Arc<PackQueue> {
+        let mut map = self.packs.lock().unwrap_or_else(|p| p.into_inner());
         let q = map
             .entry(key.to_string())
             .or_insert_with(|| Arc::new(make()));
@@ -83,6 +97,15 @@ enum Mode {
         queue: Arc<ArrayQueue>,
         session: Option<Arc<super::ssh::session::Session>>,
     },
+    /// Cases queued on the shared filesystem, run by pack tasks.
+    Packed(Arc<PackQueue>),
+}
+
+/// The queue a batch-mode case goes through.
+#[derive(Clone, Copy)]
+enum Queue<'a> {
+    Array(&'a Arc<ArrayQueue>),
+    Pack(&'a Arc<PackQueue>),
 }
 
 /// A `slurm://` calculator.
@@ -127,6 +150,26 @@ impl SlurmCalculator {
             }
         };
         let mode = match (target.array, remote) {
+            (true, None) if target.pack.is_some() => {
+                let size = target.pack.unwrap_or(pack::PackSize::Auto);
+                let key = format!(
+                    "{}|{}|{:?}|{}",
+                    target.partition,
+                    target.options.join(" "),
+                    size,
+                    target.keep
+                );
+                let scheduler = Arc::new(Slurm::new(host.clone(), scheduler_user(&target)));
+                Mode::Packed(queues.get_pack(&key, || {
+                    PackQueue::new(
+                        scheduler,
+                        &target.partition,
+                        &target.options,
+                        size,
+                        target.keep,
+                    )
+                }))
+            }
             (true, session) => {
                 // The timeout is per case, not per queue: it is left out
                 // of the key.
@@ -145,9 +188,10 @@ impl SlurmCalculator {
                     Some(s) => Place::Remote(s.clone()),
                     None => Place::Local,
                 };
+                let scheduler = Arc::new(Slurm::new(host.clone(), scheduler_user(&target)));
                 let queue = queues.get(&key, || {
                     ArrayQueue::new(
-                        host.clone(),
+                        scheduler,
                         place,
                         &target.partition,
                         &target.options,
@@ -218,6 +262,7 @@ impl Calculator for SlurmCalculator {
     fn capacity(&self) -> usize {
         match self.mode {
             Mode::Array { .. } => array::MAX_TASKS,
+            Mode::Packed(_) => pack::CAPACITY,
             _ => 1,
         }
     }
@@ -232,17 +277,20 @@ impl Calculator for SlurmCalculator {
         match &self.mode {
             Mode::LocalSrun => srun::run_local(self, request),
             Mode::RemoteSrun(session) => self.run_remote(session, request),
-            Mode::Array { queue, session } => self.run_array(queue, session.as_ref(), request),
+            Mode::Array { queue, session } => {
+                self.run_array(Queue::Array(queue), session.as_ref(), request)
+            }
+            Mode::Packed(queue) => self.run_array(Queue::Pack(queue), None, request),
         }
     }
 }
 
 impl SlurmCalculator {
-    /// Array mode: queue the case (sent to the login node first in remote
-    /// mode), wait for its task, report.
+    /// Array and packed modes: queue the case (sent to the login node
+    /// first in remote array mode), wait for its task, report.
     fn run_array(
         &self,
-        queue: &Arc<ArrayQueue>,
+        queue: Queue<'_>,
         session: Option<&Arc<super::ssh::session::Session>>,
         request: &RunRequest,
     ) -> Attempt {
@@ -271,13 +319,21 @@ impl SlurmCalculator {
         let mut remote_dir = None;
         let (end, task_id) = if request.cancel.must_kill() {
             (TaskEnd::Interrupted, String::new())
-        } else if let Some(session) = session {
-            let task = self.run_array_remote(session, queue, request, &line);
-            fetch_error = task.fetched.err();
-            remote_dir = Some(task.remote);
-            (task.end, task.id)
         } else {
-            queue.run(request.work_dir, &line, request.timeout, request.cancel)
+            match (queue, session) {
+                (Queue::Array(queue), Some(session)) => {
+                    let task = self.run_array_remote(session, queue, request, &line);
+                    fetch_error = task.fetched.err();
+                    remote_dir = Some(task.remote);
+                    (task.end, task.id)
+                }
+                (Queue::Array(queue), None) => {
+                    queue.run(request.work_dir, &line, request.timeout, request.cancel)
+                }
+                (Queue::Pack(queue), _) => {
+                    queue.run(request.work_dir, &line, request.timeout, request.cancel)
+                }
+            }
         };
         let ended = SystemTime::now();
         let (status, exit_code, error) = match &end {
@@ -517,6 +573,17 @@ struct RemoteTask {
     fetched: std::result::Result<(), String>,
     /// `user@host:port:~/.fz/tmp/…`, for `log.txt`.
     remote: String,
+}
+
+/// The user whose SLURM association limits apply: the login's user in
+/// remote mode, `USER` locally.
+fn scheduler_user(target: &SlurmTarget) -> Option<String> {
+    match &target.login {
+        Some(login) => login.user.clone(),
+        None => std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok(),
+    }
 }
 
 /// A job name no other attempt uses: `fz-<pid>-<kind><n>-<4 hex>` (the

@@ -3,7 +3,8 @@
 //!
 //! This module owns the grammar of the URI body (spec §6.1,
 //! `[user[:password]@host[:port]]:partition/script`) and the checks of the
-//! query values (`time`, `mem`, `cpus`, `account`, `qos`, `array`, `keep`).
+//! query values (`time`, `mem`, `cpus`, `account`, `qos`, `array`, `pack`,
+//! `keep`).
 //! It runs nothing and reads no environment except `SSH_USER` through the
 //! caller.
 
@@ -25,6 +26,9 @@ pub struct SlurmTarget {
     pub options: Vec<String>,
     /// `?array=1`: submit the cases as one job array.
     pub array: bool,
+    /// `?pack=auto|N` (with or without `array=1`): packed mode, a few
+    /// array tasks each running many cases from a queue.
+    pub pack: Option<super::pack::PackSize>,
     /// `?keep=1`: keep the remote directory (remote mode).
     pub keep: bool,
 }
@@ -113,19 +117,36 @@ impl SlurmTarget {
         let array = flag("array")?;
         let keep = flag("keep")?;
         if let Some(key) = uri.params.keys().find(|k| {
-            !["array", "keep"].contains(&k.as_str()) && !OPTIONS.iter().any(|o| o.0 == k.as_str())
+            !["array", "keep", "pack"].contains(&k.as_str())
+                && !OPTIONS.iter().any(|o| o.0 == k.as_str())
         }) {
             return Err(Error::Value(format!(
                 "Query parameter '{key}' is not supported by slurm:// calculators \
-                 (timeout, array, time, mem, cpus, account, qos, keep): '{shown}'"
+                 (timeout, array, pack, time, mem, cpus, account, qos, keep): '{shown}'"
             )));
+        }
+        let pack = match uri.params.get("pack") {
+            None => None,
+            Some(v) => Some(super::pack::PackSize::parse(v).ok_or_else(|| {
+                bad(format!(
+                    "pack must be 'auto' or a positive number of cases, got '{v}'"
+                ))
+            })?),
+        };
+        if pack.is_some() && login.is_some() {
+            return Err(bad(
+                "pack= runs on the local machine's shared filesystem only, \
+                 not through a login node (use array=1 there)"
+                    .into(),
+            ));
         }
         Ok(SlurmTarget {
             login,
             partition: partition.to_string(),
             script,
             options,
-            array,
+            array: array || pack.is_some(),
+            pack,
             keep,
         })
     }
