@@ -13,7 +13,10 @@
 #        slurmd, waits until the node is idle, runs `srun -p debug true`
 #        and prints the variables the tests read (see `env`).
 #        Idempotent: daemons already serving the same config are reused;
-#        a changed config restarts slurmctld/slurmd.
+#        a changed config restarts slurmctld/slurmd. A cluster this script
+#        did not start (a controller answers that it has no record of) is
+#        used as it is when `srun` works there: never reconfigured, never
+#        stopped; otherwise start fails saying so.
 # stop:  cancels every job, then stops the daemons this script started, by
 #        their recorded PIDs (checked to still run the expected binary;
 #        never by name). Packages, configs and the accounting DB are kept.
@@ -301,8 +304,38 @@ ctld_ok() { timeout 5 scontrol ping | grep -q 'is UP'; }
 node_state() { timeout 5 sinfo -h -N -n "$NODE" -o '%T' 2>/dev/null | head -n1; }
 node_ready() { case "$(node_state)" in idle | mixed | allocated | completing) return 0 ;; *) return 1 ;; esac }
 
+# The pid recorded by this script for daemon $1 (empty when none).
+recorded() { awk -v n="$1" '$1 == n {print $2}' "$STARTED" 2>/dev/null | tail -n1; }
+
+# A controller answers that this script did not start (a site's or another
+# tool's cluster). It is used as it is, never reconfigured nor stopped.
+foreign_cluster() {
+    command -v scontrol >/dev/null && [[ -s "$CONF_DIR/slurm.conf" ]] || return 1
+    ctld_ok 2>/dev/null || return 1
+    local pid
+    pid=$(pid_of "$RUN_DIR/slurmctld.pid" "${EXE[slurmctld]}") || pid=""
+    [[ -z "$pid" || "$pid" != "$(recorded slurmctld)" ]]
+}
+
+reuse_foreign() {
+    local out
+    log "a SLURM cluster this script did not start answers: using it as it is (it will not be reconfigured or stopped)"
+    out="$(cd / && timeout 60 srun -p "${PARTS[0]}" true 2>&1)" ||
+        die "the running SLURM cluster (not started here) cannot run 'srun -p ${PARTS[0]} true': $out -- stop it, or run the tests elsewhere"
+    local sacct=0
+    if timeout 10 sacct -n -X -o JobID >/dev/null 2>&1; then sacct=1; fi
+    echo "$sacct" >"$STATE_FILE"
+    print_env
+}
+
 start() {
     local t0=$SECONDS
+    install -d -m 755 "$RUN_DIR"
+    touch "$STARTED"
+    if foreign_cluster; then
+        reuse_foreign
+        return
+    fi
     install_packages
     getent passwd slurm >/dev/null || die "user 'slurm' missing (package install incomplete?)"
     install -d -m 755 "$CONF_DIR" "$SLURMD_SPOOL"
@@ -314,6 +347,11 @@ start() {
     changed=$(write_conf)
     ctld=$(pid_of "$RUN_DIR/slurmctld.pid" "${EXE[slurmctld]}") || ctld=""
     slurmd=$(pid_of "$RUN_DIR/slurmd.pid" "${EXE[slurmd]}") || slurmd=""
+    # Only daemons this script started are restarted for a new config.
+    [[ -n "$ctld" && "$ctld" != "$(recorded slurmctld)" ]] &&
+        die "slurmctld pid $ctld was not started by this script and does not answer: stop it first"
+    [[ -n "$slurmd" && "$slurmd" != "$(recorded slurmd)" ]] &&
+        die "slurmd pid $slurmd was not started by this script: stop it first"
     if ((changed)) && [[ -n "$ctld$slurmd" ]]; then
         log "configuration changed: restarting slurmctld and slurmd"
         [[ -n "$slurmd" ]] && stop_pid slurmd "$slurmd"
