@@ -36,7 +36,8 @@ use indexmap::IndexMap;
 use std::time::Duration;
 
 /// Query keys recognised at the end of a calculator URI: `timeout` for every
-/// scheme, the others for batch schedulers (`slurm://`) and remote runs.
+/// scheme, `ok_exit` for `sh://` and `ssh://`, the others for batch
+/// schedulers (`slurm://`) and remote runs.
 pub const QUERY_KEYS: &[&str] = &[
     "timeout",
     "array",
@@ -47,6 +48,7 @@ pub const QUERY_KEYS: &[&str] = &[
     "qos",
     "partition",
     "keep",
+    "ok_exit",
 ];
 
 /// A calculator URI split into its parts.
