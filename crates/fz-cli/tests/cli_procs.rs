@@ -186,7 +186,8 @@ fn worker_dies_with(sb: &Sandbox, program: &str, args: &[&str]) {
         .unwrap();
     let fz = child.id() as i32;
     assert!(
-        wait_until(Duration::from_secs(30), || !children_of(fz, "python").is_empty()),
+        wait_until(Duration::from_secs(30), || !children_of(fz, "python")
+            .is_empty()),
         "no python worker under {program}"
     );
     let workers = children_of(fz, "python");
