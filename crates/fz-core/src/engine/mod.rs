@@ -469,6 +469,42 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_failure_that_would_repeat_skips_that_uri() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("ok.sh"), "exit 0\n").unwrap();
+        let job = Job {
+            index: 0,
+            work_dir: tmp.path().join("case"),
+            input_files: vec![],
+        };
+        std::fs::create_dir(&job.work_dir).unwrap();
+        let sh = |uri: &str| crate::calculators::build(uri).unwrap();
+        let run = |calcs: &[Box<dyn Calculator>]| {
+            let out = run_jobs(
+                std::slice::from_ref(&job),
+                calcs,
+                &settings(5),
+                tmp.path(),
+                &Cancel::new(),
+                &TestHooks(|_| None, |_, _| {}),
+            );
+            let slots: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
+            (slots, out[0].1.last().map(|a| a.attempt.status))
+        };
+        let missing = "sh://bash missing.sh";
+        let (slots, last) = run(&[sh(missing), sh(missing), sh("sh://bash ok.sh")]);
+        assert_eq!(slots, [0, 2], "the second entry of the same URI is skipped");
+        assert_eq!(last, Some(AttemptStatus::Done));
+        let (slots, last) = run(&[sh(missing)]);
+        assert_eq!(slots, [0], "tried once");
+        assert_eq!(last, Some(AttemptStatus::Failed));
+        // An ordinary failure is still retried.
+        let (slots, _) = run(&[sh("sh://bash -c 'exit 3'")]);
+        assert_eq!(slots, [0, 0, 0, 0, 0]);
+    }
+
     #[test]
     fn validation_turns_success_into_a_retry() {
         let calcs = vec![

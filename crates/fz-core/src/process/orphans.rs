@@ -81,6 +81,7 @@ mod tests {
             pgid,
             sid,
             zombie: false,
+            start: 0,
         };
         let me = p(100, 1, 100, 50);
         assert!(!is_orphan(&p(101, 100, 100, 50), &me), "same group");

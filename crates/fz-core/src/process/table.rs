@@ -19,6 +19,8 @@ pub struct Proc {
     pub sid: i32,
     /// Dead and waiting to be reaped (state `Z` or `X`).
     pub zombie: bool,
+    /// When it started, in clock ticks since boot.
+    pub start: u64,
 }
 
 /// Parses the text of `/proc/<pid>/stat` (`pid (comm) state ppid pgrp
@@ -30,12 +32,16 @@ pub fn parse_stat(text: &str) -> Option<Proc> {
     let mut f = text.get(close + 1..)?.split_whitespace();
     let state = f.next()?;
     let mut num = || f.next().and_then(|v| v.parse::<i32>().ok());
+    let (ppid, pgid, sid) = (num()?, num()?, num()?);
+    // Field 22 of the line, the 19th after the state.
+    let start = f.nth(15).and_then(|v| v.parse().ok()).unwrap_or(0);
     Some(Proc {
         pid,
-        ppid: num()?,
-        pgid: num()?,
-        sid: num()?,
+        ppid,
+        pgid,
+        sid,
         zombie: state == "Z" || state == "X",
+        start,
     })
 }
 
@@ -98,7 +104,9 @@ mod tests {
 
     #[test]
     fn stat_lines_with_odd_names_parse() {
-        let p = parse_stat("42 (a b) c)) S 7 40 39 0 -1").unwrap();
+        let line = "42 (a b) c)) S 7 40 39 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 1 2";
+        let p = parse_stat(line).unwrap();
+        assert_eq!(p.start, 98765);
         assert_eq!(
             (p.pid, p.ppid, p.pgid, p.sid, p.zombie),
             (42, 7, 40, 39, false)
@@ -115,6 +123,7 @@ mod tests {
             pgid: pid,
             sid: pid,
             zombie: false,
+            start: 0,
         };
         let procs = [p(1, 0), p(10, 1), p(11, 10), p(12, 11), p(20, 1), p(13, 10)];
         let mut d = descendants(&procs, &[10]);

@@ -23,6 +23,9 @@ pub const KILL_WAIT: Duration = Duration::from_secs(5);
 pub struct Tree {
     pgid: i32,
     entry: String,
+    /// When the group leader started (clock ticks since boot): only
+    /// processes started since then can carry the tag.
+    start: u64,
 }
 
 impl Tree {
@@ -32,6 +35,7 @@ impl Tree {
         Tree {
             pgid,
             entry: format!("{TAG_VAR}={tag}"),
+            start: table::get(pgid).map_or(0, |p| p.start),
         }
     }
 
@@ -46,7 +50,9 @@ impl Tree {
         let procs: Vec<table::Proc> = table::all()?.into_iter().filter(|p| !p.zombie).collect();
         let roots: Vec<i32> = procs
             .iter()
-            .filter(|p| p.pgid == self.pgid || table::has_env(p.pid, &self.entry))
+            .filter(|p| {
+                p.pgid == self.pgid || (p.start >= self.start && table::has_env(p.pid, &self.entry))
+            })
             .map(|p| p.pid)
             .collect();
         Some(table::descendants(&procs, &roots))
