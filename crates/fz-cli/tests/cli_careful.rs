@@ -155,7 +155,7 @@ fn an_unknown_query_key_is_an_error_listing_the_known_ones() {
     );
     assert_eq!(
         err.trim_end(),
-        "fzr: error: Invalid calculator URI 'sh://bash calc.sh?timeout=5&pack=auto': unknown query key 'pack' in '?timeout=5&pack=auto'; known query keys: timeout, array, time, mem, cpus, account, qos, partition, keep. Write a '?' that belongs to the command after a space, in quotes or as %3F"
+        "fzr: error: Invalid calculator URI 'sh://bash calc.sh?timeout=5&pack=auto': unknown query key 'pack' in '?timeout=5&pack=auto'; known query keys: timeout, ok_exit, array, time, mem, cpus, account, qos, partition, keep. Write a '?' that belongs to the command after a space, in quotes or as %3F"
     );
     assert!(!sb.path().join("results").exists());
     let err = fails(

@@ -40,6 +40,7 @@ use std::time::Duration;
 /// schedulers (`slurm://`) and remote runs.
 pub const QUERY_KEYS: &[&str] = &[
     "timeout",
+    "ok_exit",
     "array",
     "time",
     "mem",
@@ -48,7 +49,6 @@ pub const QUERY_KEYS: &[&str] = &[
     "qos",
     "partition",
     "keep",
-    "ok_exit",
 ];
 
 /// A calculator URI split into its parts.
@@ -371,7 +371,7 @@ mod tests {
             ("ssh://u:secret@h/x?timeout=no", "ssh://u:***@h/x"),
             (
                 "slurm://:debug/bash c.sh?array=1&pack=auto",
-                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&pack=auto': unknown query key 'pack' in '?array=1&pack=auto'; known query keys: timeout, array, time,",
+                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&pack=auto': unknown query key 'pack' in '?array=1&pack=auto'; known query keys: timeout, ok_exit, array, time,",
             ),
             ("sh://bash c.sh?foo=1&bar=2", "unknown query key 'foo', 'bar' in"),
             (
