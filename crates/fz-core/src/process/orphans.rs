@@ -22,6 +22,43 @@ pub fn become_subreaper() -> bool {
     false
 }
 
+/// Whether fz is a child subreaper.
+pub fn is_subreaper() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut flag: libc::c_int = 0;
+        // SAFETY: PR_GET_CHILD_SUBREAPER writes one int through the pointer.
+        let rc =
+            unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut flag as *mut libc::c_int) };
+        rc == 0 && flag != 0
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// Whether fz may have adopted a child, read cheaply from its threads'
+/// `children` lists (no scan of the whole process table); `true` when
+/// that cannot be read.
+pub fn may_have_adopted() -> bool {
+    let me = std::process::id() as i32;
+    let (Some(me), Ok(tasks)) = (table::get(me), std::fs::read_dir("/proc/self/task")) else {
+        return true;
+    };
+    for task in tasks.flatten() {
+        let Ok(list) = std::fs::read_to_string(task.path().join("children")) else {
+            return true;
+        };
+        let adopted = list
+            .split_whitespace()
+            .filter_map(|p| table::get(p.parse().ok()?))
+            .any(|p| is_orphan(&p, &me));
+        if adopted {
+            return true;
+        }
+    }
+    false
+}
+
 /// Whether `child`, a child of fz (`me`), was adopted rather than spawned:
 /// fz spawns its children in its own session, either in its own group or
 /// as leaders of new groups, while an adopted orphan either started a

@@ -145,7 +145,7 @@ fn watch(rx: &Receiver<WaitResult>, clock: Instant, limits: Limits) -> Watched {
 /// The outcome of a command that exited by itself, after stopping what it
 /// left running.
 fn exited(tree: &Tree, result: Result<WaitResult, ()>, grace: Duration) -> Ended {
-    if tree.alive() {
+    if tree.left_after_exit() {
         tree.stop(grace);
     }
     match result {

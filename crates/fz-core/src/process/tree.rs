@@ -66,6 +66,20 @@ impl Tree {
         }
     }
 
+    /// Whether anything is left once the group leader has exited. With fz
+    /// as subreaper, a process that left the group has been handed to fz
+    /// when its parents of the tree ended: an empty group and no adopted
+    /// child of fz mean nothing is left, without scanning every process.
+    pub fn left_after_exit(&self) -> bool {
+        if super::orphans::is_subreaper()
+            && !group_alive(self.pgid)
+            && !super::orphans::may_have_adopted()
+        {
+            return false;
+        }
+        self.alive()
+    }
+
     /// Sends `sig` to the group and to every member; the members signalled.
     pub fn signal(&self, sig: libc::c_int) -> Vec<i32> {
         super::signal_group(self.pgid, sig);
