@@ -3,6 +3,11 @@
 //! kills the running cases. The signal handler only counts signals (the
 //! one thing it may safely do); a watcher thread turns the count into
 //! cancellation and tells the user, at every log level.
+//!
+//! For the duration of a run fz is also a child subreaper (Linux), so that
+//! processes a calculator detached from its tree are handed to fz rather
+//! than to init; those still alive when the run ends are killed (see
+//! `fz_core::process::orphans`).
 
 use fz_core::calculators::Cancel;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,6 +32,7 @@ pub struct Guard {
 /// Installs the handlers for SIGINT and SIGTERM, feeding `cancel`.
 pub fn install(cancel: Cancel) -> Guard {
     SIGNALS.store(0, Ordering::SeqCst);
+    fz_core::process::orphans::become_subreaper();
     let mut previous = Vec::new();
     for sig in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: the handler is async-signal-safe (one atomic add) and
@@ -76,6 +82,7 @@ pub fn install(cancel: Cancel) -> Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        fz_core::process::orphans::sweep(true);
         self.stop.store(true, Ordering::SeqCst);
         if let Some(w) = self.watcher.take() {
             w.thread().unpark();

@@ -155,7 +155,7 @@ fn an_unknown_query_key_is_an_error_listing_the_known_ones() {
     );
     assert_eq!(
         err.trim_end(),
-        "fzr: error: Invalid calculator URI 'sh://bash calc.sh?timeout=5&chunk=auto': unknown query key 'chunk' in '?timeout=5&chunk=auto'; known query keys: timeout, array, pack, time, mem, cpus, account, qos, partition, keep. Write a '?' that belongs to the command after a space, in quotes or as %3F"
+        "fzr: error: Invalid calculator URI 'sh://bash calc.sh?timeout=5&chunk=auto': unknown query key 'chunk' in '?timeout=5&chunk=auto'; known query keys: timeout, ok_exit, array, pack, time, mem, cpus, account, qos, partition, keep. Write a '?' that belongs to the command after a space, in quotes or as %3F"
     );
     assert!(!sb.path().join("results").exists());
     let err = fails(

@@ -351,6 +351,80 @@ fn second_ctrl_c_kills_the_remote_process_tree() {
     assert_eq!(srv.remote_dirs(&var), "", "the remote directory is removed");
 }
 
+#[test]
+fn a_command_leaving_a_detached_process_ends_when_it_exits() {
+    let Some(srv) = server() else { return };
+    let sb = Sandbox::new();
+    let marker = unique();
+    sb.write(
+        "bg.sh",
+        &format!("#!/bin/bash\nnohup sleep 3{marker} &\nsetsid nohup sleep 4{marker} &\necho ok\n"),
+    );
+    sb.write("input.txt", "x = $x\n");
+    let t0 = Instant::now();
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x": 1}"#, "-f", "json"])
+        .args(["-c", &srv.uri("bash bg.sh?timeout=60")])
+        .output()
+        .unwrap();
+    let rows = json_rows(&out.stdout);
+    assert_eq!(
+        rows[0]["status"],
+        "done",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(rows[0]["attempts"], 1);
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert_eq!(sb.read("results/x=1/out.txt"), "ok\n");
+    for n in [3, 4] {
+        assert!(
+            !srv.process_left(&format!("sleep {n}{marker}")),
+            "the detached sleep {n} was left running"
+        );
+    }
+}
+
+#[test]
+fn timeout_kills_remote_processes_that_left_the_tree() {
+    let Some(srv) = server() else { return };
+    let sb = Sandbox::new();
+    let marker = unique();
+    sb.write(
+        "detach.sh",
+        &format!(
+            "#!/bin/bash\nsetsid sleep 3{marker} &\n( sleep 4{marker} & )\necho up\nsleep 300\n"
+        ),
+    );
+    sb.write("input.txt", "x = $x\n");
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", r#"{"x": 1}"#, "-f", "json"])
+        .args(["-c", &srv.uri("bash detach.sh?timeout=2")])
+        .env("FZ_MAX_RETRIES", "1")
+        .output()
+        .unwrap();
+    let rows = json_rows(&out.stdout);
+    assert_eq!(
+        rows[0]["status"],
+        "timeout",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sb.read("results/x=1/out.txt"),
+        "up\n",
+        "output fetched after a timeout"
+    );
+    for n in [3, 4] {
+        assert!(
+            !srv.process_left(&format!("sleep {n}{marker}")),
+            "the remote sleep {n} survived the timeout"
+        );
+    }
+}
+
 /// Every file under `dir` (recursively) whose content contains `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut hits = Vec::new();

@@ -27,6 +27,7 @@ pub mod naming;
 pub mod ops;
 pub mod outputs;
 pub mod plugins;
+pub mod process;
 pub mod progress;
 pub mod report;
 pub mod results;

@@ -5,8 +5,10 @@
 //! This module owns starting such a process (`<exe> -c <script> <marker>`,
 //! in its own process group so Ctrl+C on the terminal reaches fz only),
 //! the exchange with a time limit, and the message when the process dies
-//! (with the last lines of its stderr). The scripts and what requests mean
-//! belong to the callers (`python://` outputs, `fzd` objectives).
+//! (with the last lines of its stderr). The process dies with fz, even
+//! when fz is killed by `kill -9` (see [`crate::process::tied`]). The
+//! scripts and what requests mean belong to the callers (`python://`
+//! outputs, `fzd` objectives).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -58,8 +60,8 @@ impl JsonWorker {
             .stderr(Stdio::piped());
         // Ctrl+C on the terminal reaches fz only; fz decides what stops.
         crate::calculators::ssh::session::own_group(&mut cmd);
-        let mut child = cmd
-            .spawn()
+        // Dies with fz, even on `kill -9`.
+        let mut child = crate::process::spawn_tied(cmd)
             .map_err(|e| format!("{label}: could not run '{exe}': {e}"))?;
         let (stdin, stdout, stderr) =
             match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {

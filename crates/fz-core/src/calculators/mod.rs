@@ -8,6 +8,7 @@
 
 pub mod alias;
 pub mod check;
+pub mod exit_codes;
 pub mod funz;
 pub mod resolve;
 pub mod sh;

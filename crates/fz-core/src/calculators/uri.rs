@@ -36,9 +36,11 @@ use indexmap::IndexMap;
 use std::time::Duration;
 
 /// Query keys recognised at the end of a calculator URI: `timeout` for every
-/// scheme, the others for batch schedulers (`slurm://`) and remote runs.
+/// scheme, `ok_exit` for `sh://` and `ssh://`, the others for batch
+/// schedulers (`slurm://`) and remote runs.
 pub const QUERY_KEYS: &[&str] = &[
     "timeout",
+    "ok_exit",
     "array",
     "pack",
     "time",
@@ -370,7 +372,7 @@ mod tests {
             ("ssh://u:secret@h/x?timeout=no", "ssh://u:***@h/x"),
             (
                 "slurm://:debug/bash c.sh?array=1&chunk=auto",
-                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&chunk=auto': unknown query key 'chunk' in '?array=1&chunk=auto'; known query keys: timeout, array, pack, time,",
+                "Invalid calculator URI 'slurm://:debug/bash c.sh?array=1&chunk=auto': unknown query key 'chunk' in '?array=1&chunk=auto'; known query keys: timeout, ok_exit, array, pack, time,",
             ),
             ("sh://bash c.sh?foo=1&bar=2", "unknown query key 'foo', 'bar' in"),
             (

@@ -247,16 +247,20 @@ fn run_case(
     if calculators.is_empty() || settings.max_attempts == 0 {
         return result;
     }
-    let n = calculators.len();
-    let first = slots.acquire_any();
+    // URIs where this case failed in a way that would repeat there.
+    let mut hopeless: Vec<&str> = Vec::new();
+    let mut slot = slots.acquire_any();
     for k in 0..settings.max_attempts {
-        let slot = (first + k) % n;
         if k > 0 {
             // After an interrupt no new attempt starts either: a retry is
             // a new start, which the user just asked to stop.
             if !cancel.may_start() {
                 break;
             }
+            let Some(next) = next_slot(calculators, slot, &hopeless) else {
+                break;
+            };
+            slot = next;
             slots.acquire(slot);
             if !cancel.may_start() {
                 slots.release(slot);
@@ -302,6 +306,14 @@ fn run_case(
                 attempt.error = Some(why);
             }
         }
+        if would_repeat(&attempt) {
+            crate::log::info(&format!(
+                "case {}: not retried on {}: this failure would happen again there",
+                job.index,
+                calc.display_uri()
+            ));
+            hopeless.push(calc.display_uri());
+        }
         let status = attempt.status;
         let done = SlotAttempt { slot, attempt };
         hooks.attempt_ended(job, &done, k + 1);
@@ -311,6 +323,27 @@ fn run_case(
         }
     }
     result
+}
+
+/// The next calculator after `slot` in list order (wrapping, `slot`
+/// itself last) whose URI is not in `hopeless`.
+fn next_slot(calculators: &[Box<dyn Calculator>], slot: usize, hopeless: &[&str]) -> Option<usize> {
+    let n = calculators.len();
+    (1..=n)
+        .map(|i| (slot + i) % n)
+        .find(|&s| !hopeless.contains(&calculators[s].display_uri()))
+}
+
+/// Whether the command of `attempt` exited with a failure that the same
+/// calculator would give again (not found, permission denied, syntax
+/// error, missing input: see [`crate::calculators::sh::is_deterministic`]).
+fn would_repeat(attempt: &Attempt) -> bool {
+    attempt.status == AttemptStatus::Failed
+        && attempt.exit_code.is_some()
+        && attempt
+            .error
+            .as_deref()
+            .is_some_and(crate::calculators::sh::is_deterministic)
 }
 
 #[cfg(test)]
@@ -434,6 +467,42 @@ mod tests {
             out[0].1.last().map(|a| a.attempt.status),
             Some(AttemptStatus::Done)
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failure_that_would_repeat_skips_that_uri() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("ok.sh"), "exit 0\n").unwrap();
+        let job = Job {
+            index: 0,
+            work_dir: tmp.path().join("case"),
+            input_files: vec![],
+        };
+        std::fs::create_dir(&job.work_dir).unwrap();
+        let sh = |uri: &str| crate::calculators::build(uri).unwrap();
+        let run = |calcs: &[Box<dyn Calculator>]| {
+            let out = run_jobs(
+                std::slice::from_ref(&job),
+                calcs,
+                &settings(5),
+                tmp.path(),
+                &Cancel::new(),
+                &TestHooks(|_| None, |_, _| {}),
+            );
+            let slots: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
+            (slots, out[0].1.last().map(|a| a.attempt.status))
+        };
+        let missing = "sh://bash missing.sh";
+        let (slots, last) = run(&[sh(missing), sh(missing), sh("sh://bash ok.sh")]);
+        assert_eq!(slots, [0, 2], "the second entry of the same URI is skipped");
+        assert_eq!(last, Some(AttemptStatus::Done));
+        let (slots, last) = run(&[sh(missing)]);
+        assert_eq!(slots, [0], "tried once");
+        assert_eq!(last, Some(AttemptStatus::Failed));
+        // An ordinary failure is still retried.
+        let (slots, _) = run(&[sh("sh://bash -c 'exit 3'")]);
+        assert_eq!(slots, [0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl Host {
     fn kill(&mut self) {
         #[cfg(unix)]
         if let Ok(pgid) = libc::pid_t::try_from(self.child.id()) {
-            crate::calculators::sh::signal_group(pgid, libc::SIGKILL);
+            crate::process::signal_group(pgid, libc::SIGKILL);
         }
         let _ = self.child.kill();
     }

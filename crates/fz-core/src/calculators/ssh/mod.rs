@@ -23,17 +23,25 @@
 //! * The command runs with bash (sh without bash) in that directory, in a
 //!   new remote session, with the case's input files appended as
 //!   arguments (`./<first input> <rest>` without a command, as `sh://`).
-//!   Its stdout and stderr stream into the local `out.txt` and `err.txt`.
+//!   Its stdout and stderr go to `out.txt` and `err.txt` in the remote
+//!   directory (so a process it detached cannot keep the connection open:
+//!   the attempt ends when the command exits) and come back with it; after
+//!   Ctrl+C, where nothing is fetched, the local ones stay empty.
 //! * Then the remote directory is fetched back (except `out.txt`,
 //!   `err.txt`, `log.txt` and the sent scripts) and removed, unless the
 //!   URI has `?keep=1` or `FZ_LOG_LEVEL=DEBUG` (then its place is logged).
-//! * On timeout or Ctrl+C the remote process group gets SIGTERM, then
-//!   SIGKILL after the grace period.
+//! * The command carries a fresh `FZ_CASE_TAG=<random>` in its
+//!   environment. On timeout or Ctrl+C the remote process group and every
+//!   remote process carrying the tag (found in `/proc/*/environ` on Linux
+//!   hosts, so `setsid` and double forks are caught) get SIGTERM, then
+//!   SIGKILL after the grace period; when the command exits, what it left
+//!   running gets SIGTERM.
 
 pub mod errors;
 pub mod session;
 pub mod target;
 
+use super::exit_codes::{self, OkExit};
 use super::sh::{format_seconds, host_info, shell_quote, stderr_tail};
 use super::uri::CalculatorUri;
 use super::{Attempt, AttemptStatus, Calculator, RunRequest};
@@ -49,8 +57,9 @@ use target::SshTarget;
 /// Default time between SIGTERM and SIGKILL when a remote run is stopped.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5);
 
-/// Files fz writes in every case directory: never fetched back.
-const RESERVED: &[&str] = &["out.txt", "err.txt", "log.txt"];
+/// Files fz writes locally in every case directory: never fetched back
+/// (`out.txt` and `err.txt` are written remotely and fetched).
+const RESERVED: &[&str] = &["log.txt"];
 
 /// The sessions of one run, one per login target: calculators naming the
 /// same `user@host:port` share one master connection. Dropping the last
@@ -75,7 +84,8 @@ impl SessionPool {
     }
 }
 
-/// A remote calculator, `ssh://[user[:password]@]host[:port]/command[?timeout=N&keep=1]`.
+/// A remote calculator,
+/// `ssh://[user[:password]@]host[:port]/command[?timeout=N&keep=1&ok_exit=0,1]`.
 #[derive(Debug, Clone)]
 pub struct SshCalculator {
     display: String,
@@ -83,13 +93,14 @@ pub struct SshCalculator {
     command: String,
     timeout: Option<Duration>,
     keep: bool,
+    ok_exit: OkExit,
     /// Time between SIGTERM and SIGKILL when a run is stopped.
     pub grace: Duration,
 }
 
 impl SshCalculator {
     /// Builds the calculator from a parsed `ssh://` URI, taking its
-    /// session from `pool`. Query keys accepted: `timeout`, `keep`
+    /// session from `pool`. Query keys accepted: `timeout`, `ok_exit`, `keep`
     /// (`1/true/yes/on` or `0/false/no/off`).
     ///
     /// Errors ([`Error::Value`], naming the redacted URI): another scheme,
@@ -114,10 +125,11 @@ impl SshCalculator {
                         ))
                     })?;
                 }
+                exit_codes::KEY => {}
                 other => {
                     return Err(Error::Value(format!(
                         "Query parameter '{other}' is not supported by ssh:// calculators \
-                         (only 'timeout' and 'keep'): '{}'",
+                         (only 'timeout', 'keep' and 'ok_exit'): '{}'",
                         uri.display
                     )))
                 }
@@ -138,6 +150,7 @@ impl SshCalculator {
             command,
             timeout: uri.timeout,
             keep,
+            ok_exit: OkExit::from_uri(uri)?,
             grace: DEFAULT_GRACE,
         })
     }
@@ -156,6 +169,7 @@ impl SshCalculator {
             command: command.to_string(),
             timeout: None,
             keep,
+            ok_exit: OkExit::default(),
             grace: DEFAULT_GRACE,
         }
     }
@@ -182,7 +196,8 @@ impl Calculator for SshCalculator {
     }
 
     /// Runs the command once on the remote host (see the module
-    /// documentation). Outcomes: exit 0 → `Done`; non-zero exit, a
+    /// documentation). Outcomes: exit 0 (or a code listed by `?ok_exit=`)
+    /// → `Done`; another exit, a
     /// connection or transfer failure → `Failed` with a one-line message;
     /// time limit → `Timeout`; cancellation → `Interrupted`. `log.txt` is
     /// written whenever the work directory exists.
@@ -206,39 +221,10 @@ impl Calculator for SshCalculator {
             crate::log::info(&format!("Running on {who}: {line}"));
             self.execute(request, &line, &scripts, &remote, &mut remote_used)
         };
-        let (status, exit_code, error) = match &outcome {
-            Err(msg) if msg.is_empty() => (
-                AttemptStatus::Interrupted,
-                None,
-                Some("Execution interrupted by user".to_string()),
-            ),
-            Err(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
-            Ok(RunEnd::Exited(0)) => (AttemptStatus::Done, Some(0), None),
-            Ok(RunEnd::Exited(code)) => {
-                let stderr = stderr_tail(&request.work_dir.join("err.txt"));
-                let msg = classify_remote(&who, &stderr, *code, &shown);
-                (AttemptStatus::Failed, Some(*code), Some(msg))
-            }
-            Ok(RunEnd::TimedOut) => (
-                AttemptStatus::Timeout,
-                None,
-                Some(format!(
-                    "Command timed out after {} seconds: '{shown}'",
-                    format_seconds(request.timeout.unwrap_or_default())
-                )),
-            ),
-            Ok(RunEnd::Interrupted) => (
-                AttemptStatus::Interrupted,
-                None,
-                Some("Calculation interrupted by user".to_string()),
-            ),
-            Ok(RunEnd::Failed(msg)) => (AttemptStatus::Failed, None, Some(msg.clone())),
-        };
-
-        // Fetch what the command produced (also after a failure or a
-        // timeout, to look into), then clean up; not after Ctrl+C, where
-        // the user wants fz to stop.
-        let mut error = error;
+        // Fetch what the command produced, its out.txt and err.txt
+        // included (also after a failure or a timeout, to look into), then
+        // clean up; not after Ctrl+C, where the user wants fz to stop.
+        let mut fetch_error = None;
         if remote_used {
             let mut exclude: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
             exclude.extend(scripts);
@@ -247,14 +233,16 @@ impl Calculator for SshCalculator {
                 &remote,
                 request.work_dir,
                 &exclude,
-                status == AttemptStatus::Interrupted,
+                matches!(outcome, Err(ref m) if m.is_empty())
+                    || matches!(outcome, Ok(RunEnd::Interrupted)),
                 self.keep,
             );
-            if let Err(e) = fetched {
-                if status == AttemptStatus::Done {
-                    error = Some(e);
-                }
-            }
+            fetch_error = fetched.err();
+        }
+        let (status, exit_code, mut error) = self.judge(&outcome, request, &who, &shown);
+
+        if status == AttemptStatus::Done && fetch_error.is_some() {
+            error = fetch_error;
         }
         // A successful run whose results could not be fetched failed.
         let status = if status == AttemptStatus::Done && error.is_some() {
@@ -296,6 +284,48 @@ impl Calculator for SshCalculator {
 }
 
 impl SshCalculator {
+    /// The status, exit code and message of an attempt that ended with
+    /// `outcome` (`Err("")`: cancelled before anything started), its
+    /// `err.txt` already fetched.
+    fn judge(
+        &self,
+        outcome: &std::result::Result<RunEnd, String>,
+        request: &RunRequest,
+        who: &str,
+        shown: &str,
+    ) -> (AttemptStatus, Option<i32>, Option<String>) {
+        match outcome {
+            Err(msg) if msg.is_empty() => (
+                AttemptStatus::Interrupted,
+                None,
+                Some("Execution interrupted by user".to_string()),
+            ),
+            Err(msg) => (AttemptStatus::Failed, None, Some(msg.clone())),
+            Ok(RunEnd::Exited(code)) if self.ok_exit.accepts(*code) => {
+                (AttemptStatus::Done, Some(*code), None)
+            }
+            Ok(RunEnd::Exited(code)) => {
+                let stderr = stderr_tail(&request.work_dir.join("err.txt"));
+                let msg = classify_remote(who, &stderr, *code, shown);
+                (AttemptStatus::Failed, Some(*code), Some(msg))
+            }
+            Ok(RunEnd::TimedOut) => (
+                AttemptStatus::Timeout,
+                None,
+                Some(format!(
+                    "Command timed out after {} seconds: '{shown}'",
+                    format_seconds(request.timeout.unwrap_or_default())
+                )),
+            ),
+            Ok(RunEnd::Interrupted) => (
+                AttemptStatus::Interrupted,
+                None,
+                Some("Calculation interrupted by user".to_string()),
+            ),
+            Ok(RunEnd::Failed(msg)) => (AttemptStatus::Failed, None, Some(msg.clone())),
+        }
+    }
+
     /// Connects, sends the files and runs the command; `Err` is a failure
     /// message (empty: cancelled before anything started).
     fn execute(

@@ -595,12 +595,15 @@ impl Session {
 
     /// Runs `command_line` with bash (sh when the host has no bash) in
     /// `remote`, after sending `upload` there in the same round trip. The
-    /// command runs in a new remote session (`setsid`), its stdin is
-    /// `/dev/null`, its stdout and stderr are written to `stdout` and
-    /// `stderr` as they come (ssh writes the files itself: nothing to fill
-    /// up). On `limit` or cancellation the remote process group gets
-    /// SIGTERM, then SIGKILL after `grace`; processes the command leaves
-    /// in the background are stopped when it exits.
+    /// command runs in a new remote session (`setsid`) with a fresh
+    /// `FZ_CASE_TAG` in its environment; its stdin is `/dev/null`, its
+    /// stdout and stderr go to `out.txt` and `err.txt` in `remote` (fetched
+    /// back with the directory), so the attempt ends when the command
+    /// exits even if it left a process holding them. `stdout` and `stderr`
+    /// receive what the remote scripts themselves print (unpacking
+    /// errors). On `limit` or cancellation the remote process group and
+    /// every tagged process get SIGTERM, then SIGKILL after `grace`; what
+    /// the command leaves in the background is stopped when it exits.
     #[allow(clippy::too_many_arguments)]
     pub fn run_in_dir(
         &self,
@@ -616,9 +619,11 @@ impl Session {
         let clock = Instant::now();
         let control = self.control_path(limit)?;
         let up = if upload.is_some() { "1" } else { "0" };
+        let tag = crate::process::new_tag();
+        let session = format!("{TAGGED_FN}{SESSION_SCRIPT}");
         let remote_cmd = remote_sh(
             RUN_SCRIPT,
-            &[remote.relative(), command_line, up, SESSION_SCRIPT],
+            &[remote.relative(), command_line, up, &session, &tag],
         );
         let mut tar = None;
         let mut cmd = self.client(&control, &remote_cmd);
@@ -662,7 +667,7 @@ impl Session {
             }
             std::thread::sleep(pause(clock.elapsed()));
         };
-        self.stop_remote(remote, grace, &mut ssh);
+        self.stop_remote(remote, &tag, grace, &mut ssh);
         reap_pack(tar);
         if stop == RunEnd::Interrupted {
             crate::log::warn("Interrupt detected, the remote command was terminated");
@@ -670,15 +675,17 @@ impl Session {
         Ok(stop)
     }
 
-    /// Stops the process group of the command running in `remote`
-    /// (SIGTERM, `grace`, SIGKILL), then the local client.
-    fn stop_remote(&self, remote: &RemoteDir, grace: Duration, ssh: &mut Child) {
+    /// Stops the command running in `remote`, its process group and every
+    /// process carrying its `tag` (SIGTERM, `grace`, SIGKILL), then the
+    /// local client.
+    fn stop_remote(&self, remote: &RemoteDir, tag: &str, grace: Duration, ssh: &mut Child) {
         let tenths = (grace.as_millis() / 100).to_string();
         let pid_file = format!("{}.pid", remote.relative());
+        let script = format!("{TAGGED_FN}{KILL_SCRIPT}");
         let kill = || {
             self.exec(
-                KILL_SCRIPT,
-                &[&pid_file, &tenths],
+                &script,
+                &[&pid_file, &tenths, tag],
                 Some(grace + SHORT_LIMIT),
                 None,
             )
@@ -771,28 +778,41 @@ const RUN_SCRIPT: &str = r#"d="$HOME/$1"
 mkdir -p "$d" && cd "$d" || { echo "fz: could not create $d" >&2; exit 125; }
 if [ "$3" = 1 ]; then tar -xf - || { echo "fz: could not unpack the case files in $d" >&2; exit 125; }; fi
 if command -v setsid >/dev/null 2>&1; then
-  exec setsid -w sh -c "$4" fz-case "$d.pid" "$2" </dev/null
+  exec setsid -w sh -c "$4" fz-case "$d.pid" "$2" "$5" </dev/null
 fi
-exec sh -c "$4" fz-case "$d.pid" "$2" </dev/null"#;
+exec sh -c "$4" fz-case "$d.pid" "$2" "$5" </dev/null"#;
 
-/// Session leader: `$1` pid file, `$2` command line. Stops what the
-/// command left in the background once it exits.
-const SESSION_SCRIPT: &str = r#"echo $$ > "$1"
-if command -v bash >/dev/null 2>&1; then bash -c "$2"; else sh -c "$2"; fi
+/// The pids of the processes whose environment holds `FZ_CASE_TAG=$tag`
+/// (Linux hosts; nothing elsewhere), as a shell function `tagged`.
+const TAGGED_FN: &str = r#"tagged() { grep -ls "FZ_CASE_TAG=$tag" /proc/[0-9]*/environ 2>/dev/null | sed 's#^/proc/##; s#/environ$##'; }
+"#;
+
+/// Session leader: `$1` pid file, `$2` command line, `$3` tag. The
+/// command's stdout and stderr go to `out.txt` and `err.txt` (fetched
+/// back with the directory), so a process it detached cannot hold the ssh
+/// channel open; what it left behind (its group and every process carrying
+/// its tag) is stopped once it exits.
+const SESSION_SCRIPT: &str = r#"echo $$ > "$1"; tag=$3
+if command -v bash >/dev/null 2>&1; then FZ_CASE_TAG=$tag bash -c "$2" >out.txt 2>err.txt
+else FZ_CASE_TAG=$tag sh -c "$2" >out.txt 2>err.txt; fi
 rc=$?
 trap '' TERM
 kill -TERM 0 2>/dev/null
+for p in $(tagged); do kill -TERM "$p" 2>/dev/null; done
 exit $rc"#;
 
-/// `$1` pid file, `$2` grace in tenths of a second: SIGTERM to the group,
-/// wait, SIGKILL. Exit 3 when there is no pid file.
-const KILL_SCRIPT: &str = r#"f="$HOME/$1"; n=$2
+/// `$1` pid file, `$2` grace in tenths of a second, `$3` tag: SIGTERM to
+/// the group and the tagged processes, wait, SIGKILL. Exit 3 when there is
+/// no pid file.
+const KILL_SCRIPT: &str = r#"f="$HOME/$1"; n=$2; tag=$3
 [ -s "$f" ] || exit 3
 pg=$(cat "$f")
 kill -TERM -"$pg" 2>/dev/null || kill -TERM "$pg" 2>/dev/null
+for p in $(tagged); do kill -TERM "$p" 2>/dev/null; done
 i=0
-while kill -0 -"$pg" 2>/dev/null && [ "$i" -lt "$n" ]; do sleep 0.1; i=$((i+1)); done
+while { kill -0 -"$pg" 2>/dev/null || [ -n "$(tagged)" ]; } && [ "$i" -lt "$n" ]; do sleep 0.1; i=$((i+1)); done
 kill -KILL -"$pg" 2>/dev/null
+for p in $(tagged); do kill -KILL "$p" 2>/dev/null; done
 exit 0"#;
 
 /// The command line for the remote login shell running `script` with

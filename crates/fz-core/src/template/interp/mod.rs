@@ -345,7 +345,8 @@ impl Worker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| {
+        // Dies with fz, even on `kill -9`.
+        let mut child = crate::process::spawn_tied(cmd).map_err(|e| {
             let what = if e.kind() == std::io::ErrorKind::NotFound {
                 "not found"
             } else {
