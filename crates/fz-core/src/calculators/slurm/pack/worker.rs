@@ -11,8 +11,9 @@
 //! decide retries: it only reports each case's [`Outcome`].
 
 use super::spool::{epoch_ms, CaseFile, Outcome, Spool};
+use crate::process::{run_tree, Ended, Limits};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How a worker runs.
@@ -120,35 +121,45 @@ fn claim_one(
 pub fn run_case(case: &CaseFile, grace: Duration) -> Outcome {
     let start = Instant::now();
     let ms = |s: Instant| s.elapsed().as_millis() as u64;
-    let deadline = case.deadline_ms.map(|d| {
-        let left = d.saturating_sub(epoch_ms(SystemTime::now()));
-        start + Duration::from_millis(left)
-    });
-    if deadline.is_some_and(|d| d <= start) {
-        return Outcome::Timeout { ms: 0 };
-    }
-    let Some(mut child) = spawn(case) else {
+    let timeout = match case.deadline_ms {
+        Some(d) => match d.saturating_sub(epoch_ms(SystemTime::now())) {
+            0 => return Outcome::Timeout { ms: 0 },
+            left => Some(Duration::from_millis(left)),
+        },
+        None => None,
+    };
+    let Some(command) = command(case) else {
         return Outcome::Exit { code: 97, ms: 0 };
     };
-    let code = match deadline {
-        None => child.wait().ok(),
-        Some(d) => wait_until(&mut child, d),
+    // The worker is stopped by SLURM (signals), never by a Cancel of its
+    // own: this one is only there for the process module's signature.
+    let cancel = crate::calculators::Cancel::new();
+    let limits = Limits {
+        timeout,
+        cancel: &cancel,
+        grace,
     };
-    match code {
-        Some(status) => Outcome::Exit {
-            code: crate::calculators::ssh::session::exit_code(status),
+    match run_tree(command, "bash", limits) {
+        Ended::Exited(Ok(code)) => Outcome::Exit {
+            code,
             ms: ms(start),
         },
-        None => {
-            stop_group(&mut child, grace);
-            Outcome::Timeout { ms: ms(start) }
+        Ended::TimedOut(_) | Ended::Interrupted(_) => Outcome::Timeout { ms: ms(start) },
+        Ended::Exited(Err(e)) | Ended::SpawnFailed(e) => {
+            eprintln!("fz worker: {e} (in {})", case.dir.display());
+            Outcome::Exit {
+                code: 97,
+                ms: ms(start),
+            }
         }
+        Ended::NotStarted => Outcome::Exit { code: 97, ms: 0 },
     }
 }
 
-/// Starts `bash -c <line>` in the case directory, in a process group of
-/// its own; `None` when the directory cannot be entered or written.
-fn spawn(case: &CaseFile) -> Option<Child> {
+/// `bash -c <line>` in the case directory, stdin `/dev/null`, stdout and
+/// stderr to `out.txt` and `err.txt`; `None` when the directory cannot be
+/// entered or written. The process module adds the group and the tag.
+fn command(case: &CaseFile) -> Option<Command> {
     let open = |name: &str| std::fs::File::create(case.dir.join(name));
     let (out, err) = match (open("out.txt"), open("err.txt")) {
         (Ok(o), Ok(e)) => (o, e),
@@ -164,55 +175,7 @@ fn spawn(case: &CaseFile) -> Option<Child> {
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
-    crate::calculators::ssh::session::own_group(&mut cmd);
-    match cmd.spawn() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            eprintln!("fz worker: cannot run bash in {}: {e}", case.dir.display());
-            None
-        }
-    }
-}
-
-/// Waits for `child` until `deadline`; `None` when it is still running.
-fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::ExitStatus> {
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) => {}
-            Err(_) => return None,
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
-/// SIGTERM to the case's process group, SIGKILL after `grace`.
-fn stop_group(child: &mut Child, grace: Duration) {
-    #[cfg(unix)]
-    {
-        let pgid = child.id() as libc::pid_t;
-        if pgid > 1 {
-            // SAFETY: plain system call; a negative pid addresses the group.
-            unsafe { libc::kill(-pgid, libc::SIGTERM) };
-            let until = Instant::now() + grace;
-            while Instant::now() < until {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            // SAFETY: as above; the group may be gone already.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    Some(cmd)
 }
 
 #[cfg(test)]
