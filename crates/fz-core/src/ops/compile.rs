@@ -162,6 +162,7 @@ pub fn prepare(
                 .join(", ")
         ));
     }
+    design.check_size(config.max_cases)?;
     let cases = design.cases()?;
     let statics = resolve_static(input_static, cwd)?;
     refuse_input_as_static(input_path, &statics)?;
