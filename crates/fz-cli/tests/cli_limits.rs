@@ -70,3 +70,38 @@ fn fz_max_cases_sets_the_limit() {
     let accepted = run("4");
     assert_eq!(success_rows(&accepted).len(), 4);
 }
+
+#[test]
+fn cases_are_compiled_a_chunk_ahead_of_the_calculators() {
+    // 3 chunks and a bit: each case counts the case directories waiting
+    // beside it in the work area.
+    let (chunk, n): (u64, usize) = (40, 3 * 40 + 7);
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write(
+        "count.sh",
+        "echo \"waiting = $(ls .. | wc -l)\" > output.txt\necho \"x = $(cut -d= -f2 input.txt)\" >> output.txt\n",
+    );
+    let model = r#"{"output":{"waiting":"grep waiting output.txt | cut -d= -f2","echo":"grep 'x =' output.txt | cut -d= -f2"}}"#;
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-v", &format!("x=0:{}", n - 1), "-m", model])
+        .args(["-c", "sh://bash count.sh", "-c", "sh://bash count.sh"])
+        .args(["-r", "results", "-f", "json", "--no-progress"])
+        .env("FZ_COMPILE_AHEAD", chunk.to_string())
+        .output()
+        .unwrap();
+    let rows = success_rows(&out);
+    assert_eq!(rows.len(), n);
+    let mut most = 0;
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["x"], i, "row {i}");
+        assert_eq!(row["echo"], i, "row {i}: ran on its own input");
+        assert_eq!(row["status"], "done");
+        most = most.max(row["waiting"].as_u64().expect("waiting"));
+    }
+    // Compiled up front, the first case would see all n directories.
+    assert!(most <= chunk + 2, "{most} case directories waited at once");
+    assert!(most >= chunk - 2, "the first case sees its chunk: {most}");
+    assert!(!sb.path().join(".results.fz-work").exists());
+}

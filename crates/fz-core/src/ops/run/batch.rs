@@ -1,14 +1,16 @@
 //! One batch of a run: a results directory's cases from compile to
 //! summary.
 //!
-//! Phases, in order: [`Batch::open`] (results directory, work area,
-//! journal, names, compile), [`Batch::keep_finished`] (`--resume`),
-//! [`Batch::cache_lookup`], then the engine runs the remaining jobs and
+//! Phases: [`Batch::open`] (results directory, work area, journal, names),
+//! then chunk by chunk (`FZ_COMPILE_AHEAD` cases), just ahead of the
+//! engine (`feed.rs`): compile, [`Batch::keep_finished`] (`--resume`),
+//! [`Batch::cache_lookup`]; the engine runs the chunk's remaining jobs and
 //! calls back through [`Hooks`] as cases end ([`Batch::store`] writes a
 //! case's bookkeeping files, moves it into place and records its row), and
 //! [`Batch::finish`] adds rows for cases an interrupt kept from starting
-//! and writes the final summaries. Calculators and the cache index belong
-//! to the runner, not here.
+//! and writes the final summaries. Only one chunk is ever compiled ahead,
+//! so a large design never fills the disk with waiting cases. Calculators
+//! and the cache index belong to the runner, not here.
 
 use super::reuse::{cache_hit, reusable, Hit};
 use super::runner::Context;
@@ -29,6 +31,7 @@ use crate::results::{
     build_table, display_path, history_text, info_text, write_summaries, CaseResult, CaseStatus,
 };
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -58,9 +61,8 @@ pub(super) struct Batch<'r, 'a> {
     /// written (it only saves later runs a scan).
     case_index: Option<IndexWriter>,
     names: Vec<String>,
-    work_dirs: Vec<PathBuf>,
-    /// Case `i` was kept from the resumed run.
-    kept: Vec<bool>,
+    /// Formula messages of the compile, shown once for the whole batch.
+    diagnostics: Diagnostics,
     /// Argument list of every case (`.fz_hash` order).
     args: Vec<String>,
     output_names: Vec<String>,
@@ -71,8 +73,8 @@ pub(super) struct Batch<'r, 'a> {
 
 impl<'r, 'a> Batch<'r, 'a> {
     /// Prepares the results directory (moved aside, or kept when
-    /// resuming), the work area, the journal and the case names, compiles
-    /// every case into the work area and announces the start.
+    /// resuming), the work area, the journal and the case names, and
+    /// announces the start. Nothing is compiled yet.
     pub fn open(
         ctx: &'r Context<'a>,
         p: Prepared,
@@ -108,7 +110,6 @@ impl<'r, 'a> Batch<'r, 'a> {
             .ok();
         let naming = ctx.options.case_naming.unwrap_or(ctx.config.case_naming);
         let names = name_cases(results_dir, &p.cases, naming)?;
-        let work_dirs = compile_cases(ctx, &p, &names, &work_root)?;
         let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
         let args = input_files(&rels, &p.statics);
         let total = p.cases.len();
@@ -121,9 +122,8 @@ impl<'r, 'a> Batch<'r, 'a> {
             work_root,
             journal,
             case_index,
-            kept: vec![false; work_dirs.len()],
-            work_dirs,
             names,
+            diagnostics: Diagnostics::default(),
             args,
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
@@ -138,11 +138,6 @@ impl<'r, 'a> Batch<'r, 'a> {
         Ok(batch)
     }
 
-    /// Whether the batch reuses an existing results directory in place.
-    pub fn resuming(&self) -> bool {
-        self.resuming
-    }
-
     /// Where an existing results directory was moved, if it was.
     pub fn moved_aside(&self) -> Option<&Path> {
         self.moved_aside.as_deref()
@@ -154,7 +149,13 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
-    fn total(&self) -> usize {
+    /// How many cases are compiled ahead of the calculators at a time.
+    pub fn chunk(&self) -> usize {
+        self.ctx.config.compile_ahead.max(1)
+    }
+
+    /// Number of cases of the batch.
+    pub fn total(&self) -> usize {
         self.p.cases.len()
     }
 
@@ -173,6 +174,15 @@ impl<'r, 'a> Batch<'r, 'a> {
             "no_variables".to_string()
         } else {
             self.names[index].clone()
+        }
+    }
+
+    /// Where case `index` is compiled and run (`_` for the no-variable
+    /// case, which lands in the results directory itself).
+    fn work_dir_of(&self, index: usize) -> PathBuf {
+        match self.names[index].as_str() {
+            "" => self.work_root.join("_"),
+            name => self.work_root.join(name),
         }
     }
 
@@ -202,26 +212,75 @@ impl<'r, 'a> Batch<'r, 'a> {
         rows.last_write = Some(Instant::now());
     }
 
-    /// Resume: a case already finished in place is kept as it is; any other
-    /// earlier directory of a case is moved under `.fz_replaced` so the new
-    /// run can take its place (nothing is deleted).
-    pub fn keep_finished(&mut self) -> Result<()> {
-        for i in 0..self.work_dirs.len() {
-            let old = self.final_dir_of(i);
-            if self.names[i].is_empty() || !old.join(HASH_FILE).is_file() {
-                continue;
-            }
-            match self.reusable_in_place(i, &old) {
-                Some(outputs) => self.keep(i, old, outputs),
-                None => {
-                    let replaced = self.results_dir.join(".fz_replaced");
-                    fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
-                    let aside = crate::fsutil::unique_child(&replaced, &self.names[i]);
-                    fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
-                }
+    /// Compiles the cases of `range` into the work area.
+    fn compile(&self, range: Range<usize>) -> Result<()> {
+        let ctx = self.ctx;
+        let work_names: Vec<String> = self.names[range.clone()]
+            .iter()
+            .map(|n| if n.is_empty() { "_".into() } else { n.clone() })
+            .collect();
+        let phase = Instant::now();
+        compile_all(
+            &self.p.scan.input,
+            ctx.model,
+            &ctx.config,
+            &self.p.statics,
+            &self.p.cases[range.clone()],
+            &work_names,
+            &self.work_root,
+            &self.diagnostics,
+        )?;
+        if range.end == self.total() {
+            self.diagnostics.report();
+        }
+        log::debug(&format!(
+            "compiled cases {}..{} in {:.3} s",
+            range.start,
+            range.end,
+            phase.elapsed().as_secs_f64()
+        ));
+        Ok(())
+    }
+
+    /// Compiles the cases of `range` and, when resuming, keeps those
+    /// already finished in place; returns the others (to look up in the
+    /// cache, then run).
+    pub fn prepare_chunk(&self, range: Range<usize>) -> Result<Vec<usize>> {
+        self.compile(range.clone())?;
+        if !self.resuming {
+            return Ok(range.collect());
+        }
+        let mut left = Vec::with_capacity(range.len());
+        for i in range {
+            if !self.keep_finished(i)? {
+                left.push(i);
             }
         }
-        Ok(())
+        Ok(left)
+    }
+
+    /// Resume: a case already finished in place is kept as it is (true);
+    /// any other earlier directory of the case is moved under
+    /// `.fz_replaced` so the new run can take its place (nothing is
+    /// deleted).
+    fn keep_finished(&self, i: usize) -> Result<bool> {
+        let old = self.final_dir_of(i);
+        if self.names[i].is_empty() || !old.join(HASH_FILE).is_file() {
+            return Ok(false);
+        }
+        match self.reusable_in_place(i, &old) {
+            Some(outputs) => {
+                self.keep(i, old, outputs);
+                Ok(true)
+            }
+            None => {
+                let replaced = self.results_dir.join(".fz_replaced");
+                fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
+                let aside = crate::fsutil::unique_child(&replaced, &self.names[i]);
+                fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
+                Ok(false)
+            }
+        }
     }
 
     /// The outputs of the earlier directory `old` of case `i` when it was
@@ -234,7 +293,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         let old_lines = fs::read_to_string(old.join(HASH_FILE))
             .map(|t| parse_hash(&t))
             .unwrap_or_default();
-        let same_inputs = match fs::read_to_string(self.work_dirs[i].join(HASH_FILE)) {
+        let same_inputs = match fs::read_to_string(self.work_dir_of(i).join(HASH_FILE)) {
             Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
             _ => false,
         };
@@ -251,7 +310,7 @@ impl<'r, 'a> Batch<'r, 'a> {
     }
 
     /// Records case `i` as kept from the resumed run.
-    fn keep(&mut self, i: usize, old: PathBuf, outputs: indexmap::IndexMap<String, crate::Value>) {
+    fn keep(&self, i: usize, old: PathBuf, outputs: indexmap::IndexMap<String, crate::Value>) {
         let calculator = fs::read_to_string(old.join("info.txt"))
             .ok()
             .and_then(|t| {
@@ -259,7 +318,7 @@ impl<'r, 'a> Batch<'r, 'a> {
                     .find_map(|l| l.strip_prefix("calc=").map(str::to_string))
             })
             .unwrap_or_else(|| "none".into());
-        let _ = fs::remove_dir_all(&self.work_dirs[i]);
+        let _ = fs::remove_dir_all(self.work_dir_of(i));
         self.rows().results.push(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
@@ -275,36 +334,39 @@ impl<'r, 'a> Batch<'r, 'a> {
             ended: None,
         });
         self.reporter.case_finished(true, true, None);
-        self.kept[i] = true;
     }
 
-    /// Cache phase: one lookup per case in the run's index; a hit is
-    /// copied in and stored at once. Returns the cases left to run.
-    pub fn cache_lookup(&self, index: &CacheIndex, tiers: &[CacheTier]) -> Vec<Job> {
+    /// Cache phase of compiled cases: one lookup per case in the run's
+    /// index; a hit is copied in and stored at once. Returns the cases
+    /// left to run.
+    pub fn cache_lookup(
+        &self,
+        cases: &[usize],
+        index: &CacheIndex,
+        tiers: &[CacheTier],
+    ) -> Vec<Job> {
         let phase = Instant::now();
         self.rows().defer_summaries = true;
-        let mut jobs: Vec<Job> = Vec::with_capacity(self.work_dirs.len());
-        for (i, dir) in self.work_dirs.iter().enumerate() {
-            if self.kept[i] {
-                continue;
-            }
+        let mut jobs: Vec<Job> = Vec::with_capacity(cases.len());
+        for &i in cases {
+            let dir = self.work_dir_of(i);
             let ctx = self.ctx;
-            if let Some(hit) = cache_hit(index, tiers, dir, ctx.model, ctx.output_timeout, ctx.cwd)
+            if let Some(hit) = cache_hit(index, tiers, &dir, ctx.model, ctx.output_timeout, ctx.cwd)
             {
-                if self.store_hit(i, dir, hit) {
+                if self.store_hit(i, &dir, hit) {
                     continue;
                 }
             }
             jobs.push(Job {
                 index: i,
-                work_dir: dir.clone(),
+                work_dir: dir,
                 input_files: self.args.clone(),
             });
         }
         log::debug(&format!(
             "cache phase: {} of {} cases from the cache in {:.3} s",
-            self.work_dirs.len() - jobs.len(),
-            self.work_dirs.len(),
+            cases.len() - jobs.len(),
+            cases.len(),
             phase.elapsed().as_secs_f64()
         ));
         // What the cache gave is in the summaries before the first
@@ -474,20 +536,26 @@ impl<'r, 'a> Batch<'r, 'a> {
     }
 
     /// Ends the batch: a row for each case an interrupt kept from starting
-    /// (its compiled inputs removed: nothing was computed for it), the
-    /// final table and summaries, the `Finished` event. Also returns each
-    /// case's status and directory.
+    /// (its compiled inputs, if any, removed: nothing was computed for it;
+    /// the cases below `compiled` were compiled), the final table and
+    /// summaries, the `Finished` event. Also returns each case's status and
+    /// directory.
     pub fn finish(
         self,
-        jobs: &[Job],
+        compiled: usize,
         cancel: &Cancel,
     ) -> Result<(RunReport, Vec<(CaseStatus, PathBuf)>)> {
         let mut results = std::mem::take(&mut self.rows().results);
         let interrupted = !cancel.may_start();
-        let ran: std::collections::HashSet<usize> = results.iter().map(|r| r.index).collect();
-        for job in jobs.iter().filter(|j| !ran.contains(&j.index)) {
-            let _ = fs::remove_dir_all(&job.work_dir);
-            results.push(self.not_started(job.index));
+        let mut ended = vec![false; self.total()];
+        for r in &results {
+            ended[r.index] = true;
+        }
+        for (i, _) in ended.iter().enumerate().filter(|(_, e)| !**e) {
+            if i < compiled {
+                let _ = fs::remove_dir_all(self.work_dir_of(i));
+            }
+            results.push(self.not_started(i));
         }
         results.sort_by_key(|r| r.index);
         let phase = Instant::now();
@@ -593,45 +661,6 @@ impl Hooks for Batch<'_, '_> {
         let history = history_text(&self.names[job.index], &result, attempts, &ctx.display);
         self.store(&job.work_dir, result, history);
     }
-}
-
-/// Compiles every case into the work area (named `_` for the no-variable
-/// case, which lands in the results directory itself).
-fn compile_cases(
-    ctx: &Context<'_>,
-    p: &Prepared,
-    names: &[String],
-    work_root: &Path,
-) -> Result<Vec<PathBuf>> {
-    let work_names: Vec<String> = names
-        .iter()
-        .map(|n| {
-            if n.is_empty() {
-                "_".to_string()
-            } else {
-                n.clone()
-            }
-        })
-        .collect();
-    let diagnostics = Diagnostics::default();
-    let phase = Instant::now();
-    let work_dirs = compile_all(
-        &p.scan.input,
-        ctx.model,
-        &ctx.config,
-        &p.statics,
-        &p.cases,
-        &work_names,
-        work_root,
-        &diagnostics,
-    )?;
-    diagnostics.report();
-    log::debug(&format!(
-        "compiled {} cases in {:.3} s",
-        work_dirs.len(),
-        phase.elapsed().as_secs_f64()
-    ));
-    Ok(work_dirs)
 }
 
 /// Argument list of a case: static entries first, then the input files,

@@ -8,14 +8,16 @@
 //! case where a cache would trust it. `summary.csv`/`summary.json` are
 //! rewritten atomically as cases finish.
 //!
-//! The work is split in three: a [`Runner`] holds what lives across
+//! The work is split in four: a [`Runner`] holds what lives across
 //! batches (calculators and their connections, the cache index, the
 //! interrupt), a batch (`batch.rs`) is one results directory's cases from
-//! compile to summary, and `reuse.rs` decides whether an earlier case can
-//! stand for a new one. `fzr` is one batch; `fzd` runs one batch per
+//! compile to summary, the feed (`feed.rs`) compiles them a chunk at a
+//! time just ahead of the engine, and `reuse.rs` decides whether an
+//! earlier case can stand for a new one. `fzr` is one batch; `fzd` runs one batch per
 //! iteration through the same runner.
 
 mod batch;
+mod feed;
 mod reuse;
 mod runner;
 
