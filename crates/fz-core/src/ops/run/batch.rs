@@ -13,6 +13,7 @@
 //! and the cache index belong to the runner, not here.
 
 use super::reuse::{cache_hit, reusable, Hit};
+use super::rows::Finished;
 use super::runner::Context;
 use super::{RunEvent, RunReport};
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
@@ -28,7 +29,8 @@ use crate::progress::Reporter;
 use crate::results::journal::Journal;
 use crate::results::lock::DirLock;
 use crate::results::{
-    build_table, display_path, history_text, info_text, write_summaries, CaseResult, CaseStatus,
+    build_table, display_path, finish_table, history_text, info_text, table_row, write_summaries,
+    CaseResult, CaseStatus,
 };
 use std::fs;
 use std::ops::Range;
@@ -39,7 +41,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// The rows finished so far and when the summaries were last written.
 #[derive(Default)]
 struct Rows {
-    results: Vec<CaseResult>,
+    results: Vec<Finished>,
     /// While set (the cache phase), rows are not written to the summaries.
     defer_summaries: bool,
     last_write: Option<Instant>,
@@ -195,6 +197,27 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
+    /// Records the row of a case that did not go through [`Batch::store`].
+    fn push_row(&self, result: CaseResult) {
+        let row = Finished::new(result, &self.output_names);
+        self.rows().results.push(row);
+    }
+
+    /// The table of `rows` (in their order): variables from the design,
+    /// directories from the names, one row at a time.
+    fn table_of(&self, rows: &[Finished]) -> crate::format::Table {
+        let (vars, outs, cwd) = (&self.p.variables, &self.output_names, self.ctx.cwd);
+        let rows = rows
+            .iter()
+            .map(|f| {
+                let dir = self.final_dir_of(f.index);
+                let result = f.to_result(self.p.cases[f.index].clone(), dir, outs);
+                table_row(vars, outs, &result, cwd)
+            })
+            .collect();
+        finish_table(vars, outs, rows)
+    }
+
     fn rows(&self) -> MutexGuard<'_, Rows> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -202,9 +225,9 @@ impl<'r, 'a> Batch<'r, 'a> {
     /// Rewrites summary.csv/json with the rows finished so far.
     fn write_partial(&self, rows: &mut Rows) {
         let started = Instant::now();
-        let mut sorted = rows.results.clone();
-        sorted.sort_by_key(|r| r.index);
-        let table = build_table(&self.p.variables, &self.output_names, &sorted, self.ctx.cwd);
+        // Sorted in place: the rows are not copied for the summaries.
+        rows.results.sort_by_key(|r| r.index);
+        let table = self.table_of(&rows.results);
         if let Err(e) = write_summaries(&self.results_dir, &table) {
             log::warn(&format!("could not write the summary files: {e}"));
         }
@@ -319,7 +342,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             })
             .unwrap_or_else(|| "none".into());
         let _ = fs::remove_dir_all(self.work_dir_of(i));
-        self.rows().results.push(CaseResult {
+        self.push_row(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
             outputs,
@@ -463,7 +486,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             _ => None,
         };
         let mut rows = self.rows();
-        rows.results.push(result);
+        rows.results.push(Finished::new(result, &self.output_names));
         let completed = rows.results.len();
         self.reporter.case_finished(done, cached, ran_for);
         self.send_progress(completed);
@@ -555,16 +578,12 @@ impl<'r, 'a> Batch<'r, 'a> {
             if i < compiled {
                 let _ = fs::remove_dir_all(self.work_dir_of(i));
             }
-            results.push(self.not_started(i));
+            results.push(Finished::new(self.not_started(i), &self.output_names));
         }
+        drop(ended);
         results.sort_by_key(|r| r.index);
         let phase = Instant::now();
-        let table = build_table(
-            &self.p.variables,
-            &self.output_names,
-            &results,
-            self.ctx.cwd,
-        );
+        let table = self.table_of(&results);
         write_summaries(&self.results_dir, &table)?;
         log::debug(&format!(
             "final table and summaries in {:.3} s",
@@ -580,7 +599,10 @@ impl<'r, 'a> Batch<'r, 'a> {
         });
         // The work area is empty once every case is in place.
         let _ = fs::remove_dir(&self.work_root);
-        let finished = results.iter().map(|r| (r.status, r.dir.clone())).collect();
+        let finished = results
+            .iter()
+            .map(|r| (r.status, self.final_dir_of(r.index)))
+            .collect();
         let report = RunReport {
             table,
             moved_aside: self.moved_aside,

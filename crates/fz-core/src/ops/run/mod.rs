@@ -19,6 +19,7 @@
 mod batch;
 mod feed;
 mod reuse;
+mod rows;
 mod runner;
 
 pub use super::events::RunEvent;
