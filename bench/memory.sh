@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: peak memory (RSS) and disk used per case of large fzr runs.
-# A trivial calculator (copies the compiled `x=<x>` input to output.txt),
-# the model's one output read back from it, N cases on two calculator
+# A trivial calculator (`cat` of the compiled `x=<x>` input, which fz
+# captures in out.txt), the model's one output read back from it, N cases on two calculator
 # slots; the peak RSS is /usr/bin/time's "Maximum resident set size" of the
 # whole fzr process, the disk use `du` of the results directory divided by
 # N. Every run is checked: N rows, all done, each with r == x.
@@ -34,13 +34,13 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 printf 'x=${x}\n' >input.txt
-model='{"varprefix":"$","formulaprefix":"@","delim":"{}","commentline":"#","output":{"r":"grep x= output.txt | cut -d= -f2"}}'
+model='{"varprefix":"$","formulaprefix":"@","delim":"{}","commentline":"#","output":{"r":"grep x= out.txt | cut -d= -f2"}}'
 
 printf '%-8s %12s %14s %14s %10s %9s\n' cases "peak RSS MB" "RSS KB/case" "disk KB/case" "files/case" "time s"
 for n in "${sizes[@]}"; do
     rm -rf results .results.fz-work
     /usr/bin/time -v -o time.txt "$bin/fzr" input.txt -v "x=0:$((n - 1))" -m "$model" \
-        -c "sh://cp input.txt output.txt" -c "sh://cp input.txt output.txt" \
+        -c "sh://cat" -c "sh://cat" \
         -r results --no-progress -f json >out.json 2>err.txt || {
         echo "fzr failed on $n cases:" >&2
         tail -5 err.txt >&2
