@@ -586,6 +586,17 @@ impl<'r, 'a> Batch<'r, 'a> {
         results.sort_by_key(|r| r.index);
         let phase = Instant::now();
         let table = self.table_of(&results);
+        let done = results
+            .iter()
+            .filter(|r| r.status == CaseStatus::Done)
+            .count();
+        let finished = results
+            .iter()
+            .map(|r| (r.status, self.final_dir_of(r.index)))
+            .collect();
+        // The table holds it all now: the rows go before the summaries
+        // are rendered (the peak of a large run).
+        drop(results);
         write_summaries(&self.results_dir, &table)?;
         release_freed_memory();
         log::debug(&format!(
@@ -594,18 +605,11 @@ impl<'r, 'a> Batch<'r, 'a> {
         ));
         self.send(RunEvent::Finished {
             total: self.total(),
-            done: results
-                .iter()
-                .filter(|r| r.status == CaseStatus::Done)
-                .count(),
+            done,
             interrupted,
         });
         // The work area is empty once every case is in place.
         let _ = fs::remove_dir(&self.work_root);
-        let finished = results
-            .iter()
-            .map(|r| (r.status, self.final_dir_of(r.index)))
-            .collect();
         let report = RunReport {
             table,
             moved_aside: self.moved_aside,

@@ -110,5 +110,6 @@ pub fn fzr(
     lookup: &Lookup,
 ) -> Result<RunReport> {
     let mut runner = Runner::new(model, options, lookup)?;
+    runner.single_batch();
     runner.run(input_path, design, &options.results_dir, options.resume)
 }

@@ -64,6 +64,9 @@ pub struct Runner<'a> {
     calcs: Vec<Box<dyn Calculator>>,
     cancel: Cancel,
     cache: RunCache,
+    /// Whether later batches will run (then each batch's finished cases
+    /// are indexed for them).
+    more_batches: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -108,7 +111,15 @@ impl<'a> Runner<'a> {
             calcs,
             cancel: options.cancel.clone().unwrap_or_default(),
             cache: RunCache::default(),
+            more_batches: true,
         })
+    }
+
+    /// Declares that only one batch will run (`fzr`): its finished cases
+    /// are not indexed for a later batch (that would read every case's
+    /// `.fz_hash` again for nothing).
+    pub fn single_batch(&mut self) {
+        self.more_batches = false;
     }
 
     fn output_names(&self) -> Vec<String> {
@@ -155,7 +166,9 @@ impl<'a> Runner<'a> {
         self.schedule(&batch, &feed);
         let compiled = feed.end()?;
         let (report, finished) = batch.finish(compiled, &self.cancel)?;
-        self.cache.remember(results_dir, &finished);
+        if self.more_batches {
+            self.cache.remember(results_dir, &finished);
+        }
         Ok(report)
     }
 
