@@ -61,3 +61,15 @@ def test_password_never_reaches_callbacks_or_streams(project, capfd):
         for name in files:
             data = open(os.path.join(root, name), "rb").read()
             assert secret.encode() not in data, os.path.join(root, name)
+
+
+def test_a_design_larger_than_fz_max_cases_is_a_value_error(project):
+    grid = {f"x{i}": [0, 1] for i in range(64)}
+    message = "the design has 18446744073709551616 cases, more than FZ_MAX_CASES=1000000"
+    for call in (
+        lambda: fz.fzr("input.txt", grid, MODEL, calculators="sh://true", results_dir="out"),
+        lambda: fz.fzc("input.txt", grid, MODEL, output_dir="out"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert not (project / "out").exists()

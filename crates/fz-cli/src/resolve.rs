@@ -115,12 +115,14 @@ pub fn design(text: Option<&str>, cwd: &Path) -> Result<Option<fz_core::design::
 }
 
 /// A library error, where "input_variables is required" is a command-line
-/// mistake (`--input_variables` missing): exit 2.
+/// mistake (`--input_variables` missing): exit 2; so is a design with more
+/// cases than `FZ_MAX_CASES`.
 pub fn library_failure(e: fz_core::Error) -> Failure {
     match e {
         fz_core::Error::Value(m) if m.starts_with("input_variables is required") => {
             Failure::Usage(format!("--{m}"))
         }
+        fz_core::Error::TooManyCases(m) => Failure::Usage(m),
         e => e.into(),
     }
 }

@@ -170,6 +170,13 @@ pub struct Config {
     /// output missing counts as a failed attempt (retried on the next
     /// calculator). Default false, as upstream: `done` with an error.
     pub missing_output_fails: bool,
+    /// `FZ_MAX_CASES`: the most cases a design may have (default
+    /// 1,000,000; invalid → default). Checked before any case is built.
+    pub max_cases: u64,
+    /// `FZ_COMPILE_AHEAD`: how many cases `fzr` compiles ahead of the
+    /// calculators at a time (default 2048; at least 1; invalid →
+    /// default). Bounds the waiting case directories of a large run.
+    pub compile_ahead: usize,
 }
 
 impl Default for Config {
@@ -183,6 +190,8 @@ impl Default for Config {
             max_retries: Ok(5),
             run_timeout: 3600,
             missing_output_fails: false,
+            max_cases: 1_000_000,
+            compile_ahead: 2048,
         }
     }
 }
@@ -225,6 +234,13 @@ impl Config {
             missing_output_fails: get("FZ_MISSING_OUTPUT_FAILS")
                 .and_then(|v| parse_bool(&v))
                 .unwrap_or(d.missing_output_fails),
+            max_cases: get("FZ_MAX_CASES")
+                .and_then(|v| parse_int(&v))
+                .unwrap_or(d.max_cases),
+            compile_ahead: get("FZ_COMPILE_AHEAD")
+                .and_then(|v| parse_int::<usize>(&v))
+                .filter(|n| *n > 0)
+                .unwrap_or(d.compile_ahead),
         }
     }
 }
@@ -312,12 +328,18 @@ mod tests {
         assert_eq!(c.static_candidate_min_size, 1000);
         assert_eq!(c.max_retries, Ok(5));
         assert_eq!(c.run_timeout, 3600);
+        assert_eq!(c.max_cases, 1_000_000);
+        assert_eq!(c.compile_ahead, 2048);
         let c = Config::from_lookup(|k| match k {
             "FZ_MAX_RETRIES" => Some("three".into()),
             "FZ_MAX_WORKERS" => Some("2".into()),
             "FZ_RUN_TIMEOUT" => Some("x".into()),
+            "FZ_MAX_CASES" => Some("2_000".into()),
+            "FZ_COMPILE_AHEAD" => Some("0".into()),
             _ => None,
         });
+        assert_eq!(c.max_cases, 2000);
+        assert_eq!(c.compile_ahead, 2048, "0 is not a chunk size");
         assert!(c.max_retries.unwrap_err().contains("'three'"));
         assert_eq!(c.max_workers, Some(2));
         assert_eq!(c.run_timeout, 3600);

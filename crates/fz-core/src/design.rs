@@ -52,6 +52,33 @@ impl Design {
         }
     }
 
+    /// How many cases the design has, counted without building them
+    /// (`None`: more than a `u128` holds).
+    pub fn count(&self) -> Option<u128> {
+        match self {
+            Design::Grid(m) => m.values().try_fold(1u128, |n, v| match v {
+                Value::List(items) => n.checked_mul(items.len() as u128),
+                _ => Some(n),
+            }),
+            Design::Table(rows) => Some(rows.len() as u128),
+        }
+    }
+
+    /// Refuses a design of more than `max` cases before any is built: a
+    /// grid of many axes grows as their product, and would fill memory
+    /// and disk long before the run ends.
+    pub fn check_size(&self, max: u64) -> Result<()> {
+        let count = self.count();
+        if count.is_some_and(|n| n <= u128::from(max)) {
+            return Ok(());
+        }
+        let shown = count.map_or_else(|| "more than 10^38".to_string(), |n| n.to_string());
+        Err(Error::TooManyCases(format!(
+            "input_variables: the design has {shown} cases, more than FZ_MAX_CASES={max}; \
+             use fewer values, or raise FZ_MAX_CASES if this is intended"
+        )))
+    }
+
     /// The cases, in order.
     pub fn cases(&self) -> Result<Vec<Case>> {
         match self {
@@ -442,6 +469,40 @@ mod tests {
         assert_eq!(grid(json!({})).unwrap(), vec![Case::new()]);
         let err = grid(json!({"x": [1, 1]})).unwrap_err().to_string();
         assert!(err.contains("axis 'x' lists the value 1 twice"), "{err}");
+    }
+
+    #[test]
+    fn a_design_is_counted_without_being_built() {
+        let axes: serde_json::Map<String, serde_json::Value> =
+            (0..64).map(|i| (format!("x{i}"), json!([0, 1]))).collect();
+        let huge = from_json(&serde_json::Value::Object(axes), "t").unwrap();
+        assert_eq!(huge.count(), Some(1u128 << 64));
+        let err = huge.check_size(1_000_000).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "input_variables: the design has 18446744073709551616 cases, more than \
+             FZ_MAX_CASES=1000000; use fewer values, or raise FZ_MAX_CASES if this is intended"
+        );
+        let grid = from_json(&json!({"a": [1, 2, 3], "b": [1, 2], "c": 5}), "t").unwrap();
+        assert_eq!(grid.count(), Some(6));
+        assert!(grid.check_size(6).is_ok());
+        assert!(grid
+            .check_size(5)
+            .unwrap_err()
+            .to_string()
+            .contains(" 6 cases"));
+        let table = from_json(&json!([{"x": 1}, {"x": 2}]), "t").unwrap();
+        assert_eq!(table.count(), Some(2));
+        let wide: serde_json::Map<String, serde_json::Value> = (0..200)
+            .map(|i| (format!("x{i}"), json!([0, 1, 2])))
+            .collect();
+        let wide = from_json(&serde_json::Value::Object(wide), "t").unwrap();
+        assert_eq!(wide.count(), None);
+        assert!(wide
+            .check_size(u64::MAX)
+            .unwrap_err()
+            .to_string()
+            .contains("more than 10^38"));
     }
 
     #[test]

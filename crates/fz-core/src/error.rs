@@ -24,6 +24,10 @@ pub enum Error {
     /// A results or analysis directory is in use by another run.
     #[error("{0}")]
     Busy(String),
+    /// A design has more cases than `FZ_MAX_CASES` allows (a command-line
+    /// mistake at the CLI, exit 2; `ValueError` in Python).
+    #[error("{0}")]
+    TooManyCases(String),
     /// An I/O error on a named path.
     #[error("{path}: {source}")]
     Io {

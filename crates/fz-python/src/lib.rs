@@ -20,7 +20,7 @@ fn py_err(e: Error) -> PyErr {
     match e {
         Error::Type(m) => PyTypeError::new_err(m),
         Error::NotFound(m) => PyFileNotFoundError::new_err(m),
-        Error::Value(m) | Error::Model(m) => PyValueError::new_err(m),
+        Error::Value(m) | Error::Model(m) | Error::TooManyCases(m) => PyValueError::new_err(m),
         Error::Io { path, source } => os_error(&path, &source),
         other => PyRuntimeError::new_err(other.to_string()),
     }

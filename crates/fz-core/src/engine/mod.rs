@@ -37,6 +37,45 @@ pub struct Job {
     pub input_files: Vec<String>,
 }
 
+/// Where the engine takes its cases from, one at a time, as a worker frees
+/// up: a run compiles its cases just ahead of the scheduler instead of all
+/// of them up front.
+pub trait JobSource: Sync {
+    /// The next case to run; `None` when there is none left.
+    fn next_job(&self) -> Option<Job>;
+    /// At most how many jobs are left (how many workers are worth
+    /// starting).
+    fn most_left(&self) -> usize;
+}
+
+/// A [`JobSource`] over jobs known in advance, taken in order.
+pub struct JobList {
+    jobs: Vec<Job>,
+    next: AtomicUsize,
+}
+
+impl JobList {
+    /// The jobs, to be run in this order.
+    pub fn new(jobs: Vec<Job>) -> Self {
+        JobList {
+            jobs,
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl JobSource for JobList {
+    fn next_job(&self) -> Option<Job> {
+        let k = self.next.fetch_add(1, Ordering::SeqCst);
+        self.jobs.get(k).cloned()
+    }
+    fn most_left(&self) -> usize {
+        self.jobs
+            .len()
+            .saturating_sub(self.next.load(Ordering::SeqCst))
+    }
+}
+
 /// One attempt and the calculator slot it ran on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlotAttempt {
@@ -168,18 +207,20 @@ impl Slots {
 /// `max_attempts` attempts, until one is done. `hooks` are told of every
 /// attempt and case as it ends, on the
 /// worker thread as soon as a case ends (for the per-case files and the
-/// move into place); the cases that ended are returned by index.
-/// Cases not started when `cancel` stops new starts are left out.
+/// move into place); nothing is kept here once a case has ended, so a long
+/// run's memory does not grow with its cases. Cases not started when
+/// `cancel` stops new starts are left out (no hook is called for them).
 pub fn run_jobs(
-    jobs: &[Job],
+    jobs: &dyn JobSource,
     calculators: &[Box<dyn Calculator>],
     settings: &EngineSettings,
     launch_dir: &Path,
     cancel: &Cancel,
     hooks: &dyn Hooks,
-) -> Vec<(usize, CaseAttempts)> {
-    if jobs.is_empty() {
-        return Vec::new();
+) {
+    let most_left = jobs.most_left();
+    if most_left == 0 {
+        return;
     }
     let capacity: Vec<usize> = if calculators.is_empty() {
         vec![1]
@@ -191,18 +232,16 @@ pub fn run_jobs(
         .fold(0usize, |sum, &c| sum.saturating_add(c));
     let slots = Slots::new(capacity);
     let workers = total
-        .min(jobs.len())
+        .min(most_left)
         .min(settings.max_workers.unwrap_or(usize::MAX).max(1));
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, CaseAttempts)>> = Mutex::new(Vec::with_capacity(jobs.len()));
     let work = || loop {
         if !cancel.may_start() {
             return;
         }
-        let k = next.fetch_add(1, Ordering::SeqCst);
-        let Some(job) = jobs.get(k) else {
+        let Some(job) = jobs.next_job() else {
             return;
         };
+        let job = &job;
         hooks.case_started(job);
         let attempts = run_case(
             job,
@@ -214,9 +253,6 @@ pub fn run_jobs(
             hooks,
         );
         hooks.case_ended(job, &attempts);
-        done.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((job.index, attempts));
     };
     if workers == 1 {
         work();
@@ -227,9 +263,6 @@ pub fn run_jobs(
             }
         });
     }
-    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done
 }
 
 /// The attempts of one case: first free slot, then the next calculators in
@@ -424,6 +457,28 @@ mod tests {
         fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {
             (self.1)(job, attempts)
         }
+    }
+
+    /// Runs `jobs` and returns each ended case's attempts, by index (what
+    /// the hooks were given).
+    fn run_jobs<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
+        jobs: &[Job],
+        calculators: &[Box<dyn Calculator>],
+        settings: &EngineSettings,
+        launch_dir: &Path,
+        cancel: &Cancel,
+        hooks: &TestHooks<V, F>,
+    ) -> Vec<(usize, CaseAttempts)> {
+        let ended = Mutex::new(Vec::new());
+        let collect = TestHooks(&hooks.0, |job: &Job, attempts: &CaseAttempts| {
+            (hooks.1)(job, attempts);
+            ended.lock().unwrap().push((job.index, attempts.clone()));
+        });
+        let list = JobList::new(jobs.to_vec());
+        super::run_jobs(&list, calculators, settings, launch_dir, cancel, &collect);
+        let mut ended = ended.into_inner().unwrap();
+        ended.sort_by_key(|(i, _)| *i);
+        ended
     }
 
     fn settings(max_attempts: usize) -> EngineSettings {

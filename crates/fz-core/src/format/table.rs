@@ -10,7 +10,10 @@
 //! column numeric, how floats of a column share one layout) are those of
 //! pandas and tabulate.
 
-use super::{csv_line, html_escape, json_pretty, py_len, Format};
+use super::{
+    csv_line, html_escape, json_pretty, newline_indent, py_len, write_json_pretty, write_json_str,
+    Format,
+};
 use crate::template::literal::{parse_py_float, parse_py_int};
 use crate::value::{py_float_repr, Value};
 use indexmap::IndexMap;
@@ -77,16 +80,52 @@ pub fn render_table(table: &Table, format: Format) -> String {
 // ---------------------------------------------------------------------------
 
 fn json(table: &Table) -> String {
-    let rows: Vec<Value> = (0..table.rows.len())
-        .map(|r| {
-            let mut obj = IndexMap::new();
-            for (c, name) in table.columns.iter().enumerate() {
-                obj.insert(name.clone(), table.cell(r, c).clone());
+    let mut seen = std::collections::HashSet::new();
+    if !table.columns.iter().all(|c| seen.insert(c.as_str())) {
+        // Repeated column names: a JSON object keeps the last cell of a
+        // name at the place of its first; build the objects to get that.
+        let rows: Vec<Value> = (0..table.rows.len())
+            .map(|r| {
+                let mut obj = IndexMap::new();
+                for (c, name) in table.columns.iter().enumerate() {
+                    obj.insert(name.clone(), table.cell(r, c).clone());
+                }
+                Value::Map(obj)
+            })
+            .collect();
+        return json_pretty(&Value::List(rows));
+    }
+    // Written row by row, the same text as `json_pretty` of a list of row
+    // objects without building that copy of the table (a large run's
+    // summary is rewritten while it runs).
+    if table.rows.is_empty() {
+        return "[]".to_string();
+    }
+    let mut out = String::from("[");
+    for r in 0..table.rows.len() {
+        if r > 0 {
+            out.push(',');
+        }
+        newline_indent(1, &mut out);
+        if table.columns.is_empty() {
+            out.push_str("{}");
+            continue;
+        }
+        out.push('{');
+        for (c, name) in table.columns.iter().enumerate() {
+            if c > 0 {
+                out.push(',');
             }
-            Value::Map(obj)
-        })
-        .collect();
-    json_pretty(&Value::List(rows))
+            newline_indent(2, &mut out);
+            write_json_str(name, &mut out);
+            out.push_str(": ");
+            write_json_pretty(table.cell(r, c), 2, &mut out);
+        }
+        newline_indent(1, &mut out);
+        out.push('}');
+    }
+    out.push_str("\n]");
+    out
 }
 
 fn csv(table: &Table) -> String {
@@ -883,6 +922,55 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
         )
+    }
+
+    /// The row objects of `table`, the way JSON output shows them.
+    fn as_objects(table: &Table) -> Value {
+        l((0..table.rows.len())
+            .map(|r| {
+                Value::Map(
+                    table
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(c, n)| (n.clone(), table.cell(r, c).clone()))
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
+    #[test]
+    fn json_is_written_row_by_row_as_the_list_of_row_objects() {
+        let mut table = Table::new(vec!["x".into(), "out".into(), "e".into(), "p".into()]);
+        table.rows = vec![
+            vec![I(1), m(&[("a", l(vec![F(0.5), N]))]), l(vec![]), s("q\"\n")],
+            vec![F(f64::NAN), B(true), m(&[]), t(vec![I(2)])],
+            vec![N],
+        ];
+        let text = render_table(&table, Format::Json);
+        assert_eq!(text, json_pretty(&as_objects(&table)));
+        assert!(text.starts_with("[\n  {\n    \"x\": 1,"), "{text}");
+        assert_eq!(
+            render_table(&Table::new(vec!["x".into()]), Format::Json),
+            "[]"
+        );
+        let no_columns = Table {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+        };
+        assert_eq!(render_table(&no_columns, Format::Json), "[\n  {},\n  {}\n]");
+        assert_eq!(
+            render_table(&no_columns, Format::Json),
+            json_pretty(&as_objects(&no_columns))
+        );
+        // A repeated name keeps its first place and its last cell.
+        let mut twice = Table::new(vec!["a".into(), "b".into(), "a".into()]);
+        twice.rows = vec![vec![I(1), I(2), I(3)]];
+        assert_eq!(
+            render_table(&twice, Format::Json),
+            "[\n  {\n    \"a\": 3,\n    \"b\": 2\n  }\n]"
+        );
     }
 
     fn check(table: &Table, cases: &[(Format, &str)]) {

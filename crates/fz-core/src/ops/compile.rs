@@ -164,6 +164,7 @@ pub fn prepare(
     };
     let variables = design.names();
     let notices = variable_notices(&scan, &model.syntax, &keys, &variables)?;
+    design.check_size(config.max_cases)?;
     let cases = design.cases()?;
     let statics = resolve_static(input_static, cwd)?;
     refuse_input_as_static(input_path, &statics)?;
@@ -422,6 +423,8 @@ struct DiagnosticsState {
     formula_errors: BTreeMap<(String, usize), BTreeSet<usize>>,
     /// The first formula error of each case that has one.
     failed_cases: BTreeMap<usize, String>,
+    /// Added to the case numbers given (a chunk of a larger run).
+    base: usize,
 }
 
 impl Diagnostics {
@@ -449,6 +452,7 @@ impl Diagnostics {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         let mut state = self.state();
+        let case = state.base + case;
         let cases = state
             .formula_errors
             .entry((file.to_string(), line))
@@ -461,7 +465,9 @@ impl Diagnostics {
 
     /// Notes that a formula of case `case` failed (`error`: the first).
     pub fn case_failed(&self, case: usize, error: &str) {
-        self.state()
+        let mut state = self.state();
+        let case = state.base + case;
+        state
             .failed_cases
             .entry(case)
             .or_insert_with(|| error.to_string());
@@ -484,6 +490,17 @@ impl Diagnostics {
     /// case order.
     pub fn failed_cases(&self) -> BTreeMap<usize, String> {
         self.state().failed_cases.clone()
+    }
+
+    /// The first formula error of case `i`, if its formulas failed.
+    pub fn case_error(&self, i: usize) -> Option<String> {
+        self.state().failed_cases.get(&i).cloned()
+    }
+
+    /// Case numbers given from now on are relative to `base`: a run that
+    /// compiles its cases by chunks sets it to each chunk's first case.
+    pub fn number_from(&self, base: usize) {
+        self.state().base = base;
     }
 }
 

@@ -242,6 +242,22 @@ fn collect_columns(rows: &[IndexMap<String, String>]) -> Columns {
 /// Flattens the map-valued columns of a finished table (used by `fzr`,
 /// whose outputs may be maps), as `fzo` does for its own table.
 pub fn flatten_table(table: &mut Table) {
+    let width = table.columns.len();
+    let any_map = (0..width).any(|c| {
+        matches!(
+            table
+                .rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .find(|v| !matches!(v, Value::Null)),
+            Some(Value::Map(_))
+        )
+    });
+    if !any_map && table.rows.iter().all(|r| r.len() == width) {
+        // Nothing to flatten: the table would come back as it is, after
+        // two copies (a large run's table is built while it runs).
+        return;
+    }
     let nrows = table.rows.len();
     let mut cols: Columns = table
         .columns

@@ -202,6 +202,42 @@ pub fn build_table(
     results: &[CaseResult],
     cwd: &Path,
 ) -> Table {
+    let rows = results
+        .iter()
+        .map(|r| table_row(variables, outputs, r, cwd))
+        .collect();
+    finish_table(variables, outputs, rows)
+}
+
+/// One row of [`build_table`]'s table, before map-valued outputs are
+/// flattened.
+pub fn table_row(
+    variables: &[String],
+    outputs: &[String],
+    r: &CaseResult,
+    cwd: &Path,
+) -> Vec<Value> {
+    let mut row: Vec<Value> = variables
+        .iter()
+        .map(|v| r.vars.get(v).cloned().unwrap_or(Value::Null))
+        .collect();
+    row.extend(
+        outputs
+            .iter()
+            .map(|o| r.outputs.get(o).cloned().unwrap_or(Value::Null)),
+    );
+    row.push(Value::Str(display_path(&r.dir, cwd)));
+    row.push(Value::Str(r.calculator.clone()));
+    row.push(Value::Str(r.status.as_str().into()));
+    row.push(r.error.clone().map_or(Value::Null, Value::Str));
+    row.push(r.command.clone().map_or(Value::Null, Value::Str));
+    row.push(r.exit_code.map_or(Value::Null, |c| Value::Int(c.into())));
+    row.push(Value::Int(r.attempts as i128));
+    row
+}
+
+/// [`build_table`]'s table from rows made by [`table_row`].
+pub fn finish_table(variables: &[String], outputs: &[String], rows: Vec<Vec<Value>>) -> Table {
     let mut columns: Vec<String> = variables.to_vec();
     columns.extend(outputs.iter().cloned());
     for c in &RUN_COLUMNS[..5] {
@@ -209,28 +245,6 @@ pub fn build_table(
     }
     columns.push("exit_code".into());
     columns.push("attempts".into());
-    let rows = results
-        .iter()
-        .map(|r| {
-            let mut row: Vec<Value> = variables
-                .iter()
-                .map(|v| r.vars.get(v).cloned().unwrap_or(Value::Null))
-                .collect();
-            row.extend(
-                outputs
-                    .iter()
-                    .map(|o| r.outputs.get(o).cloned().unwrap_or(Value::Null)),
-            );
-            row.push(Value::Str(display_path(&r.dir, cwd)));
-            row.push(Value::Str(r.calculator.clone()));
-            row.push(Value::Str(r.status.as_str().into()));
-            row.push(r.error.clone().map_or(Value::Null, Value::Str));
-            row.push(r.command.clone().map_or(Value::Null, Value::Str));
-            row.push(r.exit_code.map_or(Value::Null, |c| Value::Int(c.into())));
-            row.push(Value::Int(r.attempts as i128));
-            row
-        })
-        .collect();
     let mut table = Table { columns, rows };
     // A map-valued output becomes one column per key (`out_a`, `out_b_c`).
     crate::outputs::table::flatten_table(&mut table);

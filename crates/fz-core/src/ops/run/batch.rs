@@ -1,16 +1,19 @@
 //! One batch of a run: a results directory's cases from compile to
 //! summary.
 //!
-//! Phases, in order: [`Batch::open`] (results directory, work area,
-//! journal, names, compile), [`Batch::keep_finished`] (`--resume`),
-//! [`Batch::cache_lookup`], then the engine runs the remaining jobs and
+//! Phases: [`Batch::open`] (results directory, work area, journal, names),
+//! then chunk by chunk (`FZ_COMPILE_AHEAD` cases), just ahead of the
+//! engine (`feed.rs`): compile, [`Batch::keep_finished`] (`--resume`),
+//! [`Batch::cache_lookup`]; the engine runs the chunk's remaining jobs and
 //! calls back through [`Hooks`] as cases end ([`Batch::store`] writes a
 //! case's bookkeeping files, moves it into place and records its row), and
 //! [`Batch::finish`] adds rows for cases an interrupt kept from starting
-//! and writes the final summaries. Calculators and the cache index belong
-//! to the runner, not here.
+//! and writes the final summaries. Only one chunk is ever compiled ahead,
+//! so a large design never fills the disk with waiting cases. Calculators
+//! and the cache index belong to the runner, not here.
 
 use super::reuse::{cache_hit, reusable, Hit};
+use super::rows::Finished;
 use super::runner::Context;
 use super::{RunEvent, RunReport};
 use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
@@ -26,9 +29,11 @@ use crate::progress::Reporter;
 use crate::results::journal::Journal;
 use crate::results::lock::DirLock;
 use crate::results::{
-    build_table, display_path, history_text, info_text, write_summaries, CaseResult, CaseStatus,
+    build_table, display_path, finish_table, history_text, info_text, table_row, write_summaries,
+    CaseResult, CaseStatus,
 };
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -36,7 +41,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// The rows finished so far and when the summaries were last written.
 #[derive(Default)]
 struct Rows {
-    results: Vec<CaseResult>,
+    results: Vec<Finished>,
     /// While set (the cache phase), rows are not written to the summaries.
     defer_summaries: bool,
     last_write: Option<Instant>,
@@ -58,11 +63,8 @@ pub(super) struct Batch<'r, 'a> {
     /// written (it only saves later runs a scan).
     case_index: Option<IndexWriter>,
     names: Vec<String>,
-    work_dirs: Vec<PathBuf>,
-    /// Case `i` was kept from the resumed run.
-    kept: Vec<bool>,
-    /// Cases whose formulas failed (never run), with the first error.
-    formula_failed: std::collections::BTreeMap<usize, String>,
+    /// Formula messages of the compile, shown once for the whole batch.
+    diagnostics: Diagnostics,
     /// Argument list of every case (`.fz_hash` order).
     args: Vec<String>,
     output_names: Vec<String>,
@@ -73,8 +75,8 @@ pub(super) struct Batch<'r, 'a> {
 
 impl<'r, 'a> Batch<'r, 'a> {
     /// Prepares the results directory (moved aside, or kept when
-    /// resuming), the work area, the journal and the case names, compiles
-    /// every case into the work area and announces the start.
+    /// resuming), the work area, the journal and the case names, and
+    /// announces the start. Nothing is compiled yet.
     pub fn open(
         ctx: &'r Context<'a>,
         p: Prepared,
@@ -110,7 +112,6 @@ impl<'r, 'a> Batch<'r, 'a> {
             .ok();
         let naming = ctx.options.case_naming.unwrap_or(ctx.config.case_naming);
         let names = name_cases(results_dir, &p.cases, naming)?;
-        let (work_dirs, formula_failed) = compile_cases(ctx, &p, &names, &work_root)?;
         let rels: Vec<String> = p.scan.input.files.iter().map(|f| f.rel.clone()).collect();
         let args = input_files(&rels, &p.statics);
         let total = p.cases.len();
@@ -123,10 +124,8 @@ impl<'r, 'a> Batch<'r, 'a> {
             work_root,
             journal,
             case_index,
-            kept: vec![false; work_dirs.len()],
-            formula_failed,
-            work_dirs,
             names,
+            diagnostics: Diagnostics::default(),
             args,
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
@@ -141,11 +140,6 @@ impl<'r, 'a> Batch<'r, 'a> {
         Ok(batch)
     }
 
-    /// Whether the batch reuses an existing results directory in place.
-    pub fn resuming(&self) -> bool {
-        self.resuming
-    }
-
     /// Where an existing results directory was moved, if it was.
     pub fn moved_aside(&self) -> Option<&Path> {
         self.moved_aside.as_deref()
@@ -157,7 +151,13 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
-    fn total(&self) -> usize {
+    /// How many cases are compiled ahead of the calculators at a time.
+    pub fn chunk(&self) -> usize {
+        self.ctx.config.compile_ahead.max(1)
+    }
+
+    /// Number of cases of the batch.
+    pub fn total(&self) -> usize {
         self.p.cases.len()
     }
 
@@ -179,6 +179,15 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
+    /// Where case `index` is compiled and run (`_` for the no-variable
+    /// case, which lands in the results directory itself).
+    fn work_dir_of(&self, index: usize) -> PathBuf {
+        match self.names[index].as_str() {
+            "" => self.work_root.join("_"),
+            name => self.work_root.join(name),
+        }
+    }
+
     fn final_dir_of(&self, index: usize) -> PathBuf {
         let name = &self.names[index];
         if name.is_empty() {
@@ -188,6 +197,27 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
+    /// Records the row of a case that did not go through [`Batch::store`].
+    fn push_row(&self, result: CaseResult) {
+        let row = Finished::new(result, &self.output_names);
+        self.rows().results.push(row);
+    }
+
+    /// The table of `rows` (in their order): variables from the design,
+    /// directories from the names, one row at a time.
+    fn table_of(&self, rows: &[Finished]) -> crate::format::Table {
+        let (vars, outs, cwd) = (&self.p.variables, &self.output_names, self.ctx.cwd);
+        let rows = rows
+            .iter()
+            .map(|f| {
+                let dir = self.final_dir_of(f.index);
+                let result = f.to_result(self.p.cases[f.index].clone(), dir, outs);
+                table_row(vars, outs, &result, cwd)
+            })
+            .collect();
+        finish_table(vars, outs, rows)
+    }
+
     fn rows(&self) -> MutexGuard<'_, Rows> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -195,36 +225,90 @@ impl<'r, 'a> Batch<'r, 'a> {
     /// Rewrites summary.csv/json with the rows finished so far.
     fn write_partial(&self, rows: &mut Rows) {
         let started = Instant::now();
-        let mut sorted = rows.results.clone();
-        sorted.sort_by_key(|r| r.index);
-        let table = build_table(&self.p.variables, &self.output_names, &sorted, self.ctx.cwd);
+        // Sorted in place: the rows are not copied for the summaries.
+        rows.results.sort_by_key(|r| r.index);
+        let table = self.table_of(&rows.results);
         if let Err(e) = write_summaries(&self.results_dir, &table) {
             log::warn(&format!("could not write the summary files: {e}"));
         }
+        drop(table);
+        release_freed_memory();
         rows.last_cost = started.elapsed();
         rows.last_write = Some(Instant::now());
     }
 
-    /// Resume: a case already finished in place is kept as it is; any other
-    /// earlier directory of a case is moved under `.fz_replaced` so the new
-    /// run can take its place (nothing is deleted).
-    pub fn keep_finished(&mut self) -> Result<()> {
-        for i in 0..self.work_dirs.len() {
-            let old = self.final_dir_of(i);
-            if self.names[i].is_empty() || !old.join(HASH_FILE).is_file() {
-                continue;
-            }
-            match self.reusable_in_place(i, &old) {
-                Some(outputs) => self.keep(i, old, outputs),
-                None => {
-                    let replaced = self.results_dir.join(".fz_replaced");
-                    fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
-                    let aside = crate::fsutil::unique_child(&replaced, &self.names[i]);
-                    fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
-                }
+    /// Compiles the cases of `range` into the work area.
+    fn compile(&self, range: Range<usize>) -> Result<()> {
+        let ctx = self.ctx;
+        let work_names: Vec<String> = self.names[range.clone()]
+            .iter()
+            .map(|n| if n.is_empty() { "_".into() } else { n.clone() })
+            .collect();
+        let phase = Instant::now();
+        // The chunk's cases are numbered from its start, so formula
+        // failures name the run's case.
+        self.diagnostics.number_from(range.start);
+        compile_all(
+            &self.p.scan.input,
+            ctx.model,
+            &ctx.config,
+            &self.p.statics,
+            &self.p.cases[range.clone()],
+            &work_names,
+            &self.work_root,
+            &self.diagnostics,
+        )?;
+        if range.end == self.total() {
+            self.diagnostics.report();
+        }
+        log::debug(&format!(
+            "compiled cases {}..{} in {:.3} s",
+            range.start,
+            range.end,
+            phase.elapsed().as_secs_f64()
+        ));
+        Ok(())
+    }
+
+    /// Compiles the cases of `range` and, when resuming, keeps those
+    /// already finished in place; returns the others (to look up in the
+    /// cache, then run).
+    pub fn prepare_chunk(&self, range: Range<usize>) -> Result<Vec<usize>> {
+        self.compile(range.clone())?;
+        if !self.resuming {
+            return Ok(range.collect());
+        }
+        let mut left = Vec::with_capacity(range.len());
+        for i in range {
+            if !self.keep_finished(i)? {
+                left.push(i);
             }
         }
-        Ok(())
+        Ok(left)
+    }
+
+    /// Resume: a case already finished in place is kept as it is (true);
+    /// any other earlier directory of the case is moved under
+    /// `.fz_replaced` so the new run can take its place (nothing is
+    /// deleted).
+    fn keep_finished(&self, i: usize) -> Result<bool> {
+        let old = self.final_dir_of(i);
+        if self.names[i].is_empty() || !old.join(HASH_FILE).is_file() {
+            return Ok(false);
+        }
+        match self.reusable_in_place(i, &old) {
+            Some(outputs) => {
+                self.keep(i, old, outputs);
+                Ok(true)
+            }
+            None => {
+                let replaced = self.results_dir.join(".fz_replaced");
+                fs::create_dir_all(&replaced).map_err(|e| Error::io(&replaced, e))?;
+                let aside = crate::fsutil::unique_child(&replaced, &self.names[i]);
+                fs::rename(&old, &aside).map_err(|e| Error::io(&aside, e))?;
+                Ok(false)
+            }
+        }
     }
 
     /// The outputs of the earlier directory `old` of case `i` when it was
@@ -237,7 +321,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         let old_lines = fs::read_to_string(old.join(HASH_FILE))
             .map(|t| parse_hash(&t))
             .unwrap_or_default();
-        let same_inputs = match fs::read_to_string(self.work_dirs[i].join(HASH_FILE)) {
+        let same_inputs = match fs::read_to_string(self.work_dir_of(i).join(HASH_FILE)) {
             Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
             _ => false,
         };
@@ -254,7 +338,7 @@ impl<'r, 'a> Batch<'r, 'a> {
     }
 
     /// Records case `i` as kept from the resumed run.
-    fn keep(&mut self, i: usize, old: PathBuf, outputs: indexmap::IndexMap<String, crate::Value>) {
+    fn keep(&self, i: usize, old: PathBuf, outputs: indexmap::IndexMap<String, crate::Value>) {
         let calculator = fs::read_to_string(old.join("info.txt"))
             .ok()
             .and_then(|t| {
@@ -262,8 +346,8 @@ impl<'r, 'a> Batch<'r, 'a> {
                     .find_map(|l| l.strip_prefix("calc=").map(str::to_string))
             })
             .unwrap_or_else(|| "none".into());
-        let _ = fs::remove_dir_all(&self.work_dirs[i]);
-        self.rows().results.push(CaseResult {
+        let _ = fs::remove_dir_all(self.work_dir_of(i));
+        self.push_row(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
             outputs,
@@ -278,40 +362,43 @@ impl<'r, 'a> Batch<'r, 'a> {
             ended: None,
         });
         self.reporter.case_finished(true, true, None);
-        self.kept[i] = true;
     }
 
-    /// Cache phase: one lookup per case in the run's index; a hit is
-    /// copied in and stored at once. Returns the cases left to run.
-    pub fn cache_lookup(&self, index: &CacheIndex, tiers: &[CacheTier]) -> Vec<Job> {
+    /// Cache phase of compiled cases: one lookup per case in the run's
+    /// index; a hit is copied in and stored at once. Returns the cases
+    /// left to run.
+    pub fn cache_lookup(
+        &self,
+        cases: &[usize],
+        index: &CacheIndex,
+        tiers: &[CacheTier],
+    ) -> Vec<Job> {
         let phase = Instant::now();
         self.rows().defer_summaries = true;
-        let mut jobs: Vec<Job> = Vec::with_capacity(self.work_dirs.len());
-        for (i, dir) in self.work_dirs.iter().enumerate() {
-            if self.kept[i] {
-                continue;
-            }
-            if let Some(error) = self.formula_failed.get(&i) {
-                self.store_formula_failure(i, dir, error);
+        let mut jobs: Vec<Job> = Vec::with_capacity(cases.len());
+        for &i in cases {
+            let dir = self.work_dir_of(i);
+            if let Some(error) = self.diagnostics.case_error(i) {
+                self.store_formula_failure(i, &dir, &error);
                 continue;
             }
             let ctx = self.ctx;
-            if let Some(hit) = cache_hit(index, tiers, dir, ctx.model, ctx.output_timeout, ctx.cwd)
+            if let Some(hit) = cache_hit(index, tiers, &dir, ctx.model, ctx.output_timeout, ctx.cwd)
             {
-                if self.store_hit(i, dir, hit) {
+                if self.store_hit(i, &dir, hit) {
                     continue;
                 }
             }
             jobs.push(Job {
                 index: i,
-                work_dir: dir.clone(),
+                work_dir: dir,
                 input_files: self.args.clone(),
             });
         }
         log::debug(&format!(
             "cache phase: {} of {} cases from the cache in {:.3} s",
-            self.work_dirs.len() - jobs.len(),
-            self.work_dirs.len(),
+            cases.len() - jobs.len(),
+            cases.len(),
             phase.elapsed().as_secs_f64()
         ));
         // What the cache gave is in the summaries before the first
@@ -330,12 +417,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         self.case_started(i);
         let now = SystemTime::now();
         let error = format!("Formula failed, case not run: {error}");
-        let history = format!(
-            "# {}
-{error}
-",
-            self.journal_name(i)
-        );
+        let history = format!("# {}\n{error}\n", self.journal_name(i));
         let result = CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
@@ -438,7 +520,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             _ => None,
         };
         let mut rows = self.rows();
-        rows.results.push(result);
+        rows.results.push(Finished::new(result, &self.output_names));
         let completed = rows.results.len();
         if interrupted {
             self.reporter.case_interrupted(ran_for.is_some());
@@ -515,46 +597,56 @@ impl<'r, 'a> Batch<'r, 'a> {
     }
 
     /// Ends the batch: a row for each case an interrupt kept from starting
-    /// (its compiled inputs removed: nothing was computed for it), the
-    /// final table and summaries, the `Finished` event. Also returns each
-    /// case's status and directory.
+    /// (its compiled inputs, if any, removed: nothing was computed for it;
+    /// the cases below `compiled` were compiled), the final table and
+    /// summaries, the `Finished` event. Also returns each case's status and
+    /// directory.
     pub fn finish(
         self,
-        jobs: &[Job],
+        compiled: usize,
         cancel: &Cancel,
     ) -> Result<(RunReport, Vec<(CaseStatus, PathBuf)>)> {
         let mut results = std::mem::take(&mut self.rows().results);
         let interrupted = !cancel.may_start();
-        let ran: std::collections::HashSet<usize> = results.iter().map(|r| r.index).collect();
-        for job in jobs.iter().filter(|j| !ran.contains(&j.index)) {
-            let _ = fs::remove_dir_all(&job.work_dir);
-            self.reporter.case_interrupted(false);
-            results.push(self.not_started(job.index));
+        let mut ended = vec![false; self.total()];
+        for r in &results {
+            ended[r.index] = true;
         }
+        for (i, _) in ended.iter().enumerate().filter(|(_, e)| !**e) {
+            if i < compiled {
+                let _ = fs::remove_dir_all(self.work_dir_of(i));
+            }
+            self.reporter.case_interrupted(false);
+            results.push(Finished::new(self.not_started(i), &self.output_names));
+        }
+        drop(ended);
         results.sort_by_key(|r| r.index);
         let phase = Instant::now();
-        let table = build_table(
-            &self.p.variables,
-            &self.output_names,
-            &results,
-            self.ctx.cwd,
-        );
+        let table = self.table_of(&results);
+        let done = results
+            .iter()
+            .filter(|r| r.status == CaseStatus::Done)
+            .count();
+        let finished = results
+            .iter()
+            .map(|r| (r.status, self.final_dir_of(r.index)))
+            .collect();
+        // The table holds it all now: the rows go before the summaries
+        // are rendered (the peak of a large run).
+        drop(results);
         write_summaries(&self.results_dir, &table)?;
+        release_freed_memory();
         log::debug(&format!(
             "final table and summaries in {:.3} s",
             phase.elapsed().as_secs_f64()
         ));
         self.send(RunEvent::Finished {
             total: self.total(),
-            done: results
-                .iter()
-                .filter(|r| r.status == CaseStatus::Done)
-                .count(),
+            done,
             interrupted,
         });
         // The work area is empty once every case is in place.
         let _ = fs::remove_dir(&self.work_root);
-        let finished = results.iter().map(|r| (r.status, r.dir.clone())).collect();
         let report = RunReport {
             table,
             moved_aside: self.moved_aside,
@@ -641,44 +733,17 @@ impl Hooks for Batch<'_, '_> {
     }
 }
 
-/// Compiles every case into the work area (named `_` for the no-variable
-/// case, which lands in the results directory itself); also returns the
-/// cases whose formulas failed.
-fn compile_cases(
-    ctx: &Context<'_>,
-    p: &Prepared,
-    names: &[String],
-    work_root: &Path,
-) -> Result<(Vec<PathBuf>, std::collections::BTreeMap<usize, String>)> {
-    let work_names: Vec<String> = names
-        .iter()
-        .map(|n| {
-            if n.is_empty() {
-                "_".to_string()
-            } else {
-                n.clone()
-            }
-        })
-        .collect();
-    let diagnostics = Diagnostics::default();
-    let phase = Instant::now();
-    let work_dirs = compile_all(
-        &p.scan.input,
-        ctx.model,
-        &ctx.config,
-        &p.statics,
-        &p.cases,
-        &work_names,
-        work_root,
-        &diagnostics,
-    )?;
-    diagnostics.report();
-    log::debug(&format!(
-        "compiled {} cases in {:.3} s",
-        work_dirs.len(),
-        phase.elapsed().as_secs_f64()
-    ));
-    Ok((work_dirs, diagnostics.failed_cases()))
+/// Gives the memory freed after a summary write back to the system. The
+/// summaries are rewritten from whichever worker thread finished a case,
+/// and glibc keeps what each thread's arena once held: without this, a
+/// large run's memory would keep a table's worth per arena.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it
+    // touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Argument list of a case: static entries first, then the input files,

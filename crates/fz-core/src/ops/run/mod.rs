@@ -8,15 +8,18 @@
 //! case where a cache would trust it. `summary.csv`/`summary.json` are
 //! rewritten atomically as cases finish.
 //!
-//! The work is split in three: a [`Runner`] holds what lives across
+//! The work is split in four: a [`Runner`] holds what lives across
 //! batches (calculators and their connections, the cache index, the
 //! interrupt), a batch (`batch.rs`) is one results directory's cases from
-//! compile to summary, and `reuse.rs` decides whether an earlier case can
-//! stand for a new one. `fzr` is one batch; `fzd` runs one batch per
+//! compile to summary, the feed (`feed.rs`) compiles them a chunk at a
+//! time just ahead of the engine, and `reuse.rs` decides whether an
+//! earlier case can stand for a new one. `fzr` is one batch; `fzd` runs one batch per
 //! iteration through the same runner.
 
 mod batch;
+mod feed;
 mod reuse;
+mod rows;
 mod runner;
 
 pub use super::events::RunEvent;
@@ -118,6 +121,7 @@ pub fn fzr(
         .as_ref()
         .map(|out| LiveReport::start(&options.results_dir, out));
     let mut report = Runner::new(model, options, lookup).and_then(|mut runner| {
+        runner.single_batch();
         runner.run(input_path, design, &options.results_dir, options.resume)
     });
     if let Some(live) = live {

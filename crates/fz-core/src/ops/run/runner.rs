@@ -9,6 +9,7 @@
 //! not know what a batch does with its cases (see `batch.rs`).
 
 use super::batch::Batch;
+use super::feed::{first_chunk, Feed};
 use super::{attempt_timeout, RunOptions, RunReport};
 use crate::cache::hashfile::HASH_FILE;
 use crate::cache::index::read_hash;
@@ -17,7 +18,7 @@ use crate::calculators::uri::redact;
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::Config;
 use crate::design::Design;
-use crate::engine::{run_jobs, EngineSettings, Job};
+use crate::engine::{run_jobs, EngineSettings, JobSource};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::model::{Lookup, Model};
@@ -69,6 +70,9 @@ pub struct Runner<'a> {
     /// Whether the first batch's checks were made (variable warnings,
     /// calculator pre-flight): once per run, not once per `fzd` iteration.
     checked: bool,
+    /// Whether later batches will run (then each batch's finished cases
+    /// are indexed for them).
+    more_batches: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -115,7 +119,15 @@ impl<'a> Runner<'a> {
             cache: RunCache::default(),
             run_uris,
             checked: false,
+            more_batches: true,
         })
+    }
+
+    /// Declares that only one batch will run (`fzr`): its finished cases
+    /// are not indexed for a later batch (that would read every case's
+    /// `.fz_hash` again for nothing).
+    pub fn single_batch(&mut self) {
+        self.more_batches = false;
     }
 
     fn output_names(&self) -> Vec<String> {
@@ -160,21 +172,28 @@ impl<'a> Runner<'a> {
             let case_files = super::batch::input_files(&rels, &prepared.statics);
             check_calculators(&self.run_uris, &prepared, &case_files, ctx.cwd)?;
         }
-        let mut batch = Batch::open(ctx, prepared, results_dir, resume)?;
-        if batch.resuming() {
-            batch.keep_finished()?;
-        }
+        let batch = Batch::open(ctx, prepared, results_dir, resume)?;
+        let first = first_chunk(&batch)?;
         self.cache
             .read_tiers(&self.cache_uris, batch.moved_aside(), ctx.cwd);
-        let jobs = batch.cache_lookup(&self.cache.index, &self.cache.tiers);
-        self.schedule(&batch, &jobs);
-        let (report, finished) = batch.finish(&jobs, &self.cancel)?;
-        self.cache.remember(results_dir, &finished);
+        let feed = Feed::new(
+            &batch,
+            &self.cache.index,
+            &self.cache.tiers,
+            &self.cancel,
+            first,
+        );
+        self.schedule(&batch, &feed);
+        let compiled = feed.end()?;
+        let (report, finished) = batch.finish(compiled, &self.cancel)?;
+        if self.more_batches {
+            self.cache.remember(results_dir, &finished);
+        }
         Ok(report)
     }
 
     /// Runs the jobs on the calculators, retries and time limits included.
-    fn schedule(&self, batch: &Batch<'_, '_>, jobs: &[Job]) {
+    fn schedule(&self, batch: &Batch<'_, '_>, jobs: &Feed<'_, '_, '_>) {
         let ctx = &self.ctx;
         let settings = EngineSettings {
             max_workers: ctx.config.max_workers,
@@ -183,7 +202,7 @@ impl<'a> Runner<'a> {
         };
         log::info(&format!(
             "Running {} cases on {} calculator(s): {}",
-            jobs.len(),
+            jobs.most_left(),
             self.calcs.len(),
             ctx.display.join(", ")
         ));
