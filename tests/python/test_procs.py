@@ -10,12 +10,12 @@ import fz
 from conftest import MODEL, runs
 
 
-def test_a_missing_script_is_tried_once(project):
-    os.environ["FZ_MAX_RETRIES"] = "5"
-    try:
-        df = fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash missing.sh")
-    finally:
-        del os.environ["FZ_MAX_RETRIES"]
+def test_a_missing_script_is_tried_once(project, monkeypatch):
+    # A script named in the command must exist before the run (pre-flight);
+    # one missing behind a wrapper is found when the case runs.
+    (project / "wrap.sh").write_text("#!/bin/bash\nexec bash missing.sh\n")
+    monkeypatch.setenv("FZ_MAX_RETRIES", "5")
+    df = fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash wrap.sh")
     row = df.iloc[0]
     assert row["status"] == "failed"
     assert row["attempts"] == 1
@@ -23,11 +23,12 @@ def test_a_missing_script_is_tried_once(project):
 
 
 def test_a_deterministic_failure_goes_to_the_next_calculator(project):
+    (project / "wrap.sh").write_text("#!/bin/bash\nexec bash missing.sh\n")
     df = fz.fzr(
         "input.txt",
         {"temp": 2},
         MODEL,
-        calculators=["sh://bash missing.sh", "sh://bash calc.sh"],
+        calculators=["sh://bash wrap.sh", "sh://bash calc.sh"],
     )
     row = df.iloc[0]
     assert row["status"] == "done"

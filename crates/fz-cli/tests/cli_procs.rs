@@ -227,11 +227,14 @@ fn an_output_worker_dies_with_fz_on_kill_9() {
 fn a_missing_script_is_tried_once() {
     let sb = Sandbox::new();
     sb.write("input.txt", "x=$x\n");
+    // The pre-flight stops a run whose command names a missing script; one
+    // that goes missing behind a wrapper is found when the case runs.
+    sb.write("wrap.sh", "#!/bin/bash\nexec bash missing.sh\n");
     let t0 = Instant::now();
     let out = sb
         .cmd("fzr")
         .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json"])
-        .args(["-c", "sh://bash missing.sh"])
+        .args(["-c", "sh://bash wrap.sh"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -251,10 +254,11 @@ fn a_deterministic_failure_moves_to_another_calculator() {
     let sb = Sandbox::new();
     sb.write("input.txt", "x=$x\n");
     sb.write("good.sh", "#!/bin/bash\necho ok\n");
+    sb.write("wrap.sh", "#!/bin/bash\nexec bash missing.sh\n");
     let out = sb
         .cmd("fzr")
         .args(["input.txt", "-v", r#"{"x":1}"#, "-f", "json"])
-        .args(["-c", "sh://bash missing.sh", "-c", "sh://bash good.sh"])
+        .args(["-c", "sh://bash wrap.sh", "-c", "sh://bash good.sh"])
         .output()
         .unwrap();
     let rows = json_rows(&out.stdout);
