@@ -87,7 +87,7 @@ impl PackSize {
 
     /// Most cases per task, the mean case time being `mean` when known
     /// (`None`: no cap, a task runs until the queue stays empty or its
-    /// walltime is near). `auto` caps a task at about [`TASK_TARGET`] of
+    /// walltime is near). `auto` caps a task at about five minutes of
     /// work once case times are known.
     pub fn cases_per_task(self, mean: Option<Duration>) -> Option<usize> {
         match (self, mean) {
