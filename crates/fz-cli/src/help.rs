@@ -41,6 +41,10 @@ pub const MODEL_KEYS: &[(&str, &str)] = &[
         "timeout",
         "time limit of one attempt in seconds (0 or null: none), before --timeout",
     ),
+    (
+        "units",
+        "name → unit of variables and outputs ({\"pressure\": \"Pa\"}), on the report's axes",
+    ),
 ];
 
 /// Runs `fz help TOPIC…`.

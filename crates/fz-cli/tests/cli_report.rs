@@ -302,3 +302,42 @@ fn fzr_report_writes_the_final_page_and_names_it() {
     assert!(html.contains("done: 15"));
     assert!(!html.contains("http-equiv=\"refresh\""), "the run is over");
 }
+
+#[test]
+fn model_units_label_the_axes_and_are_kept_in_each_case() {
+    let sb = Sandbox::new();
+    perfectgas(&sb);
+    let model = sb.read(".fz/models/perfectgas.json").replace(
+        "\"output\":",
+        "\"units\": {\"T_celsius\": \"°C\", \"V_L\": \"L\", \"pressure\": \"Pa\"},\n  \"output\":",
+    );
+    sb.write(".fz/models/perfectgas.json", &model);
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-m", "perfectgas", "-v", GRID, "-r", "results"])
+        .args(["-c", "sh://bash PerfectGazPressure.sh", "--report"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info = sb.read("results/T_celsius=20,V_L=1,n_mol=1/info.txt");
+    assert!(info.contains("\nunit.pressure=Pa\n"), "{info}");
+    let html = sb.read("results/report.html");
+    for label in ["T_celsius [°C]", "V_L [L]", "pressure [Pa]"] {
+        assert!(html.contains(label), "axis label {label} missing");
+    }
+    // A model whose units are not strings is refused, naming the key.
+    sb.write(".fz/models/perfectgas.json", &model.replace("\"Pa\"", "3"));
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-m", "perfectgas", "-v", GRID, "-r", "other"])
+        .args(["-c", "sh://bash PerfectGazPressure.sh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("Model 'units' must map names to unit strings, e.g. {\"pressure\": \"Pa\"}; got int for 'pressure'"));
+}

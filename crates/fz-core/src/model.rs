@@ -42,6 +42,7 @@ const OTHER_KEYS: &[&str] = &[
     "output",
     "id",
     "timeout",
+    "units",
 ];
 
 /// The known model keys, in the order `fz` documents them.
@@ -166,6 +167,9 @@ pub struct Model {
     pub id: Option<String>,
     /// Per-model timeout, if the model sets `timeout`.
     pub timeout: Option<ModelTimeout>,
+    /// Units of variables and outputs (`units`: name → unit), shown on
+    /// the report's axes and recorded in each case's `info.txt`.
+    pub units: IndexMap<String, String>,
     /// Non-fatal remarks found while validating (shown as warnings).
     pub warnings: Vec<String>,
 }
@@ -437,6 +441,8 @@ impl Model {
             }
         };
 
+        let units = units_of(map.get("units"))?;
+
         Ok(Model {
             syntax: Syntax {
                 var_prefix,
@@ -450,9 +456,30 @@ impl Model {
             output,
             id,
             timeout,
+            units,
             warnings,
             raw: map,
         })
+    }
+}
+
+/// The `units` key: an object of unit strings.
+fn units_of(value: Option<&Json>) -> Result<IndexMap<String, String>> {
+    let bad = |what: String| {
+        Error::Model(format!(
+            "Model 'units' must map names to unit strings, e.g. {{\"pressure\": \"Pa\"}}; {what}"
+        ))
+    };
+    match value {
+        None | Some(Json::Null) => Ok(IndexMap::new()),
+        Some(Json::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Json::String(u) if !u.contains(['\n', '\r']) => Ok((k.clone(), u.clone())),
+                other => Err(bad(format!("got {} for '{k}'", json_type(other)))),
+            })
+            .collect(),
+        Some(other) => Err(bad(format!("got {}", json_type(other)))),
     }
 }
 
@@ -615,6 +642,20 @@ mod tests {
         for (j, want) in cases {
             let err = model(j.clone()).unwrap_err().to_string();
             assert!(err.contains(want), "{j}: {err}");
+        }
+    }
+
+    #[test]
+    fn units_are_names_to_strings() {
+        let m = model(json!({"units": {"pressure": "Pa", "T": "°C"}})).unwrap();
+        assert_eq!(m.units.get("T").map(String::as_str), Some("°C"));
+        assert!(model(json!({})).unwrap().units.is_empty());
+        for bad in [json!({"units": ["Pa"]}), json!({"units": {"p": 1}})] {
+            let e = model(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("Model 'units' must map names to unit strings"),
+                "{e}"
+            );
         }
     }
 

@@ -40,6 +40,9 @@ pub struct Study {
     pub journal: Vec<JournalLine>,
     /// The cases that did not end `done`.
     pub failures: Vec<Failure>,
+    /// Units of variables and outputs (the model's `units`, recorded as
+    /// `unit.*` in each case's `info.txt`).
+    pub units: BTreeMap<String, String>,
 }
 
 /// A case that did not end `done`.
@@ -83,6 +86,14 @@ impl Study {
         study.split_columns();
         study.failures = study.read_failures();
         Ok(study)
+    }
+
+    /// An axis label: `name [unit]` when its unit is known, else `name`.
+    pub fn label(&self, name: &str) -> String {
+        match self.units.get(name) {
+            Some(u) if !u.is_empty() => format!("{name} [{u}]"),
+            _ => name.to_string(),
+        }
     }
 
     /// The index of column `name`.
@@ -141,7 +152,9 @@ impl Study {
         self.outputs = outs;
     }
 
-    fn variable_names(&self) -> Vec<String> {
+    /// The variables (and, on the way, the units) from the first case
+    /// `info.txt` that names them.
+    fn variable_names(&mut self) -> Vec<String> {
         for r in 0..self.rows.len().min(20) {
             let info = read_info(&self.dir.join(self.case_name(r)));
             let vars: Vec<String> = info
@@ -150,6 +163,10 @@ impl Study {
                 .map(str::to_string)
                 .collect();
             if !vars.is_empty() {
+                self.units = info
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.strip_prefix("unit.")?.to_string(), v.clone())))
+                    .collect();
                 return vars;
             }
         }

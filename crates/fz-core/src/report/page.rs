@@ -198,11 +198,14 @@ fn output_plots(study: &Study) -> String {
                 .iter()
                 .filter(|v| v.name != x.name && v.distinct.len() <= MAX_SERIES)
                 .min_by_key(|v| v.distinct.len());
-            push_svg(&mut out, plots::xy_svg(&xy_plot(o, &y, x, second, n)));
+            let mut plot = xy_plot(o, &y, x, second, n);
+            (plot.x_label, plot.y_label) = (study.label(&x.name), study.label(o));
+            push_svg(&mut out, plots::xy_svg(&plot));
         }
         let axes: Vec<&Var> = vars.iter().filter(|v| v.is_axis(n)).collect();
         if let [a, b, ..] = axes[..] {
-            if let Some(h) = heat_map(o, &y, a, b) {
+            if let Some(mut h) = heat_map(o, &y, a, b) {
+                (h.x_label, h.y_label) = (study.label(&a.name), study.label(&b.name));
                 push_svg(&mut out, plots::heatmap_svg(&h));
             }
         }

@@ -281,8 +281,9 @@ fn iso_seconds(t: SystemTime) -> String {
     dt.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// `info.txt`: Java-properties style summary of the case.
-pub fn info_text(r: &CaseResult) -> String {
+/// `info.txt`: Java-properties style summary of the case; `units` (the
+/// model's) add `unit.<name>=<unit>` lines.
+pub fn info_text(r: &CaseResult, units: &indexmap::IndexMap<String, String>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "state={}", r.status.as_str());
     let _ = writeln!(out, "calc={}", r.calculator);
@@ -303,6 +304,9 @@ pub fn info_text(r: &CaseResult) -> String {
     }
     for (k, v) in &r.outputs {
         let _ = writeln!(out, "output.{k}={}", v.py_str().replace('\n', " "));
+    }
+    for (k, u) in units {
+        let _ = writeln!(out, "unit.{k}={u}");
     }
     out
 }
@@ -476,7 +480,9 @@ mod tests {
         };
         let calcs = vec!["sh://a".to_string(), "sh://b".to_string()];
         let r = CaseResult::from_attempts(0, vars, "/r/x=2.5".into(), &attempts, &calcs, 5);
-        let info = info_text(&r);
+        let units = [("x".to_string(), "m".to_string())].into_iter().collect();
+        let info = info_text(&r, &units);
+        assert!(info.ends_with("\nunit.x=m\n"), "{info}");
         assert!(
             info.starts_with("state=done\ncalc=sh://b\nstart="),
             "{info}"

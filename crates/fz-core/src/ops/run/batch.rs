@@ -543,7 +543,8 @@ impl<'r, 'a> Batch<'r, 'a> {
     fn place(&self, work_dir: &Path, result: &mut CaseResult, history: &str) {
         let index = result.index;
         let final_dir = result.dir.clone();
-        match finish_case(work_dir, &final_dir, &self.names[index], result, history) {
+        let (name, units) = (&self.names[index], &self.ctx.model.units);
+        match finish_case(work_dir, &final_dir, name, units, result, history) {
             Ok(()) => {
                 if let Some(case_index) = &self.case_index {
                     case_index.record(&self.results_dir, &self.names[index]);
@@ -777,11 +778,12 @@ fn finish_case(
     work_dir: &Path,
     final_dir: &Path,
     name: &str,
+    units: &indexmap::IndexMap<String, String>,
     result: &mut CaseResult,
     history: &str,
 ) -> Result<()> {
     let info = work_dir.join("info.txt");
-    fs::write(&info, info_text(result)).map_err(|e| Error::io(&info, e))?;
+    fs::write(&info, info_text(result, units)).map_err(|e| Error::io(&info, e))?;
     let history_path = work_dir.join("history.txt");
     fs::write(&history_path, history).map_err(|e| Error::io(&history_path, e))?;
     if name.is_empty() {
