@@ -527,8 +527,8 @@ mod tests {
                 format!("bash {p}/calc.sh>out.txt 2>out.txt <calc.sh &>out.txt"),
             ),
             (
-                "bash 'calc.sh' \\calc.sh",
-                "bash 'calc.sh' \\calc.sh".into(),
+                "bash 'calc.sh' \\calc.sh \"calc.sh\" \"$X/calc.sh\" 'calc'.sh",
+                format!("bash {p}/calc.sh \\calc.sh {p}/calc.sh \"$X/calc.sh\" 'calc'.sh"),
             ),
             (
                 "echo $(cat calc.sh) \"$(ls calc.sh)\" `cat calc.sh` ${X:-calc.sh}",
@@ -577,6 +577,13 @@ mod tests {
             build_command_line("bash calc.sh", &spaced, &[]).line,
             format!("bash '{p}/my dir/calc.sh' .")
         );
+        // A path quoted whole, spaces included, is made absolute too.
+        for quoted in ["'my dir/calc.sh'", "\"my dir/calc.sh\""] {
+            assert_eq!(
+                build_command_line(&format!("bash {quoted}"), l, &[]).command,
+                format!("bash '{p}/my dir/calc.sh'")
+            );
+        }
     }
 
     #[test]

@@ -32,8 +32,10 @@ pub fn shell_quote(text: &str) -> Cow<'_, str> {
 ///
 /// * it is not the target of a redirection (`> out.txt`, `2>&1`, `<in`),
 /// * it has no quoting, escape, expansion or pattern character (none of
-///   `' " \ $ `` ` `` * ? [ ] { } ~ = ! #`), so `'calc.sh'`, `$HOME/x`,
-///   `VAR=calc.sh`, `*.txt` are kept,
+///   `' " \ $ `` ` `` * ? [ ] { } ~ = ! #`), so `$HOME/x`, `VAR=calc.sh`,
+///   `*.txt` are kept; or it is quoted whole (`'my dir/calc.sh'`, or
+///   double quotes with no `$`, `` ` `` or `\` inside), its text then
+///   being the path,
 /// * it is not an option (`-x`, `--x`), not absolute, not `.` or `..`, and
 ///   not a shell reserved word (`if`, `then`, `do`, …),
 /// * `<launch_dir>/<word>` exists (file, directory or symbolic link).
@@ -92,13 +94,14 @@ pub fn local_files(command: &str, launch_dir: &Path) -> Vec<String> {
         let Some(word) = command.get(w.start..w.end) else {
             continue;
         };
-        let climbs = Path::new(word)
+        let text = unquoted(word).unwrap_or(word);
+        let climbs = Path::new(text)
             .components()
             .any(|c| matches!(c, Component::ParentDir));
         if climbs || absolute_word(word, launch_dir).is_none() {
             continue;
         }
-        let rel: PathBuf = Path::new(word)
+        let rel: PathBuf = Path::new(text)
             .components()
             .filter(|c| matches!(c, Component::Normal(_)))
             .collect();
@@ -134,19 +137,45 @@ const RESERVED: &[&str] = &[
 ];
 
 /// The absolute path for `word` when it is a rewritable relative path that
-/// exists under `base`.
+/// exists under `base`: a plain word (no quoting, expansion or pattern
+/// character), or one quoted whole (`'my dir/run.sh'`, `"my dir/run.sh"`
+/// without `$`, `` ` `` or `\\` inside), whose text is then the path.
 fn absolute_word(word: &str, base: &Path) -> Option<String> {
     let special = |c: char| c.is_control() || "'\"\\$`*?[]{}~=!#".contains(c);
-    if word.is_empty()
-        || word.starts_with('-')
-        || word.starts_with('/')
-        || word == "."
-        || word == ".."
-        || RESERVED.contains(&word)
-        || word.chars().any(special)
+    if RESERVED.contains(&word) {
+        return None;
+    }
+    let path = match unquoted(word) {
+        Some(inner) => inner,
+        None if word.chars().any(special) => return None,
+        None => word,
+    };
+    if path.is_empty()
+        || path.starts_with('-')
+        || path.starts_with('/')
+        || path == "."
+        || path == ".."
+        || path.chars().any(char::is_control)
     {
         return None;
     }
+    resolve_under(path, base)
+}
+
+/// The text of a word quoted whole, when quoting is all it has.
+pub(crate) fn unquoted(word: &str) -> Option<&str> {
+    let single = word.strip_prefix('\'').and_then(|w| w.strip_suffix('\''));
+    if let Some(inner) = single.filter(|i| !i.contains('\'')) {
+        return Some(inner);
+    }
+    word.strip_prefix('"')
+        .and_then(|w| w.strip_suffix('"'))
+        .filter(|i| !i.contains(['"', '$', '`', '\\']))
+}
+
+/// `base/<rel>` (`.` components dropped) when it exists.
+fn resolve_under(rel: &str, base: &Path) -> Option<String> {
+    let word = rel;
     let mut path: PathBuf = base.to_path_buf();
     for part in Path::new(word).components() {
         match part {
