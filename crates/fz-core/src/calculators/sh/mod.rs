@@ -664,7 +664,9 @@ mod tests {
              (trap '' TERM; exec sleep 300) &\necho $! > gc2.pid\n\
              sleep 300",
         );
-        let calc = ShCalculator::new("sh://bash slow.sh?timeout=1")
+        // 3 s: the script must have written its pid files by then, even on
+        // a machine busy with the rest of the test suite.
+        let calc = ShCalculator::new("sh://bash slow.sh?timeout=3")
             .unwrap()
             .with_grace(Duration::from_millis(300));
         let t0 = Instant::now();
@@ -675,10 +677,10 @@ mod tests {
         assert_eq!(a.exit_code, None);
         assert_eq!(
             a.error.as_deref(),
-            Some(format!("Command timed out after 1 seconds: 'bash {p}/slow.sh'").as_str())
+            Some(format!("Command timed out after 3 seconds: 'bash {p}/slow.sh'").as_str())
         );
         assert!(
-            took >= Duration::from_secs(1) && took < Duration::from_secs(4),
+            took >= Duration::from_secs(3) && took < Duration::from_secs(9),
             "{took:?}"
         );
         let num = |f: &str| read(&d.work.join(f)).trim().parse::<i32>().unwrap();
@@ -690,7 +692,7 @@ mod tests {
         let log = read(&d.work.join("log.txt"));
         assert!(log.contains("Status: timeout\n"), "{log}");
         assert!(
-            log.contains("Error: Command timed out after 1 seconds"),
+            log.contains("Error: Command timed out after 3 seconds"),
             "{log}"
         );
     }
@@ -729,7 +731,7 @@ mod tests {
         let d = dirs();
         let mark = format!("fzmark{}", crate::process::new_tag());
         detaching_script(&d, &mark, "sleep 300");
-        let calc = ShCalculator::new("sh://bash detach.sh?timeout=1.5")
+        let calc = ShCalculator::new("sh://bash detach.sh?timeout=3")
             .unwrap()
             .with_grace(Duration::from_millis(300));
         let a = run(&calc, &d, calc.uri_timeout(), &Cancel::new());
