@@ -9,6 +9,8 @@
 #   args=(<fzc arguments other than the input and -o>)
 #   ignore=(<optional: globs of output paths not compared, each with a
 #            comment pointing to the documented intentional difference>)
+#   expect_rc=<optional: our exit code when it differs from funz-fz's on
+#            purpose, with a comment pointing to the documented difference>
 # and starts with a comment saying what the case covers.
 #
 # Both implementations run on their own scratch copy of the case directory
@@ -16,7 +18,8 @@
 # directories under target/differential/<case>/. The two trees must have the
 # same directories and files, and every file must be byte-identical, except
 # `.fz_hash` of a directory input, whose lines are compared as a set (file
-# walk order is file-system dependent). The exit codes must be equal.
+# walk order is file-system dependent). The exit codes must be equal (or
+# ours must be the case's expect_rc).
 # Standard output is not compared (funz-fz prints its warnings there).
 #
 # The reference is installed with pip into target/upstream-venv (see
@@ -91,17 +94,18 @@ is_ignored() { # $1 = relative path; uses global array ignore
 compare_case() {
     local name=$1
     local up=$work/$name/upstream ours=$work/$name/ours
-    local input args=() ignore=()
+    local input args=() ignore=() expect_rc=""
     # shellcheck disable=SC1090,SC1091
     source "$cases_dir/$name/case.sh"
     local is_dir=0
     [[ -d $cases_dir/$name/$input ]] && is_dir=1
     local ok=0
 
-    local rc_up rc_ours
+    local rc_up rc_ours want_rc
     rc_up=$(cat "$up/rc")
     rc_ours=$(cat "$ours/rc")
-    if [[ $rc_up != "$rc_ours" ]]; then
+    want_rc=${expect_rc:-$rc_up}
+    if [[ $want_rc != "$rc_ours" ]]; then
         echo "  exit code: funz-fz $rc_up, ours $rc_ours"
         ok=1
     fi
@@ -109,7 +113,7 @@ compare_case() {
         echo "  note: funz-fz exited $rc_up; its stderr:"
         sed 's/^/    | /' "$up/stderr" | tail -n 20
     fi
-    if [[ $rc_ours != 0 && $rc_ours != "$rc_up" ]]; then
+    if [[ $rc_ours != 0 && $rc_ours != "$want_rc" ]]; then
         echo "  our stderr:"
         sed 's/^/    | /' "$ours/stderr" | tail -n 20
     fi
