@@ -181,7 +181,7 @@ impl FunzCalculator {
             code: &self.target.code,
             hosts: hosts.as_deref(),
         };
-        let user = host_info().user;
+        let user = host_info().user.clone();
         let timeout = discovery::discovery_timeout();
         loop {
             let claim = match self

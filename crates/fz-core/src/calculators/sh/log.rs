@@ -1,5 +1,5 @@
-//! `log.txt` of a local attempt (`sh://`, and `slurm://` run locally):
-//! what ran, how it ended, when, where and by whom.
+//! `log.txt` of an attempt (`sh://`, `slurm://`, `funz://`, and `ssh://`
+//! with its remote lines): what ran, how it ended, when, where and by whom.
 //!
 //! It only writes that one file in the case's work directory; what the
 //! attempt did is decided elsewhere.
@@ -23,6 +23,9 @@ pub(crate) struct RunLog<'a> {
     pub(crate) launch_dir: &'a Path,
     pub(crate) status: AttemptStatus,
     pub(crate) error: Option<&'a str>,
+    /// For a remote attempt: the calculator and `user@host:directory`;
+    /// the user, host and OS lines then say `Local`.
+    pub(crate) remote: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> RunLog<'a> {
@@ -45,6 +48,7 @@ impl<'a> RunLog<'a> {
             launch_dir: request.launch_dir,
             status: attempt.status,
             error: attempt.error.as_deref(),
+            remote: None,
         }
     }
 
@@ -81,19 +85,25 @@ impl<'a> RunLog<'a> {
             .iter()
             .map(|(k, v)| format!("{k}: {v}\n"))
             .collect();
+        let who = match self.remote {
+            None => format!(
+                "User: {}\nHostname: {}\nOperating system: {}\nPlatform: {}\n",
+                host.user, host.hostname, host.os, host.platform
+            ),
+            Some((calculator, remote)) => format!(
+                "Calculator: {calculator}\nRemote directory: {remote}\nLocal user: {}\n\
+                 Local hostname: {}\nLocal operating system: {}\n",
+                host.user, host.hostname, host.os
+            ),
+        };
         let text = format!(
             "Command: {}\nExit code: {exit}\n{extra}Time start: {}\nTime end: {}\n\
-             Execution time: {:.3} seconds\nUser: {}\nHostname: {}\n\
-             Operating system: {}\nPlatform: {}\nWorking directory: {}\n\
+             Execution time: {:.3} seconds\n{who}Working directory: {}\n\
              Original directory: {}\nStatus: {}\nError: {error}\nTimestamp: {}\n",
             self.command_line,
             iso(self.started),
             iso(self.ended),
             self.elapsed.as_secs_f64(),
-            host.user,
-            host.hostname,
-            host.os,
-            host.platform,
             self.work_dir.display(),
             self.launch_dir.display(),
             self.status.as_str(),
@@ -113,7 +123,14 @@ pub(crate) struct HostInfo {
 
 /// The user (`LOGNAME`, `USER`, `LNAME`, `USERNAME`, then the password
 /// database), host name, OS name and a `<os>-<release>-<machine>` string.
-pub(crate) fn host_info() -> HostInfo {
+/// Looked up once per process: every case's `log.txt` needs them, and the
+/// password database is a file read.
+pub(crate) fn host_info() -> &'static HostInfo {
+    static HOST: std::sync::OnceLock<HostInfo> = std::sync::OnceLock::new();
+    HOST.get_or_init(look_up_host)
+}
+
+fn look_up_host() -> HostInfo {
     let user = ["LOGNAME", "USER", "LNAME", "USERNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))

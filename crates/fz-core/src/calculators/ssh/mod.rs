@@ -42,7 +42,7 @@ pub mod session;
 pub mod target;
 
 use super::exit_codes::{self, OkExit};
-use super::sh::{format_seconds, host_info, shell_quote, stderr_tail};
+use super::sh::{format_seconds, shell_quote, stderr_tail, RunLog};
 use super::uri::CalculatorUri;
 use super::{Attempt, AttemptStatus, Calculator, RunRequest};
 use crate::{Error, Result};
@@ -251,25 +251,21 @@ impl Calculator for SshCalculator {
             status
         };
         let ended = SystemTime::now();
-        if request.work_dir.is_dir() {
-            let log = LogFields {
-                calculator: &self.display,
-                remote: &format!("{who}:{}", remote.display()),
-                command_line: &line,
-                exit_code,
-                started,
-                ended,
-                elapsed: clock.elapsed(),
-                work_dir: request.work_dir,
-                launch_dir: request.launch_dir,
-                status,
-                error: error.as_deref(),
-            };
-            let path = request.work_dir.join("log.txt");
-            if let Err(e) = std::fs::write(&path, log.text()) {
-                crate::log::warn(&format!("Could not write {}: {e}", path.display()));
-            }
+        let remote = format!("{who}:{}", remote.display());
+        RunLog {
+            command_line: &line,
+            exit_code,
+            extra: &[],
+            started,
+            ended,
+            elapsed: clock.elapsed(),
+            work_dir: request.work_dir,
+            launch_dir: request.launch_dir,
+            status,
+            error: error.as_deref(),
+            remote: Some((&self.display, &remote)),
         }
+        .store();
         Attempt {
             status,
             exit_code,
@@ -447,60 +443,6 @@ pub fn command_line(command: &str, input_files: &[String]) -> String {
         format!("{command} .")
     } else {
         format!("{command} {}", args.join(" "))
-    }
-}
-
-/// What `log.txt` records about one remote attempt.
-struct LogFields<'a> {
-    calculator: &'a str,
-    remote: &'a str,
-    command_line: &'a str,
-    exit_code: Option<i32>,
-    started: SystemTime,
-    ended: SystemTime,
-    elapsed: Duration,
-    work_dir: &'a Path,
-    launch_dir: &'a Path,
-    status: AttemptStatus,
-    error: Option<&'a str>,
-}
-
-impl LogFields<'_> {
-    /// The `key: value` lines (continuation lines of an error indented).
-    fn text(&self) -> String {
-        use chrono::{DateTime, Local};
-        let iso = |t: SystemTime| {
-            DateTime::<Local>::from(t)
-                .format("%Y-%m-%dT%H:%M:%S%.6f")
-                .to_string()
-        };
-        let host = host_info();
-        let exit = self
-            .exit_code
-            .map_or_else(|| "None".to_string(), |c| c.to_string());
-        let error = self
-            .error
-            .map_or_else(|| "None".to_string(), |e| e.replace('\n', "\n  "));
-        format!(
-            "Command: {}\nExit code: {exit}\nTime start: {}\nTime end: {}\n\
-             Execution time: {:.3} seconds\nCalculator: {}\nRemote directory: {}\n\
-             Local user: {}\nLocal hostname: {}\nLocal operating system: {}\n\
-             Working directory: {}\nOriginal directory: {}\nStatus: {}\nError: {error}\n\
-             Timestamp: {}\n",
-            self.command_line,
-            iso(self.started),
-            iso(self.ended),
-            self.elapsed.as_secs_f64(),
-            self.calculator,
-            self.remote,
-            host.user,
-            host.hostname,
-            host.os,
-            self.work_dir.display(),
-            self.launch_dir.display(),
-            self.status.as_str(),
-            DateTime::<Local>::from(self.ended).format("%a %b %e %H:%M:%S %Y"),
-        )
     }
 }
 

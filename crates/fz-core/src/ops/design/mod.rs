@@ -157,6 +157,10 @@ pub fn fzd(
         variables.ranges, variables.fixed
     ));
     let mut design = algorithm.initial_design(&variables.ranges, &spec)?;
+    if !design.is_empty() {
+        // Python starts while the first batch runs, not after it.
+        state.objectives.warm_up();
+    }
     while !design.is_empty() && state.cancel.may_start() {
         state.iteration += 1;
         let batch: Vec<Point> = design.iter().map(|p| variables.complete(p)).collect();

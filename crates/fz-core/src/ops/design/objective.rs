@@ -36,6 +36,44 @@ impl Objectives {
 
     /// The objective of every row, or why it is missing.
     pub fn evaluate(&mut self, rows: &[&Row]) -> Result<Vec<(Objective, Option<String>)>> {
+        let mut out: Vec<Option<(Objective, Option<String>)>> =
+            rows.iter().map(|row| self.direct(row)).collect();
+        let python: Vec<&Row> = rows
+            .iter()
+            .zip(&out)
+            .filter(|(_, got)| got.is_none())
+            .map(|(row, _)| *row)
+            .collect();
+        let mut answers = self.in_python(&python)?.into_iter();
+        Ok(out
+            .iter_mut()
+            .map(|got| got.take().or_else(|| answers.next()))
+            .map(|got| got.unwrap_or((Objective::Missing, Some("no result".to_string()))))
+            .collect())
+    }
+
+    /// The objective of a row without Python, when every expression is the
+    /// bare name of a numeric column (`-e f`, the common case): the value
+    /// Python would compute, without its start-up. `None` sends the row to
+    /// Python (other expressions, missing or non-numeric columns, whose
+    /// messages Python words).
+    fn direct(&self, row: &Row) -> Option<(Objective, Option<String>)> {
+        let mut values = Vec::with_capacity(self.spec.expressions.len());
+        for expr in &self.spec.expressions {
+            if !is_plain_name(expr) {
+                return None;
+            }
+            values.push(match row.get(expr.as_str())? {
+                Value::Float(f) => *f,
+                Value::Int(i) => *i as f64,
+                _ => return None,
+            });
+        }
+        Some(self.objective_of(values))
+    }
+
+    /// The objectives of `rows` evaluated by the Python worker.
+    fn in_python(&mut self, rows: &[&Row]) -> Result<Vec<(Objective, Option<String>)>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -78,25 +116,42 @@ impl Objectives {
         out
     }
 
+    /// Starts the worker now, so that Python's start-up overlaps the first
+    /// batch instead of delaying the first objectives. A failure to start
+    /// is reported by the first evaluation.
+    /// Bare column names need no Python (see [`Objectives::direct`]).
+    pub fn warm_up(&mut self) {
+        if self.spec.expressions.iter().all(|e| is_plain_name(e)) {
+            return;
+        }
+        let _ = self.worker();
+    }
+
+    /// The running worker, started on first use.
+    fn worker(&mut self) -> Result<&mut JsonWorker> {
+        if self.worker.is_none() {
+            let exe = InterpreterKind::Python.executable();
+            let started = JsonWorker::start(
+                &exe,
+                WORKER,
+                "objective worker",
+                &[("PYTHONIOENCODING", "utf-8")],
+            )
+            .map_err(|e| {
+                Error::Interpreter(format!(
+                    "fzd objectives are Python expressions: {e} (set FZ_PYTHON to a python3 executable)"
+                ))
+            })?;
+            self.worker = Some(started);
+        }
+        match &mut self.worker {
+            Some(w) => Ok(w),
+            None => Err(Error::Interpreter("objective worker: not started".into())),
+        }
+    }
+
     fn ask(&mut self, request: &str) -> Result<serde_json::Value> {
-        let worker = match &mut self.worker {
-            Some(w) => w,
-            None => {
-                let exe = InterpreterKind::Python.executable();
-                let started = JsonWorker::start(
-                    &exe,
-                    WORKER,
-                    "objective worker",
-                    &[("PYTHONIOENCODING", "utf-8")],
-                )
-                .map_err(|e| {
-                    Error::Interpreter(format!(
-                        "fzd objectives are Python expressions: {e} (set FZ_PYTHON to a python3 executable)"
-                    ))
-                })?;
-                self.worker.insert(started)
-            }
-        };
+        let worker = self.worker()?;
         match worker.ask(request, None) {
             Ok(reply) => Ok(reply),
             Err(e) => {
@@ -127,6 +182,11 @@ impl Objectives {
                     .collect()
             })
             .unwrap_or_default();
+        self.objective_of(values)
+    }
+
+    /// One objective from the value of each expression (NaN is missing).
+    fn objective_of(&self, values: Vec<f64>) -> (Objective, Option<String>) {
         if values.len() != self.spec.expressions.len() || values.iter().any(|v| v.is_nan()) {
             return (
                 Objective::Missing,
@@ -139,6 +199,25 @@ impl Objectives {
             (Objective::Single(values[0]), None)
         }
     }
+}
+
+/// Python's keywords that look like names but are not looked up.
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// Whether `expr` is a bare ASCII Python name (which the worker would look
+/// up in the row first).
+fn is_plain_name(expr: &str) -> bool {
+    let mut chars = expr.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&expr)
 }
 
 #[cfg(test)]
@@ -203,6 +282,31 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("NameError"), "{why}");
+    }
+
+    #[test]
+    fn bare_names_of_numbers_need_no_python() {
+        let mut o = Objectives::new(spec(&["f", "g"], true));
+        let ok = row(&[("f", Value::Float(1.5)), ("g", Value::Int(3))]);
+        let nan = row(&[("f", Value::Float(f64::NAN)), ("g", Value::Int(3))]);
+        o.warm_up();
+        let got = o.evaluate(&[&ok, &nan]).unwrap();
+        assert_eq!(got[0], (Objective::Multi(vec![1.5, 3.0]), None));
+        assert_eq!(got[1].0, Objective::Missing);
+        assert!(o.worker.is_none(), "no Python worker for bare names");
+        // A text output, a missing column and a keyword go to Python, in
+        // their place among the rows, with Python's words.
+        let text = row(&[("f", Value::Str("oops".into())), ("g", Value::Int(1))]);
+        let missing = row(&[("g", Value::Int(1))]);
+        let got = o.evaluate(&[&ok, &text, &missing]).unwrap();
+        assert_eq!(got[0].0, Objective::Multi(vec![1.5, 3.0]));
+        assert_eq!(got[1].0, Objective::Missing);
+        assert!(got[1].1.clone().unwrap_or_default().contains("'oops'"));
+        assert!(got[2].1.clone().unwrap_or_default().contains("NameError"));
+        assert!(o.worker.is_some());
+        let mut o = Objectives::new(spec(&["None"], false));
+        let got = o.evaluate(&[&row(&[("None", Value::Int(2))])]).unwrap();
+        assert_eq!(got[0].0, Objective::Missing, "None is Python's constant");
     }
 
     #[test]
