@@ -283,7 +283,17 @@ fn check_command(command: &str, local: bool, ctx: &CheckContext, problems: &mut 
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
     };
-    let mut words = words.into_iter().skip_while(|w| is_assignment(w));
+    // A word quoted whole (`"folder with spaces/run.sh"`) names what its
+    // inside says; other quoted words are known only at run time.
+    let plain = |w| {
+        super::sh::words::unquoted(w)
+            .filter(|inner| !inner.is_empty())
+            .unwrap_or(w)
+    };
+    let mut words = words
+        .into_iter()
+        .skip_while(|w| is_assignment(w))
+        .map(plain);
     if let Some(program) = words.next() {
         if !is_literal(program) {
             // `$TOOL`, quoted or globbed words: known only at run time.
@@ -306,8 +316,9 @@ fn check_command(command: &str, local: bool, ctx: &CheckContext, problems: &mut 
     }
 }
 
-/// Whether a word is taken literally by the shell (no quotes, expansions,
-/// globs or `~`).
+/// Whether a word (unquoted already when it was quoted whole) is taken
+/// literally (no quotes, expansions, globs or `~`). Spaces can only come
+/// from quoting and are literal.
 fn is_literal(word: &str) -> bool {
     !word.is_empty()
         && !word
@@ -499,6 +510,25 @@ mod tests {
     }
 
     #[test]
+    fn a_script_quoted_whole_is_checked_by_its_name() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("folder with spaces")).unwrap();
+        std::fs::write(d.path().join("folder with spaces/run.sh"), "true").unwrap();
+        let c = ctx(d.path());
+        assert!(check_before_run(r#"sh://bash "folder with spaces/run.sh""#, &c).is_empty());
+        assert!(check_before_run("sh://bash 'folder with spaces/run.sh'", &c).is_empty());
+        assert_eq!(
+            check_before_run(r#"sh://bash "folder with spaces/gone.sh""#, &c),
+            [format!(
+                "script 'folder with spaces/gone.sh' not found in {}",
+                d.path().display()
+            )]
+        );
+        // Known only when the shell expands it: not checked.
+        assert!(check_before_run(r#"sh://bash "$HOME/gone.sh""#, &c).is_empty());
+    }
+
+    #[test]
     fn programs_and_scripts_must_exist() {
         let d = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
@@ -523,6 +553,7 @@ mod tests {
                     "script 'away.sh' not found in {root} (it exists under {}, but commands run from the project directory)",
                     home.path().display()
                 ),
+                format!("script 'quoted.sh' not found in {root}"),
             ]
         );
         assert_eq!(

@@ -69,6 +69,13 @@ impl<'b, 'r, 'a> Feed<'b, 'r, 'a> {
         }
     }
 
+    /// The cases queued to run, and those not compiled yet (some of which
+    /// the cache may still answer).
+    pub fn left(&self) -> (usize, usize) {
+        let pending = self.pending();
+        (pending.queue.len(), self.batch.total() - pending.next)
+    }
+
     fn pending(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -116,7 +123,7 @@ impl JobSource for Feed<'_, '_, '_> {
     }
 
     fn most_left(&self) -> usize {
-        let pending = self.pending();
-        pending.queue.len() + (self.batch.total() - pending.next)
+        let (queued, uncompiled) = self.left();
+        queued + uncompiled
     }
 }

@@ -200,9 +200,15 @@ impl<'a> Runner<'a> {
             max_attempts: ctx.max_attempts,
             timeout: attempt_timeout(ctx.model, ctx.options.timeout, &ctx.config),
         };
+        let (queued, uncompiled) = jobs.left();
+        // Cases compiled later may still come from the cache: "up to".
+        let count = if uncompiled == 0 {
+            format!("{queued} cases")
+        } else {
+            format!("up to {} cases", queued + uncompiled)
+        };
         log::info(&format!(
-            "Running {} cases on {} calculator(s): {}",
-            jobs.most_left(),
+            "Running {count} on {} calculator(s): {}",
             self.calcs.len(),
             ctx.display.join(", ")
         ));
