@@ -6,9 +6,14 @@
 #   2. Converting a 100,000-row result to a pandas DataFrame: `fz.fzo` over
 #      100,000 synthetic case directories, split into the Rust part (the
 #      table as JSON text) and the conversion (JSON → DataFrame).
+#   3. One case: the whole `fzr` process against one `fz.fzr(...)` call in
+#      a Python process that has already imported fz and pandas (median of
+#      BENCH_REPEAT runs each; the first call of a process apart).
 #
 # Usage: bash bench/python.sh
 # Environment: BENCH_N (default 1000), BENCH_ROWS (default 100000),
+#   BENCH_ONLY (run one part: "study", "table" or "one"), BENCH_REPEAT
+#   (default 20),
 #   BENCH_VENV (default target/bench-venv: a venv with the wheel, pandas),
 #   BENCH_DIR (scratch dir; default under /dev/shm when it is tmpfs).
 set -euo pipefail
@@ -42,7 +47,9 @@ printf '#!/bin/bash\necho "result = $(cut -d= -f2 "$1")" > output.txt\n' >calc.s
 model='{"varprefix":"$","formulaprefix":"@","delim":"{}","commentline":"#","output":{"r":"grep result output.txt | cut -d= -f2"}}'
 vars=$(printf '{"x": [%s]}' "$(seq -s, 0 $((n - 1)))")
 export FZ_PROGRESS=0
+only=${BENCH_ONLY:-}
 
+study() {
 best_cli=999999
 for _ in 1 2 3; do
     t=$("$py" - "$model" "$vars" "$venv/bin/fzr" <<'PY'
@@ -77,7 +84,9 @@ pct() { awk -v a="$best_cli" -v b="$1" 'BEGIN { printf "%+.1f", (b - a) * 100 / 
 echo "fzr, $n cases, 2 calculators (best of 3): CLI process ${best_cli} s;" \
     "Python process ${best_py} s ($(pct "$best_py") %, import of fz and pandas included);" \
     "the fz.fzr call alone ${best_call} s ($(pct "$best_call") %)"
+}
 
+table() {
 "$py" - "$rows" <<'PY'
 import json, os, sys, time
 rows = int(sys.argv[1])
@@ -114,3 +123,37 @@ assert len(df) == rows and df["pressure"].dtype.kind == "f" and df["T"].dtype.ki
 print(f"an fzr table of {rows} rows x {len(columns)} columns ({len(text) // 1_000_000} MB of JSON) "
       f"to a DataFrame: {t1 - t0:.2f} s")
 PY
+}
+
+one() {
+"$py" - "$model" "$venv/bin/fzr" "${BENCH_REPEAT:-20}" <<'PY'
+import json, statistics, subprocess, sys, time
+model, fzr, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cli = []
+for k in range(repeat):
+    t0 = time.perf_counter()
+    subprocess.run([fzr, "input.txt", "-m", model, "-v", '{"x": [1]}', "-c", "sh://bash calc.sh",
+                    "-r", f"one_cli{k}", "-f", "csv"], check=True, stdout=subprocess.DEVNULL)
+    cli.append(time.perf_counter() - t0)
+import fz, pandas  # noqa: E401 - imported before the clock starts, as in a notebook
+calls = []
+for k in range(repeat + 1):
+    t0 = time.perf_counter()
+    df = fz.fzr("input.txt", {"x": [1]}, json.loads(model), "sh://bash calc.sh", f"one_py{k}")
+    calls.append(time.perf_counter() - t0)
+    assert list(df["status"]) == ["done"], df
+first, rest = calls[0], calls[1:]
+ms = lambda v: f"{v * 1000:.1f} ms"
+print(f"one case (median of {repeat}): fzr process {ms(statistics.median(cli))}; "
+      f"fz.fzr call {ms(statistics.median(rest))} (first call of the process {ms(first)}); "
+      f"difference {ms(statistics.median(rest) - statistics.median(cli))}")
+PY
+}
+
+case $only in
+    study) study ;;
+    table) table ;;
+    one) one ;;
+    "") study; table; one ;;
+    *) echo "BENCH_ONLY must be study, table or one" >&2; exit 2 ;;
+esac

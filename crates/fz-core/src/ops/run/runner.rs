@@ -18,7 +18,7 @@ use crate::calculators::uri::redact;
 use crate::calculators::{self, Calculator, Cancel};
 use crate::config::Config;
 use crate::design::Design;
-use crate::engine::{run_jobs, EngineSettings, JobSource};
+use crate::engine::{run_jobs, EngineSettings};
 use crate::error::{Error, Result};
 use crate::log;
 use crate::model::{Lookup, Model};
