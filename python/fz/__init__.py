@@ -336,7 +336,7 @@ def fzr(
         _static(input_static),
         bool(resume),
         dispatch,
-        _report_path(report, results_dir),
+        _report_path(report, results_dir, "results_dir"),
     )
     df = _add_callable_outputs(_dataframe(table), calls, order, "error", "Missing output: ")
     if on_complete is not None:
@@ -413,14 +413,14 @@ def fzd(
         )
         raw = _routed(_fz.fzd, None, variables, None, False, expressions, multi, _os.fspath(algorithm), [],
                       options, _path("analysis_dir", analysis_dir), evaluate,
-                      _report_path(report, analysis_dir))
+                      _report_path(report, analysis_dir, "analysis_dir"))
     else:
         if input_path is None:
             raise ValueError("input_path is required when model is not a Python callable")
         spec, is_json = _model_args(model)
         raw = _routed(_fz.fzd, _path("input_path", input_path), variables, spec, is_json, expressions, multi,
                       _os.fspath(algorithm), _calculators(calculators), options,
-                      _path("analysis_dir", analysis_dir), None, _report_path(report, analysis_dir))
+                      _path("analysis_dir", analysis_dir), None, _report_path(report, analysis_dir, "analysis_dir"))
     report = _json.loads(raw)
     xy = report["xy"]
     if expressions is None and xy["columns"] and xy["columns"][-1] != "output":
@@ -532,12 +532,13 @@ def discover_funz_servers(
     return _json.loads(_fz.funz_servers(udp_port, float(listen_duration), stop_when))
 
 
-def _report_path(report, directory):
-    """The page of report=: None/False none, True directory/report.html, a path."""
+def _report_path(report, directory, directory_arg):
+    """The page of report=: None/False none, True <directory>/report.html, a path.
+    directory_arg names the argument that gave the directory, for errors."""
     if report is None or report is False:
         return None
     if report is True:
-        return _os.path.join(_path("results_dir", directory), "report.html")
+        return _os.path.join(_path(directory_arg, directory), "report.html")
     if isinstance(report, (str, _os.PathLike)):
         return _path("report", report)
     raise TypeError(f"report must be True, False, None or a path, got {type(report).__name__}")
