@@ -195,13 +195,9 @@ fn spawn(program: &str, args: &[&str], dir: &Path) -> std::io::Result<std::proce
 
 #[cfg(unix)]
 fn kill_group(pid: u32) {
+    // The child leads its own group (process_group(0) above).
     if let Ok(pgid) = libc::pid_t::try_from(pid) {
-        // SAFETY: kill(2) with a negative pid signals the process group the
-        // child leads (it was started with process_group(0)); no memory is
-        // touched.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
+        crate::process::signal_group(pgid, libc::SIGKILL);
     }
 }
 

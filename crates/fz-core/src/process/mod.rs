@@ -30,7 +30,7 @@ pub mod tied;
 pub mod tree;
 
 #[cfg(unix)]
-pub use run::{run_tree, Ended, Limits};
+pub use run::{case_command, run_tree, Ended, Limits};
 pub use tied::spawn_tied;
 #[cfg(unix)]
 pub use tree::{Tree, TAG_VAR};

@@ -2,8 +2,9 @@
 //! a fresh tag, wait for it under a time limit and cancellation, stop the
 //! whole tree then, and stop what it left behind when it exits by itself.
 //!
-//! The caller builds the command (program, arguments, directory, files);
-//! this module only adds the group, the tag and the waiting.
+//! The caller builds the command (program, arguments, directory, files),
+//! with [`case_command`] for the usual case command; this module only adds
+//! the group, the tag and the waiting.
 
 use super::tree::{Tree, TAG_VAR};
 use crate::calculators::Cancel;
@@ -40,6 +41,33 @@ pub struct Limits<'a> {
     pub cancel: &'a Cancel,
     /// SIGTERM → SIGKILL delay.
     pub grace: Duration,
+}
+
+/// `bash -c <line>` in the case directory `dir`, stdin `/dev/null`, stdout
+/// and stderr to `dir/out.txt` and `dir/err.txt` (created), with
+/// `FZ_SHELL_PATH` before `PATH` when set: how every local case command
+/// runs (`sh://`, `slurm://` srun mode, the packed-mode worker). The error
+/// names the file that could not be created.
+pub fn case_command(line: &str, dir: &std::path::Path) -> Result<Command, String> {
+    use std::process::Stdio;
+    let open = |name: &str| {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .map_err(|e| format!("Could not create {}: {e}", path.display()))
+    };
+    let (out, err) = (open("out.txt")?, open("err.txt")?);
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err));
+    if let Some(path) = crate::config::shell_search_path() {
+        command.env("PATH", path);
+    }
+    Ok(command)
 }
 
 /// Spawns `command` in a process group of its own, tagged, and waits for

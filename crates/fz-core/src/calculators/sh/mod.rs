@@ -300,28 +300,11 @@ pub fn build_command_line(command: &str, launch_dir: &Path, input_files: &[Strin
 /// srun mode runs its line here).
 #[cfg(unix)]
 pub(crate) fn execute(line: &str, request: &RunRequest, grace: Duration) -> Ended {
-    use std::process::{Command, Stdio};
     let work_dir = request.work_dir;
-    let open = |name: &str| {
-        let path = work_dir.join(name);
-        std::fs::File::create(&path)
-            .map_err(|e| format!("Could not create {}: {e}", path.display()))
+    let command = match crate::process::case_command(line, work_dir) {
+        Ok(c) => c,
+        Err(e) => return Ended::SpawnFailed(e),
     };
-    let (out, err) = match (open("out.txt"), open("err.txt")) {
-        (Ok(out), Ok(err)) => (out, err),
-        (Err(e), _) | (_, Err(e)) => return Ended::SpawnFailed(e),
-    };
-    let mut command = Command::new("bash");
-    command
-        .arg("-c")
-        .arg(line)
-        .current_dir(work_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err));
-    if let Some(path) = crate::config::shell_search_path() {
-        command.env("PATH", path);
-    }
     let limits = crate::process::Limits {
         timeout: request.timeout,
         cancel: request.cancel,
