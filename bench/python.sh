@@ -126,27 +126,39 @@ PY
 }
 
 one() {
-"$py" - "$model" "$venv/bin/fzr" "${BENCH_REPEAT:-20}" <<'PY'
+local bin
+bin=${FZ_BIN_DIR:-$("$root/scripts/fz-bindir.sh" release)}
+"$py" - "$model" "$bin/fzr" "$venv/bin/fzr" "${BENCH_REPEAT:-20}" <<'PY'
 import json, statistics, subprocess, sys, time
-model, fzr, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
-cli = []
-for k in range(repeat):
-    t0 = time.perf_counter()
-    subprocess.run([fzr, "input.txt", "-m", model, "-v", '{"x": [1]}', "-c", "sh://bash calc.sh",
-                    "-r", f"one_cli{k}", "-f", "csv"], check=True, stdout=subprocess.DEVNULL)
-    cli.append(time.perf_counter() - t0)
+model, binary, script, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+
+def cli(fzr, label):
+    took = []
+    for k in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([fzr, "input.txt", "-m", model, "-v", '{"x": [1]}', "-c", "sh://bash calc.sh",
+                        "-r", f"one_{label}{k}", "-f", "csv"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        took.append(time.perf_counter() - t0)
+    return statistics.median(took)
+
+
+binary_ms, script_ms = cli(binary, "bin"), cli(script, "script")
 import fz, pandas  # noqa: E401 - imported before the clock starts, as in a notebook
 calls = []
 for k in range(repeat + 1):
     t0 = time.perf_counter()
     df = fz.fzr("input.txt", {"x": [1]}, json.loads(model), "sh://bash calc.sh", f"one_py{k}")
+    sys.stderr.flush()
     calls.append(time.perf_counter() - t0)
     assert list(df["status"]) == ["done"], df
 first, rest = calls[0], calls[1:]
 ms = lambda v: f"{v * 1000:.1f} ms"
-print(f"one case (median of {repeat}): fzr process {ms(statistics.median(cli))}; "
-      f"fz.fzr call {ms(statistics.median(rest))} (first call of the process {ms(first)}); "
-      f"difference {ms(statistics.median(rest) - statistics.median(cli))}")
+call = statistics.median(rest)
+print(f"one case (median of {repeat}): fzr binary process {ms(binary_ms)}; fzr console "
+      f"script (pip install) {ms(script_ms)}; fz.fzr call {ms(call)} (first call of the "
+      f"process {ms(first)}); call minus binary process {ms(call - binary_ms)}")
 PY
 }
 

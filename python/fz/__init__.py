@@ -25,7 +25,7 @@ __version__ = _fz.version()
 # the calling Python; FZ_PYTHON (environment or setting) still wins.
 if _sys.executable:
     _fz.set_default("FZ_PYTHON", _sys.executable)
-from ._design import FunctionModelParallelError
+from ._errors import FunctionModelParallelError
 from .config import get_config, reload_config, print_config, set_interpreter, get_interpreter
 from .logging import LogLevel, set_log_level, get_log_level
 from ._platform import check_bash_availability_on_windows
@@ -391,7 +391,7 @@ def fzd(
     Ctrl+C: the first stops after the running cases finish and returns what
     was evaluated; the second kills them and raises KeyboardInterrupt.
     """
-    from . import _design
+    from . import _design  # here: only fzd needs it (threads, signatures)
 
     if isinstance(output_expression, str):
         expressions, multi = [output_expression], False

@@ -9,12 +9,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Callable, Dict, List, Optional
 
-
-class FunctionModelParallelError(RuntimeError):
-    """fzd() with a Python function model and calculators=N>1: the function
-    raised while points were evaluated on several threads. Raised at once
-    (not counted as a failed point), since a function that is not safe to
-    call from several threads fails that way: retry with calculators=1."""
+from ._errors import FunctionModelParallelError
 
 
 def check_function(func: Callable, names: List[str]) -> inspect.Signature:

@@ -6,10 +6,6 @@ PATH, strict=True raises RuntimeError naming what to install, strict=False
 warns once. Must not touch: how commands run.
 """
 
-import platform
-import shutil
-import warnings
-
 __all__ = ["check_bash_availability_on_windows"]
 
 _MISSING = (
@@ -21,6 +17,10 @@ _MISSING = (
 
 def check_bash_availability_on_windows(strict: bool = True) -> None:
     """None when shell commands can run; on Windows without bash, raise (strict) or warn."""
+    import platform  # here: `import fz` stays light for the console commands
+    import shutil
+    import warnings
+
     if platform.system() != "Windows" or shutil.which("bash"):
         return None
     if strict:
