@@ -273,47 +273,94 @@ fn check_slurm(
 /// names. `local`: the command runs here (`sh://`), so its program must be
 /// found and absolute script paths must exist; for a remote command only
 /// relative scripts are checked (they are sent from the project).
+///
+/// In each simple command (`a && b | c`), the program is checked, and the
+/// first word that looks like a script (`run.sh`, `./tool`) when the
+/// program is not one itself: that is what runs; later words are its
+/// arguments (`bash run.sh ./data.sh out/next.sh` checks `run.sh` only).
+/// Only the first program is looked up on `PATH` (an earlier command may
+/// change `PATH` or define a function), and relative paths are not
+/// checked after a `cd`.
 fn check_command(command: &str, local: bool, ctx: &CheckContext, problems: &mut Vec<String>) {
-    let Some(words) = super::sh::command_words(command) else {
+    let Some(segments) = super::sh::words::command_segments(command) else {
         problems.push(format!("unbalanced quotes in command '{command}'"));
         return;
     };
-    let is_assignment = |w: &str| {
-        w.split_once('=').is_some_and(|(name, _)| {
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-    };
-    // A word quoted whole (`"folder with spaces/run.sh"`) names what its
-    // inside says; other quoted words are known only at run time.
-    let plain = |w| {
-        super::sh::words::unquoted(w)
-            .filter(|inner| !inner.is_empty())
-            .unwrap_or(w)
-    };
-    let mut words = words
-        .into_iter()
-        .skip_while(|w| is_assignment(w))
-        .map(plain);
-    if let Some(program) = words.next() {
-        if !is_literal(program) {
-            // `$TOOL`, quoted or globbed words: known only at run time.
-        } else if program.contains('/') {
-            check_file(program, local, "program", ctx, problems);
-        } else if local
-            && !BUILTINS.contains(&program)
-            && !on_path(program)
-            // `sh://calc.sh`: a word naming a project file is made absolute.
-            && !ctx.project.join(program).is_file()
-        {
-            problems.push(format!("program '{program}' not found on PATH"));
+    let mut moved = false;
+    for (k, segment) in segments.iter().enumerate() {
+        let mut words = segment
+            .iter()
+            .copied()
+            .skip_while(|w| is_assignment(w))
+            .map(plain);
+        let Some(program) = words.next() else {
+            continue;
+        };
+        let at = CheckAt { local, moved, ctx };
+        check_program(program, k == 0, &at, problems);
+        if !looks_like_script(program) && !program.contains('/') {
+            if let Some(script) = words.find(|w| looks_like_script(w)) {
+                if is_literal(script) && !script.starts_with('-') {
+                    at.file(script, "script", problems);
+                }
+            }
+        }
+        moved |= matches!(program, "cd" | "pushd" | "popd");
+    }
+}
+
+/// Where a command's files are looked for: here or remotely, and whether
+/// an earlier `cd` makes relative paths unknowable.
+struct CheckAt<'a> {
+    local: bool,
+    moved: bool,
+    ctx: &'a CheckContext,
+}
+
+impl CheckAt<'_> {
+    fn file(&self, word: &str, what: &str, problems: &mut Vec<String>) {
+        if !(self.moved && Path::new(word).is_relative()) {
+            check_file(word, self.local, what, self.ctx, problems);
         }
     }
-    for word in words {
-        let script = SCRIPT_SUFFIXES.iter().any(|s| word.ends_with(s)) || word.starts_with("./");
-        if script && is_literal(word) && !word.starts_with('-') {
-            check_file(word, local, "script", ctx, problems);
-        }
+}
+
+/// A program given as a path must exist; the first program of a local
+/// command must be a builtin, on `PATH` or a project file.
+fn check_program(program: &str, first: bool, at: &CheckAt, problems: &mut Vec<String>) {
+    if !is_literal(program) {
+        // `$TOOL`, quoted or globbed words: known only at run time.
+    } else if program.contains('/') {
+        at.file(program, "program", problems);
+    } else if first
+        && at.local
+        && !BUILTINS.contains(&program)
+        && !on_path(program)
+        // `sh://calc.sh`: a word naming a project file is made absolute.
+        && !at.ctx.project.join(program).is_file()
+    {
+        problems.push(format!("program '{program}' not found on PATH"));
     }
+}
+
+/// `NAME=value` before a command.
+fn is_assignment(w: &str) -> bool {
+    w.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// A word quoted whole (`"folder with spaces/run.sh"`) names what its
+/// inside says; other quoted words are known only at run time.
+fn plain(w: &str) -> &str {
+    super::sh::words::unquoted(w)
+        .filter(|inner| !inner.is_empty())
+        .unwrap_or(w)
+}
+
+/// A word that names a script to run (`run.sh`, `./tool`).
+fn looks_like_script(word: &str) -> bool {
+    SCRIPT_SUFFIXES.iter().any(|s| word.ends_with(s)) || word.starts_with("./")
 }
 
 /// Whether a word (unquoted already when it was quoted whole) is taken
@@ -526,6 +573,28 @@ mod tests {
         );
         // Known only when the shell expands it: not checked.
         assert!(check_before_run(r#"sh://bash "$HOME/gone.sh""#, &c).is_empty());
+    }
+
+    #[test]
+    fn only_the_script_that_runs_is_checked() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("multi.sh"), "true").unwrap();
+        let c = ctx(d.path());
+        let root = d.path().display();
+        // Later words are the script's arguments, whatever they look like.
+        assert!(check_before_run("sh://bash ./multi.sh ./helper.sh sub/gone.sh", &c).is_empty());
+        assert!(check_before_run("sh://./multi.sh data.sh", &c).is_empty());
+        // Each command of a line runs its own script or program.
+        assert_eq!(
+            check_before_run("sh://echo 'test' && ./gone.sh", &c),
+            [format!("program './gone.sh' not found in {root}")]
+        );
+        assert_eq!(
+            check_before_run("sh://bash multi.sh | timeout 5 python3 gone.py", &c),
+            [format!("script 'gone.py' not found in {root}")]
+        );
+        // After a cd, relative paths are not known before the run.
+        assert!(check_before_run("sh://cd sub && bash ./run.sh", &c).is_empty());
     }
 
     #[test]

@@ -120,14 +120,30 @@ pub fn local_files(command: &str, launch_dir: &Path) -> Vec<String> {
 /// substitution is not closed. Used by `fzl --check` to find the program
 /// and the scripts a command names.
 pub fn command_words(command: &str) -> Option<Vec<&str>> {
-    let words = scan_words(command)?;
-    Some(
-        words
-            .iter()
-            .filter(|w| !w.redirect_target)
-            .filter_map(|w| command.get(w.start..w.end))
-            .collect(),
-    )
+    Some(command_segments(command)?.into_iter().flatten().collect())
+}
+
+/// The words of each simple command of a shell command line (split at
+/// `|`, `&&`, `||`, `;`, `&`, newlines and parentheses), as
+/// [`command_words`] gives them: `cd x && bash run.sh a.sh` is
+/// `[["cd", "x"], ["bash", "run.sh", "a.sh"]]`.
+pub fn command_segments(command: &str) -> Option<Vec<Vec<&str>>> {
+    let mut segments: Vec<Vec<&str>> = Vec::new();
+    for w in scan_words(command)? {
+        if w.starts_command || segments.is_empty() {
+            segments.push(Vec::new());
+        }
+        let (false, Some(text), Some(segment)) = (
+            w.redirect_target,
+            command.get(w.start..w.end),
+            segments.last_mut(),
+        ) else {
+            continue;
+        };
+        segment.push(text);
+    }
+    segments.retain(|s| !s.is_empty());
+    Some(segments)
 }
 
 /// Reserved words of bash, never rewritten.
@@ -198,6 +214,8 @@ struct WordSpan {
     end: usize,
     /// The word follows a redirection operator.
     redirect_target: bool,
+    /// The word is the first of a simple command (after a separator).
+    starts_command: bool,
 }
 
 /// Splits a shell command into words, skipping operators, redirection
@@ -208,6 +226,7 @@ fn scan_words(cmd: &str) -> Option<Vec<WordSpan>> {
     let n = b.len();
     let mut words = Vec::new();
     let mut target_next = false;
+    let mut new_command = true;
     let mut i = 0;
     while i < n {
         let at = |k: usize| b.get(k).copied();
@@ -215,6 +234,7 @@ fn scan_words(cmd: &str) -> Option<Vec<WordSpan>> {
             b' ' | b'\t' | b'\r' => i += 1,
             b'\n' => {
                 target_next = false;
+                new_command = true;
                 i += 1;
             }
             b'#' => {
@@ -236,10 +256,12 @@ fn scan_words(cmd: &str) -> Option<Vec<WordSpan>> {
                     i += 1;
                 }
                 target_next = false;
+                new_command = true;
             }
             b'(' | b')' => {
                 i += 1;
                 target_next = false;
+                new_command = true;
             }
             b'<' | b'>' if at(i + 1) == Some(b'(') => {
                 // Process substitution: its words are ordinary words.
@@ -266,7 +288,11 @@ fn scan_words(cmd: &str) -> Option<Vec<WordSpan>> {
                     start: i,
                     end,
                     redirect_target: target_next,
+                    starts_command: new_command && !target_next,
                 });
+                if !target_next {
+                    new_command = false;
+                }
                 target_next = false;
                 i = end;
             }
@@ -413,6 +439,24 @@ mod tests {
             launch,
             work,
         }
+    }
+
+    #[test]
+    fn segments_are_the_simple_commands() {
+        assert_eq!(
+            command_segments("cd x && bash run.sh a.sh > out.txt 2>&1; (echo 1 | cat) &").unwrap(),
+            vec![
+                vec!["cd", "x"],
+                vec!["bash", "run.sh", "a.sh"],
+                vec!["echo", "1"],
+                vec!["cat"],
+            ]
+        );
+        assert_eq!(
+            command_segments("> log.txt run 'a b'\nnext").unwrap(),
+            vec![vec!["run", "'a b'"], vec!["next"]]
+        );
+        assert!(command_segments("bash 'open").is_none());
     }
 
     #[test]
