@@ -119,7 +119,7 @@ impl Objectives {
     /// Starts the worker now, so that Python's start-up overlaps the first
     /// batch instead of delaying the first objectives. A failure to start
     /// is reported by the first evaluation.
-    /// Bare column names need no Python (see [`Objectives::direct`]).
+    /// Bare column names need no Python (see `Objectives::direct`).
     pub fn warm_up(&mut self) {
         if self.spec.expressions.iter().all(|e| is_plain_name(e)) {
             return;
