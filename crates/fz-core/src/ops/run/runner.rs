@@ -9,6 +9,7 @@
 //! not know what a batch does with its cases (see `batch.rs`).
 
 use super::batch::Batch;
+use super::success::SuccessRules;
 use super::feed::{first_chunk, Feed};
 use super::{attempt_timeout, RunOptions, RunReport};
 use crate::cache::hashfile::HASH_FILE;
@@ -21,7 +22,7 @@ use crate::design::Design;
 use crate::engine::{run_jobs, EngineSettings, JobSource};
 use crate::error::{Error, Result};
 use crate::log;
-use crate::model::{Lookup, Model};
+use crate::model::{Lookup, Model, SuccessRule};
 use crate::ops::preflight::check_calculators;
 use crate::results::place::{check_results_dir, normalize};
 use crate::results::{check_output_names, CaseStatus};
@@ -46,6 +47,9 @@ pub(super) struct Context<'a> {
     pub display: Vec<String>,
     /// Time limit of an output extraction.
     pub output_timeout: Option<Duration>,
+    /// What makes an attempt a success (model `success`,
+    /// `FZ_MISSING_OUTPUT_FAILS`).
+    pub success: SuccessRules,
 }
 
 /// The cache of a run: the tiers and the index of every candidate.
@@ -81,6 +85,13 @@ impl<'a> Runner<'a> {
     pub fn new(model: &'a Model, options: &'a RunOptions, lookup: &'a Lookup) -> Result<Self> {
         let outputs: Vec<String> = model.output.keys().cloned().collect();
         check_output_names(&[], &outputs)?;
+        if model.success == SuccessRule::Outputs && outputs.is_empty() {
+            return Err(Error::Model(
+                "Model 'success' is \"outputs\" but the model has no 'output': nothing \
+                 could tell a case succeeded (add outputs, or drop 'success')"
+                    .into(),
+            ));
+        }
         let config = Config::from_env();
         // Once per runner, not once per batch (fzd runs one per iteration).
         crate::ops::input::report_model_warnings(model)?;
@@ -101,6 +112,11 @@ impl<'a> Runner<'a> {
             calcs.push(builder.build(uri)?);
         }
         let display = calcs.iter().map(|c| c.display_uri().to_string()).collect();
+        let success = SuccessRules {
+            rule: model.success,
+            missing_output_fails: config.missing_output_fails,
+            has_outputs: !outputs.is_empty(),
+        };
         Ok(Runner {
             ctx: Context {
                 model,
@@ -112,6 +128,7 @@ impl<'a> Runner<'a> {
                 uris: uris.iter().map(|u| redact(u)).collect(),
                 display,
                 output_timeout: crate::outputs::shell::timeout_from_env(),
+                success,
             },
             cache_uris,
             calcs,
