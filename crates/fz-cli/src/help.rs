@@ -42,6 +42,10 @@ pub const MODEL_KEYS: &[(&str, &str)] = &[
         "time limit of one attempt in seconds (0 or null: none), before --timeout",
     ),
     (
+        "success",
+        "what makes a case done: \"exit\" (default: exit code 0 or the calculator's ?ok_exit=) or \"outputs\" (every output has a value, whatever the exit code; a missing one fails the attempt, which is retried)",
+    ),
+    (
         "units",
         "name → unit of variables and outputs ({\"pressure\": \"Pa\"}), on the report's axes",
     ),
