@@ -79,3 +79,7 @@ def test_a_bad_success_value_is_an_error(scripts):
         fz.fzr("input.txt", {"temp": 2}, dict(MODEL, success="output"), calculators="sh://bash calc.sh")
     with pytest.raises(Exception, match=r"Model 'success' is \"outputs\" but the model has no 'output'"):
         fz.fzr("input.txt", {"temp": 2}, {"success": "outputs"}, calculators="sh://bash calc.sh")
+    # Callables are read after the run, in Python: they cannot decide.
+    callable_model = dict(MODEL, success="outputs", output={"result": lambda d: 1})
+    with pytest.raises(ValueError, match=r"output\(s\) 'result' are Python callables"):
+        fz.fzr("input.txt", {"temp": 2}, callable_model, calculators="sh://bash calc.sh")
