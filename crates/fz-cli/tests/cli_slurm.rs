@@ -612,7 +612,11 @@ fn assert_ok_exit_counts(sb: &Sandbox, base: &str) {
     assert_eq!(out.status.code(), Some(1), "{base}");
     let rows = json_rows(&out.stdout);
     assert_eq!(
-        (&rows[0]["status"], &rows[0]["exit_code"], &rows[0]["attempts"]),
+        (
+            &rows[0]["status"],
+            &rows[0]["exit_code"],
+            &rows[0]["attempts"]
+        ),
         (&"failed".into(), &1.into(), &2.into()),
         "{base}: {:?}",
         rows[0]

@@ -728,7 +728,9 @@ mod tests {
         // A near miss of the key is named.
         let m = model(json!({"sucess": "outputs"})).unwrap();
         assert!(
-            m.warnings.iter().any(|w| w.contains("did you mean 'success'?")),
+            m.warnings
+                .iter()
+                .any(|w| w.contains("did you mean 'success'?")),
             "{:?}",
             m.warnings
         );

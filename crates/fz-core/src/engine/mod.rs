@@ -487,7 +487,10 @@ mod tests {
     }
 
     /// Hooks from two closures, for tests.
-    struct TestHooks<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(V, F);
+    struct TestHooks<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
+        V,
+        F,
+    );
 
     impl<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync> Hooks
         for TestHooks<V, F>
@@ -655,7 +658,11 @@ mod tests {
         assert_eq!(a.len(), 1, "done at the first attempt");
         assert_eq!(a[0].attempt.status, AttemptStatus::Done);
         assert_eq!(a[0].attempt.error, None);
-        assert_eq!(a[0].attempt.exit_code, Some(1), "the real exit code is kept");
+        assert_eq!(
+            a[0].attempt.exit_code,
+            Some(1),
+            "the real exit code is kept"
+        );
         assert_eq!(a[0].note.as_deref(), Some("exit code 1 ignored"));
     }
 
@@ -702,7 +709,10 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_, _| Verdict::AsIs, |j, _| finished.lock().unwrap().push(j.index)),
+            &TestHooks(
+                |_, _| Verdict::AsIs,
+                |j, _| finished.lock().unwrap().push(j.index),
+            ),
         );
         assert_eq!(
             out.iter().map(|(i, _)| *i).collect::<Vec<_>>(),

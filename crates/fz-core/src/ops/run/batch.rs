@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::rename_noreplace;
 use crate::log;
 use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
+use crate::outputs::Extracted;
 use crate::progress::Reporter;
 use crate::results::journal::Journal;
 use crate::results::lock::DirLock;
@@ -32,7 +33,6 @@ use crate::results::{
     build_table, display_path, finish_table, history_text, info_text, table_row, write_summaries,
     CaseResult, CaseStatus,
 };
-use crate::outputs::Extracted;
 use std::collections::HashMap;
 use std::fs;
 use std::ops::Range;
@@ -688,22 +688,31 @@ impl Hooks for Batch<'_, '_> {
 
     /// The outputs decide under the model's `success: "outputs"` (and a
     /// missing one fails a success under `FZ_MISSING_OUTPUT_FAILS`); they
-    /// are read only then, and kept for the case's row.
+    /// are read only then, and kept for the case's row. A changed status
+    /// is added to the attempt's `log.txt`.
     fn judge(&self, job: &Job, attempt: &Attempt) -> Verdict {
         let ctx = self.ctx;
         if !ctx.success.needs_outputs(attempt) {
             return Verdict::AsIs;
         }
         let shown = display_path(&self.final_dir_of(job.index), ctx.cwd);
-        let got = crate::outputs::extract(
-            &job.work_dir,
-            &shown,
-            &ctx.model.output,
-            ctx.output_timeout,
-        );
+        let got =
+            crate::outputs::extract(&job.work_dir, &shown, &ctx.model.output, ctx.output_timeout);
         let verdict = ctx.success.judge(attempt, Some(&got));
-        self.judged()
-            .insert(job.index, (attempt.started, got));
+        self.judged().insert(job.index, (attempt.started, got));
+        // log.txt, written by the calculator, says what it saw; this line
+        // says what the outputs made of it.
+        match &verdict {
+            Verdict::AsIs => {}
+            Verdict::Failed(why) => append_log_line(
+                &job.work_dir,
+                &format!("Status after reading outputs: failed ({why})"),
+            ),
+            Verdict::Done(why) => append_log_line(
+                &job.work_dir,
+                &format!("Status after reading outputs: done ({why})"),
+            ),
+        }
         verdict
     }
 
@@ -711,9 +720,6 @@ impl Hooks for Batch<'_, '_> {
         let calc = self.ctx.display.get(a.slot).map_or("?", String::as_str);
         self.journal
             .record(&self.journal_name(job.index), number, calc, &a.attempt);
-        if let Some(note) = &a.note {
-            append_log_line(&job.work_dir, &format!("Exit code ignored: {note}"));
-        }
     }
 
     fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {

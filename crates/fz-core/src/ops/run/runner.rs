@@ -9,8 +9,8 @@
 //! not know what a batch does with its cases (see `batch.rs`).
 
 use super::batch::Batch;
-use super::success::SuccessRules;
 use super::feed::{first_chunk, Feed};
+use super::success::SuccessRules;
 use super::{attempt_timeout, RunOptions, RunReport};
 use crate::cache::hashfile::HASH_FILE;
 use crate::cache::index::read_hash;

@@ -33,9 +33,7 @@ impl SuccessRules {
             return false;
         }
         match self.rule {
-            SuccessRule::Exit => {
-                self.missing_output_fails && attempt.status == AttemptStatus::Done
-            }
+            SuccessRule::Exit => self.missing_output_fails && attempt.status == AttemptStatus::Done,
             SuccessRule::Outputs => {
                 attempt.status == AttemptStatus::Done || exit_failure(attempt).is_some()
             }
