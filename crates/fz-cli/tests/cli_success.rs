@@ -43,6 +43,15 @@ fn fzr(
     (out.status.code(), json_rows(&out.stdout), err)
 }
 
+/// Every row is `done` on calculator `calc`.
+fn assert_all_done_on(rows: &[serde_json::Value], calc: &str) {
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "done" && r["calculator"] == calc),
+        "{rows:?}"
+    );
+}
+
 #[test]
 fn outputs_present_make_a_non_zero_exit_done() {
     let sb = project();
@@ -118,11 +127,7 @@ fn a_missing_output_fails_a_zero_exit_and_is_retried() {
     assert_eq!(code, Some(0), "{err}");
     // Two slots: a case that started on lazy.sh failed there first (at
     // least one did: good.sh takes one case at a time).
-    assert!(
-        rows.iter()
-            .all(|r| r["status"] == "done" && r["calculator"] == "sh://bash good.sh"),
-        "{rows:?}"
-    );
+    assert_all_done_on(&rows, "sh://bash good.sh");
     let retried: Vec<_> = rows.iter().filter(|r| r["attempts"] == 2).collect();
     assert!(!retried.is_empty(), "{rows:?}");
     let history = sb.read(&format!(
@@ -162,11 +167,7 @@ fn an_accepted_case_is_a_cache_hit_and_a_failed_one_is_not() {
         "second",
     );
     assert_eq!(code, Some(0), "{err}");
-    assert!(
-        rows.iter()
-            .all(|r| r["status"] == "done" && r["calculator"] == "cache://first"),
-        "{rows:?}"
-    );
+    assert_all_done_on(&rows, "cache://first");
     // Cases that failed for a missing output are run again.
     let (_, _, _) = fzr(&sb, OUTPUTS_DECIDE, &["sh://bash lazy.sh"], "empty");
     let (code, rows, err) = fzr(
@@ -217,6 +218,24 @@ fn bad_success_values_are_clear_errors() {
     // A near miss of the key is named.
     let (_, err) = run(r#"{"output": {"r": "cat r.txt"}, "sucess": "outputs"}"#);
     assert!(err.contains("did you mean 'success'?"), "{err}");
+    // `fzl --check` finds both in installed models.
+    sb.write(".fz/models/hollow.json", r#"{"success": "outputs"}"#);
+    sb.write(
+        ".fz/models/typo.json",
+        r#"{"output": {"r": "cat r"}, "success": "output"}"#,
+    );
+    let out = sb
+        .cmd("fzl")
+        .args(["--check", "-a", "none", "-c", "none"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("hollow.json: Model 'success' is \"outputs\" but the model has no 'output'")
+            && err.contains("typo.json: Model 'success' must be \"exit\""),
+        "{err}"
+    );
     // `fz help model` documents the key.
     let out = sb.cmd("fz").args(["help", "model"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);

@@ -504,6 +504,19 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Why the `success` rule cannot work with this model's outputs:
+    /// `"outputs"` without any output (nothing could tell a case
+    /// succeeded). Checked once the command line's outputs are added.
+    pub fn success_problem(&self) -> Option<String> {
+        (self.success == SuccessRule::Outputs && self.output.is_empty()).then(|| {
+            "Model 'success' is \"outputs\" but the model has no 'output': nothing could \
+             tell a case succeeded (add outputs, or drop 'success')"
+                .to_string()
+        })
+    }
+}
+
 /// The `units` key: an object of unit strings.
 fn units_of(value: Option<&Json>) -> Result<IndexMap<String, String>> {
     let bad = |what: String| {
@@ -725,6 +738,12 @@ mod tests {
                 "{err}"
             );
         }
+        let m = model(json!({"success": "outputs"})).unwrap();
+        assert!(m
+            .success_problem()
+            .is_some_and(|p| p.contains("the model has no 'output'")));
+        let m = model(json!({"success": "outputs", "output": {"r": "cat r"}})).unwrap();
+        assert_eq!(m.success_problem(), None);
         // A near miss of the key is named.
         let m = model(json!({"sucess": "outputs"})).unwrap();
         assert!(

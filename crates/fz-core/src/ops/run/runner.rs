@@ -22,7 +22,7 @@ use crate::design::Design;
 use crate::engine::{run_jobs, EngineSettings, JobSource};
 use crate::error::{Error, Result};
 use crate::log;
-use crate::model::{Lookup, Model, SuccessRule};
+use crate::model::{Lookup, Model};
 use crate::ops::preflight::check_calculators;
 use crate::results::place::{check_results_dir, normalize};
 use crate::results::{check_output_names, CaseStatus};
@@ -85,12 +85,8 @@ impl<'a> Runner<'a> {
     pub fn new(model: &'a Model, options: &'a RunOptions, lookup: &'a Lookup) -> Result<Self> {
         let outputs: Vec<String> = model.output.keys().cloned().collect();
         check_output_names(&[], &outputs)?;
-        if model.success == SuccessRule::Outputs && outputs.is_empty() {
-            return Err(Error::Model(
-                "Model 'success' is \"outputs\" but the model has no 'output': nothing \
-                 could tell a case succeeded (add outputs, or drop 'success')"
-                    .into(),
-            ));
+        if let Some(problem) = model.success_problem() {
+            return Err(Error::Model(problem));
         }
         let config = Config::from_env();
         // Once per runner, not once per batch (fzd runs one per iteration).
