@@ -43,7 +43,7 @@ pub const MODEL_KEYS: &[(&str, &str)] = &[
     ),
     (
         "success",
-        "what makes a case done: \"exit\" (default: exit code 0 or the calculator's ?ok_exit=) or \"outputs\" (every output has a value, whatever the exit code; a missing one fails the attempt, which is retried)",
+        "what makes an attempt succeed: \"exit\" (default: exit code 0, or one listed by ?ok_exit=) or \"outputs\" (every output has a value, whatever the exit code)",
     ),
     (
         "units",
