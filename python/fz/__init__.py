@@ -323,6 +323,14 @@ def fzr(
     if timeout is not None and timeout < 0:
         raise ValueError(f"timeout must be a non-negative number of seconds, got {timeout}")
     model, calls, order = _split_model(model)
+    if calls and isinstance(model, dict) and model.get("success") == "outputs":
+        # Callables run after the run, in Python: they cannot judge an attempt.
+        raise ValueError(
+            "Model 'success' is \"outputs\" but output(s) "
+            + ", ".join(repr(k) for k in calls)
+            + " are Python callables, read only after the run: give the outputs that decide "
+            "success as strings (shell commands, 'python://' expressions, …)"
+        )
     spec, is_json = _model_args(model)
     table = _routed(_fz.fzr, 
         _path("input_path", input_path),

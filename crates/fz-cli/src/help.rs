@@ -42,6 +42,10 @@ pub const MODEL_KEYS: &[(&str, &str)] = &[
         "time limit of one attempt in seconds (0 or null: none), before --timeout",
     ),
     (
+        "success",
+        "what makes an attempt succeed: \"exit\" (default: exit code 0, or one listed by ?ok_exit=) or \"outputs\" (every output has a value, whatever the exit code)",
+    ),
+    (
         "units",
         "name → unit of variables and outputs ({\"pressure\": \"Pa\"}), on the report's axes",
     ),

@@ -579,6 +579,85 @@ fn a_failing_job_names_its_cause() {
     }
 }
 
+/// `?ok_exit=0,1` on `base` (a `slurm://` URI running `one.sh`, which
+/// writes its result and exits 1): `done` with the real exit code and the
+/// value; without it `failed` and retried (exit 1 is an ordinary failure).
+fn assert_ok_exit_counts(sb: &Sandbox, base: &str) {
+    let run = |uri: &str, results: &str| {
+        sb.cmd("fzr")
+            .args(["input.txt", "-v", r#"{"k":5}"#, "-f", "json", "-r", results])
+            .args(["-m", r#"{"output": {"r": "cat r.txt"}}"#, "-c", uri])
+            .env("FZ_MAX_RETRIES", "2")
+            .output()
+            .unwrap()
+    };
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let with = format!("{base}{sep}ok_exit=0,1");
+    let out = run(&with, "accepted");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{with}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_rows(&out.stdout);
+    assert_eq!(
+        (&rows[0]["status"], &rows[0]["exit_code"], &rows[0]["r"]),
+        (&"done".into(), &1.into(), &5.into()),
+        "{with}: {:?}",
+        rows[0]
+    );
+    assert_eq!(rows[0]["attempts"], 1, "{with}");
+    let out = run(base, "refused");
+    assert_eq!(out.status.code(), Some(1), "{base}");
+    let rows = json_rows(&out.stdout);
+    assert_eq!(
+        (
+            &rows[0]["status"],
+            &rows[0]["exit_code"],
+            &rows[0]["attempts"]
+        ),
+        (&"failed".into(), &1.into(), &2.into()),
+        "{base}: {:?}",
+        rows[0]
+    );
+    assert_eq!(
+        rows[0]["error"], "Command failed with exit code 1",
+        "{base}: {:?}",
+        rows[0]
+    );
+}
+
+#[test]
+fn ok_exit_counts_listed_exit_codes_as_success_in_every_mode() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    // `k`, not `x`: the case directories on the login node must not look
+    // like those other tests look for (`fz_x=…`).
+    sb.write("input.txt", "k=$k\n");
+    sb.write(
+        "one.sh",
+        "#!/bin/bash\ncut -d= -f2 input.txt > r.txt\nexit 1\n",
+    );
+    for base in [
+        "slurm://:debug/bash one.sh",
+        "slurm://:debug/bash one.sh?array=1",
+        "slurm://:debug/bash one.sh?pack=2",
+    ] {
+        assert_ok_exit_counts(&sb, base);
+    }
+    // Through a login node: the srun line runs over ssh, the array is
+    // submitted there.
+    if let Some((user, port)) = ssh_login() {
+        for query in ["", "?array=1"] {
+            let base = format!("slurm://{user}@127.0.0.1:{port}:debug/bash one.sh{query}");
+            assert_ok_exit_counts(&sb, &base);
+        }
+    }
+}
+
 #[test]
 fn remote_srun_through_ssh() {
     if !slurm() {

@@ -43,6 +43,7 @@ const OTHER_KEYS: &[&str] = &[
     "id",
     "timeout",
     "units",
+    "success",
 ];
 
 /// The known model keys, in the order `fz` documents them.
@@ -152,6 +153,42 @@ pub enum ModelTimeout {
     Seconds(u64),
 }
 
+/// What decides that an attempt succeeded (`success` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SuccessRule {
+    /// `"exit"` (default): the command's exit code (0, or a code listed by
+    /// the calculator's `?ok_exit=`).
+    #[default]
+    Exit,
+    /// `"outputs"`: every model output has a value after the attempt,
+    /// whatever the exit code; an output missing fails the attempt.
+    Outputs,
+}
+
+impl SuccessRule {
+    /// The key's value as written in a model.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuccessRule::Exit => "exit",
+            SuccessRule::Outputs => "outputs",
+        }
+    }
+}
+
+/// The `success` key: `"exit"` (default, also when absent or null) or
+/// `"outputs"`.
+fn success_of(value: Option<&Json>) -> Result<SuccessRule> {
+    match value {
+        None | Some(Json::Null) => Ok(SuccessRule::Exit),
+        Some(Json::String(s)) if s == "exit" => Ok(SuccessRule::Exit),
+        Some(Json::String(s)) if s == "outputs" => Ok(SuccessRule::Outputs),
+        Some(other) => Err(Error::Model(format!(
+            "Model 'success' must be \"exit\" (the exit code decides, default) or \"outputs\" \
+             (every output has a value), got {other}"
+        ))),
+    }
+}
+
 /// A resolved, validated model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -170,6 +207,8 @@ pub struct Model {
     /// Units of variables and outputs (`units`: name → unit), shown on
     /// the report's axes and recorded in each case's `info.txt`.
     pub units: IndexMap<String, String>,
+    /// What decides that an attempt succeeded (`success`).
+    pub success: SuccessRule,
     /// Non-fatal remarks found while validating (shown as warnings).
     pub warnings: Vec<String>,
 }
@@ -442,6 +481,7 @@ impl Model {
         };
 
         let units = units_of(map.get("units"))?;
+        let success = success_of(map.get("success"))?;
 
         Ok(Model {
             syntax: Syntax {
@@ -457,8 +497,22 @@ impl Model {
             id,
             timeout,
             units,
+            success,
             warnings,
             raw: map,
+        })
+    }
+}
+
+impl Model {
+    /// Why the `success` rule cannot work with this model's outputs:
+    /// `"outputs"` without any output (nothing could tell a case
+    /// succeeded). Checked once the command line's outputs are added.
+    pub fn success_problem(&self) -> Option<String> {
+        (self.success == SuccessRule::Outputs && self.output.is_empty()).then(|| {
+            "Model 'success' is \"outputs\" but the model has no 'output': nothing could \
+             tell a case succeeded (add outputs, or drop 'success')"
+                .to_string()
         })
     }
 }
@@ -657,6 +711,48 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn success_is_exit_or_outputs() {
+        assert_eq!(model(json!({})).unwrap().success, SuccessRule::Exit);
+        assert_eq!(
+            model(json!({"success": null})).unwrap().success,
+            SuccessRule::Exit
+        );
+        assert_eq!(
+            model(json!({"success": "exit"})).unwrap().success,
+            SuccessRule::Exit
+        );
+        assert_eq!(
+            model(json!({"success": "outputs"})).unwrap().success,
+            SuccessRule::Outputs
+        );
+        for bad in [json!("output"), json!(true), json!(["outputs"])] {
+            let err = model(json!({ "success": bad })).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "test: Model 'success' must be \"exit\" (the exit code decides, default) \
+                     or \"outputs\" (every output has a value), got {bad}"
+                )),
+                "{err}"
+            );
+        }
+        let m = model(json!({"success": "outputs"})).unwrap();
+        assert!(m
+            .success_problem()
+            .is_some_and(|p| p.contains("the model has no 'output'")));
+        let m = model(json!({"success": "outputs", "output": {"r": "cat r"}})).unwrap();
+        assert_eq!(m.success_problem(), None);
+        // A near miss of the key is named.
+        let m = model(json!({"sucess": "outputs"})).unwrap();
+        assert!(
+            m.warnings
+                .iter()
+                .any(|w| w.contains("did you mean 'success'?")),
+            "{:?}",
+            m.warnings
+        );
     }
 
     #[test]

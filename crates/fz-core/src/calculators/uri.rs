@@ -36,7 +36,7 @@ use indexmap::IndexMap;
 use std::time::Duration;
 
 /// Query keys recognised at the end of a calculator URI: `timeout` for every
-/// scheme, `ok_exit` for `sh://` and `ssh://`, the others for batch
+/// scheme, `ok_exit` for `sh://`, `ssh://` and `slurm://`, the others for batch
 /// schedulers (`slurm://`) and remote runs.
 pub const QUERY_KEYS: &[&str] = &[
     "timeout",

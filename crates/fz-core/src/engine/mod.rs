@@ -81,8 +81,25 @@ impl JobSource for JobList {
 pub struct SlotAttempt {
     /// Index of the calculator in the list.
     pub slot: usize,
-    /// What happened.
+    /// What happened (after [`Hooks::judge`]).
     pub attempt: Attempt,
+    /// Why the calculator's failure was turned into a success
+    /// ([`Verdict::Done`]), for the case's history.
+    pub note: Option<String>,
+}
+
+/// What the caller makes of an attempt once its outputs can be read
+/// ([`Hooks::judge`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// As the calculator said.
+    AsIs,
+    /// A successful attempt failed after all (why, e.g. an output is
+    /// missing): it is retried like any failure.
+    Failed(String),
+    /// A failed attempt succeeded after all (why, e.g. every output has a
+    /// value): the case is done.
+    Done(String),
 }
 
 /// Every attempt of a case, in order; the last one decides.
@@ -102,10 +119,12 @@ impl CaseAttempts {
 /// What the caller does around the engine's work. Every method is called
 /// on the worker thread concerned, as soon as the event happens.
 pub trait Hooks: Sync {
-    /// May turn a successful attempt into a failure (returning why), e.g.
-    /// when its outputs are missing and the user asked for that to count.
-    fn validate(&self, _job: &Job) -> Option<String> {
-        None
+    /// Judges an attempt that ended `Done` or `Failed`, once its files are
+    /// in the work directory: may turn a success into a failure (an
+    /// output missing) or a failure into a success (every output present
+    /// under the model's `success: "outputs"`).
+    fn judge(&self, _job: &Job, _attempt: &Attempt) -> Verdict {
+        Verdict::AsIs
     }
     /// A case is about to run its first attempt.
     fn case_started(&self, _job: &Job) {}
@@ -119,8 +138,8 @@ pub trait Hooks: Sync {
 pub struct FnHooks<S, V, A, C> {
     /// See [`Hooks::case_started`].
     pub case_started: S,
-    /// See [`Hooks::validate`].
-    pub validate: V,
+    /// See [`Hooks::judge`].
+    pub judge: V,
     /// See [`Hooks::attempt_ended`].
     pub attempt_ended: A,
     /// See [`Hooks::case_ended`].
@@ -130,15 +149,15 @@ pub struct FnHooks<S, V, A, C> {
 impl<S, V, A, C> Hooks for FnHooks<S, V, A, C>
 where
     S: Fn(&Job) + Sync,
-    V: Fn(&Job) -> Option<String> + Sync,
+    V: Fn(&Job, &Attempt) -> Verdict + Sync,
     A: Fn(&Job, &SlotAttempt, usize) + Sync,
     C: Fn(&Job, &CaseAttempts) + Sync,
 {
     fn case_started(&self, job: &Job) {
         (self.case_started)(job)
     }
-    fn validate(&self, job: &Job) -> Option<String> {
-        (self.validate)(job)
+    fn judge(&self, job: &Job, attempt: &Attempt) -> Verdict {
+        (self.judge)(job, attempt)
     }
     fn attempt_ended(&self, job: &Job, attempt: &SlotAttempt, number: usize) {
         (self.attempt_ended)(job, attempt, number)
@@ -333,12 +352,7 @@ fn run_case(
                 .as_secs_f64(),
             attempt.command_line
         ));
-        if attempt.status == AttemptStatus::Done {
-            if let Some(why) = hooks.validate(job) {
-                attempt.status = AttemptStatus::Failed;
-                attempt.error = Some(why);
-            }
-        }
+        let note = apply_verdict(job, hooks, &mut attempt);
         if would_repeat(&attempt) {
             crate::log::info(&format!(
                 "case {}: not retried on {}: this failure would happen again there",
@@ -348,7 +362,11 @@ fn run_case(
             hopeless.push(calc.display_uri());
         }
         let status = attempt.status;
-        let done = SlotAttempt { slot, attempt };
+        let done = SlotAttempt {
+            slot,
+            attempt,
+            note,
+        };
         hooks.attempt_ended(job, &done, k + 1);
         result.attempts.push(done);
         if matches!(status, AttemptStatus::Done | AttemptStatus::Interrupted) {
@@ -356,6 +374,29 @@ fn run_case(
         }
     }
     result
+}
+
+/// Asks `hooks` to judge an attempt that ended `Done` or `Failed` and
+/// applies the verdict; returns the note of a failure turned into a
+/// success.
+fn apply_verdict(job: &Job, hooks: &dyn Hooks, attempt: &mut Attempt) -> Option<String> {
+    if !matches!(attempt.status, AttemptStatus::Done | AttemptStatus::Failed) {
+        return None;
+    }
+    match hooks.judge(job, attempt) {
+        Verdict::AsIs => None,
+        Verdict::Failed(why) => {
+            attempt.status = AttemptStatus::Failed;
+            attempt.error = Some(why);
+            None
+        }
+        Verdict::Done(note) => {
+            crate::log::info(&format!("case {}: {note}", job.index));
+            attempt.status = AttemptStatus::Done;
+            attempt.error = None;
+            Some(note)
+        }
+    }
 }
 
 /// The next calculator after `slot` in list order (wrapping, `slot`
@@ -446,13 +487,16 @@ mod tests {
     }
 
     /// Hooks from two closures, for tests.
-    struct TestHooks<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(V, F);
+    struct TestHooks<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
+        V,
+        F,
+    );
 
-    impl<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync> Hooks
+    impl<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync> Hooks
         for TestHooks<V, F>
     {
-        fn validate(&self, job: &Job) -> Option<String> {
-            (self.0)(job)
+        fn judge(&self, job: &Job, attempt: &Attempt) -> Verdict {
+            (self.0)(job, attempt)
         }
         fn case_ended(&self, job: &Job, attempts: &CaseAttempts) {
             (self.1)(job, attempts)
@@ -461,7 +505,7 @@ mod tests {
 
     /// Runs `jobs` and returns each ended case's attempts, by index (what
     /// the hooks were given).
-    fn run_jobs<V: Fn(&Job) -> Option<String> + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
+    fn run_jobs<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
         jobs: &[Job],
         calculators: &[Box<dyn Calculator>],
         settings: &EngineSettings,
@@ -501,7 +545,7 @@ mod tests {
             &settings(4),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         let order: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
         assert_eq!(order, [0, 1, 0, 1], "the seed's retry behaviour");
@@ -515,7 +559,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         assert_eq!(out[0].1.attempts.len(), 2);
         assert_eq!(
@@ -543,7 +587,7 @@ mod tests {
                 &settings(5),
                 tmp.path(),
                 &Cancel::new(),
-                &TestHooks(|_| None, |_, _| {}),
+                &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
             );
             let slots: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
             (slots, out[0].1.last().map(|a| a.attempt.status))
@@ -574,9 +618,12 @@ mod tests {
             Path::new("/"),
             &Cancel::new(),
             &TestHooks(
-                |_| {
-                    (seen.fetch_add(1, Ordering::SeqCst) == 0)
-                        .then(|| "Missing output: r".to_string())
+                |_, _| {
+                    if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                        Verdict::Failed("Missing output: r".to_string())
+                    } else {
+                        Verdict::AsIs
+                    }
                 },
                 |_, _| {},
             ),
@@ -589,6 +636,55 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_judged_done_is_not_retried_and_keeps_its_note() {
+        let calcs = vec![calc("a", |_| AttemptStatus::Failed)];
+        let judged = Mutex::new(Vec::new());
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(5),
+            Path::new("/"),
+            &Cancel::new(),
+            &TestHooks(
+                |_, a: &Attempt| {
+                    judged.lock().unwrap().push(a.status);
+                    Verdict::Done("exit code 1 ignored".into())
+                },
+                |_, _| {},
+            ),
+        );
+        assert_eq!(*judged.lock().unwrap(), [AttemptStatus::Failed]);
+        let a = &out[0].1.attempts;
+        assert_eq!(a.len(), 1, "done at the first attempt");
+        assert_eq!(a[0].attempt.status, AttemptStatus::Done);
+        assert_eq!(a[0].attempt.error, None);
+        assert_eq!(
+            a[0].attempt.exit_code,
+            Some(1),
+            "the real exit code is kept"
+        );
+        assert_eq!(a[0].note.as_deref(), Some("exit code 1 ignored"));
+    }
+
+    #[test]
+    fn timeouts_and_interrupts_are_not_judged() {
+        let calcs = vec![calc("a", |_| AttemptStatus::Timeout)];
+        let out = run_jobs(
+            &jobs(1),
+            &calcs,
+            &settings(2),
+            Path::new("/"),
+            &Cancel::new(),
+            &TestHooks(|_, _| Verdict::Done("never".into()), |_, _| {}),
+        );
+        let a = &out[0].1.attempts;
+        assert_eq!(a.len(), 2);
+        assert!(a
+            .iter()
+            .all(|x| x.attempt.status == AttemptStatus::Timeout && x.note.is_none()));
+    }
+
+    #[test]
     fn zero_attempts_runs_nothing() {
         let calcs = vec![calc("a", |_| AttemptStatus::Done)];
         let out = run_jobs(
@@ -597,7 +693,7 @@ mod tests {
             &settings(0),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         assert!(out.iter().all(|(_, a)| a.attempts.is_empty()));
     }
@@ -613,7 +709,10 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_| None, |j, _| finished.lock().unwrap().push(j.index)),
+            &TestHooks(
+                |_, _| Verdict::AsIs,
+                |j, _| finished.lock().unwrap().push(j.index),
+            ),
         );
         assert_eq!(
             out.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
@@ -638,7 +737,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &cancel,
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         assert_eq!(out.len(), 1, "the running case finishes, no new one starts");
     }
@@ -657,7 +756,7 @@ mod tests {
             &settings(5),
             Path::new("/"),
             &cancel,
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         assert_eq!(
             out[0].1.attempts.len(),
@@ -691,7 +790,7 @@ mod tests {
             &settings(2),
             Path::new("/"),
             &Cancel::new(),
-            &TestHooks(|_| None, |_, _| {}),
+            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
         );
         assert_eq!(
             peak.load(Ordering::SeqCst),

@@ -358,6 +358,9 @@ pub fn history_text(
                 e.replace('\n', " ")
             );
         }
+        if let Some(note) = &a.note {
+            let _ = writeln!(out, "[{}] Note: {note}", clock(a.attempt.ended));
+        }
     }
     let _ = write!(out, "Case finished (status: {}", r.status.as_str());
     if let Some(d) = r.duration() {
@@ -390,6 +393,7 @@ mod tests {
                 error: (code != 0).then(|| "Command failed with exit code 2".to_string()),
                 host: None,
             },
+            note: None,
         }
     }
 
@@ -502,6 +506,21 @@ mod tests {
             1,
             "a done case ends without Error: {h}"
         );
+        // A failure judged done (model "success": "outputs") says why.
+        let mut accepted = attempt(AttemptStatus::Done, 1);
+        accepted.attempt.error = None;
+        accepted.note = Some("exit code 1 ignored: every output has a value".into());
+        let one = CaseAttempts {
+            attempts: vec![accepted],
+        };
+        let r = CaseResult::from_attempts(0, Case::new(), "/r/x".into(), &one, &calcs, 5);
+        let h = history_text("x", &r, &one, &calcs);
+        assert!(
+            h.contains("] done (exit code 1)\n[")
+                && h.contains("] Note: exit code 1 ignored: every output has a value\n"),
+            "{h}"
+        );
+        assert!(!h.contains("Error"), "{h}");
         let failed = CaseAttempts {
             attempts: vec![attempt(AttemptStatus::Failed, 2)],
         };

@@ -35,6 +35,7 @@ pub mod scheduler;
 pub mod srun;
 pub mod target;
 
+use super::exit_codes::OkExit;
 use super::sh::{format_seconds, shell_quote, stderr_tail, RunLog};
 use super::ssh::{SessionPool, SshCalculator};
 use super::uri::CalculatorUri;
@@ -114,6 +115,8 @@ pub struct SlurmCalculator {
     display: String,
     target: SlurmTarget,
     timeout: Option<Duration>,
+    /// `?ok_exit=`: the exit codes of the script that count as success.
+    ok_exit: OkExit,
     mode: Mode,
     host: Arc<dyn CommandHost>,
     /// Time between SIGTERM and SIGKILL when srun is stopped.
@@ -126,7 +129,7 @@ impl SlurmCalculator {
     /// the calculators of one run).
     ///
     /// Errors ([`Error::Value`], naming the redacted URI): another scheme,
-    /// a malformed URI (see [`SlurmTarget::parse`]).
+    /// a malformed URI (see [`SlurmTarget::parse`]), a bad `ok_exit` list.
     pub fn from_uri(uri: &CalculatorUri, pool: &SessionPool, queues: &ArrayQueues) -> Result<Self> {
         if uri.scheme != "slurm" {
             return Err(Error::Value(format!(
@@ -136,6 +139,7 @@ impl SlurmCalculator {
         }
         let default_user = std::env::var("SSH_USER").ok();
         let target = SlurmTarget::parse(uri, default_user.as_deref())?;
+        let ok_exit = OkExit::from_uri(uri)?;
         let (host, remote): (Arc<dyn CommandHost>, _) = match &target.login {
             None => (Arc::new(LocalHost), None),
             Some(login) => {
@@ -207,6 +211,7 @@ impl SlurmCalculator {
             display: uri.display.clone(),
             target,
             timeout: uri.timeout,
+            ok_exit,
             mode,
             host,
             grace: DEFAULT_GRACE,
@@ -268,7 +273,7 @@ impl Calculator for SlurmCalculator {
     }
 
     /// Runs one case through SLURM (see the module documentation).
-    /// Outcomes: exit 0 → `Done`; a non-zero exit, a job killed by SLURM
+    /// Outcomes: exit 0 (or a code listed by `?ok_exit=`) → `Done`; a non-zero exit, a job killed by SLURM
     /// (time limit, node failure, memory, cancellation) or refused (bad
     /// partition…) → `Failed` with a one-line reason; the case's time
     /// limit → `Timeout` (the job is cancelled); Ctrl+C → `Interrupted`
@@ -337,7 +342,6 @@ impl SlurmCalculator {
         };
         let ended = SystemTime::now();
         let (status, exit_code, error) = match &end {
-            TaskEnd::Exited(0) => (AttemptStatus::Done, Some(0), None),
             TaskEnd::Exited(97) if !request.work_dir.join("err.txt").exists() => (
                 AttemptStatus::Failed,
                 Some(97),
@@ -347,6 +351,9 @@ impl SlurmCalculator {
                     request.work_dir.display()
                 )),
             ),
+            TaskEnd::Exited(code) if self.ok_exit.accepts(*code) => {
+                (AttemptStatus::Done, Some(*code), None)
+            }
             TaskEnd::Exited(code) => {
                 let stderr = stderr_tail(&request.work_dir.join("err.txt"));
                 let msg = classify::failure(&stderr, *code, None, partition, &script);
@@ -511,9 +518,14 @@ impl SlurmCalculator {
         // srun_line ends with " ." for no input: the ssh calculator appends
         // the inputs itself.
         let command = command.strip_suffix(" .").unwrap_or(&command).to_string();
-        let ssh =
-            SshCalculator::for_command(session.clone(), &self.display, &command, self.target.keep)
-                .with_grace(self.grace);
+        let ssh = SshCalculator::for_command(
+            session.clone(),
+            &self.display,
+            &command,
+            self.target.keep,
+            self.ok_exit.clone(),
+        )
+        .with_grace(self.grace);
         let mut attempt = ssh.run(request);
         let partition = &self.target.partition;
         match attempt.status {
@@ -647,6 +659,27 @@ mod tests {
             }
         ));
         assert_eq!(c.capacity(), array::MAX_TASKS);
+    }
+
+    #[test]
+    fn ok_exit_is_read_in_every_mode() {
+        for uri in [
+            "slurm://:debug/x?ok_exit=0,1",
+            "slurm://:debug/x?array=1&ok_exit=0,1",
+            "slurm://:debug/x?pack=2&ok_exit=0,1",
+            "slurm://u@h:debug/x?ok_exit=0,1",
+        ] {
+            let c = calc(uri).unwrap();
+            assert!(c.ok_exit.accepts(1) && !c.ok_exit.accepts(2), "{uri}");
+        }
+        assert!(!calc("slurm://:debug/x").unwrap().ok_exit.accepts(1));
+        let err = calc("slurm://:debug/x?array=1&ok_exit=one")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("ok_exit must be a comma-separated list of exit codes, got 'one'"),
+            "{err}"
+        );
     }
 
     #[test]

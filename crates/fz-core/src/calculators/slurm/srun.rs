@@ -74,7 +74,9 @@ pub(crate) fn run_local(calc: &SlurmCalculator, request: &RunRequest) -> Attempt
         Ended::SpawnFailed(msg) | Ended::Exited(Err(msg)) => {
             (AttemptStatus::Failed, None, Some(msg.clone()))
         }
-        Ended::Exited(Ok(0)) => (AttemptStatus::Done, Some(0), None),
+        Ended::Exited(Ok(code)) if calc.ok_exit.accepts(*code) => {
+            (AttemptStatus::Done, Some(*code), None)
+        }
         Ended::Exited(Ok(code)) => {
             let stderr = stderr_tail(&request.work_dir.join("err.txt"));
             let state = job_state(calc.host.as_ref(), &job_name);

@@ -4,7 +4,7 @@
 //! This module owns the grammar of the URI body (spec §6.1,
 //! `[user[:password]@host[:port]]:partition/script`) and the checks of the
 //! query values (`time`, `mem`, `cpus`, `account`, `qos`, `array`, `pack`,
-//! `keep`).
+//! `keep`; `ok_exit` is read by [`exit_codes`](crate::calculators::exit_codes)).
 //! It runs nothing and reads no environment except `SSH_USER` through the
 //! caller.
 
@@ -117,12 +117,12 @@ impl SlurmTarget {
         let array = flag("array")?;
         let keep = flag("keep")?;
         if let Some(key) = uri.params.keys().find(|k| {
-            !["array", "keep", "pack"].contains(&k.as_str())
+            !["array", "keep", "pack", crate::calculators::exit_codes::KEY].contains(&k.as_str())
                 && !OPTIONS.iter().any(|o| o.0 == k.as_str())
         }) {
             return Err(Error::Value(format!(
                 "Query parameter '{key}' is not supported by slurm:// calculators \
-                 (timeout, array, pack, time, mem, cpus, account, qos, keep): '{shown}'"
+                 (timeout, ok_exit, array, pack, time, mem, cpus, account, qos, keep): '{shown}'"
             )));
         }
         let pack = match uri.params.get("pack") {

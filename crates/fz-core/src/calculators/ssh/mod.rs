@@ -156,12 +156,14 @@ impl SshCalculator {
     }
 
     /// A calculator running `command` through `session`, shown as
-    /// `display` (used by `slurm://` in remote mode for its srun line).
+    /// `display`, `ok_exit` its accepted exit codes (used by `slurm://` in
+    /// remote mode for its srun line).
     pub(crate) fn for_command(
         session: Arc<Session>,
         display: &str,
         command: &str,
         keep: bool,
+        ok_exit: OkExit,
     ) -> Self {
         SshCalculator {
             display: display.to_string(),
@@ -169,7 +171,7 @@ impl SshCalculator {
             command: command.to_string(),
             timeout: None,
             keep,
-            ok_exit: OkExit::default(),
+            ok_exit,
             grace: DEFAULT_GRACE,
         }
     }

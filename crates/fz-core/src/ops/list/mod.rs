@@ -402,6 +402,7 @@ fn model_entry(file: &AliasFile, check: bool) -> Option<ModelEntry> {
         let problems = match validated {
             Ok(model) => crate::model::misspelled_keys(&model.raw)
                 .into_iter()
+                .chain(model.success_problem())
                 .chain(model.output.iter().filter_map(|(name, spec)| {
                     crate::outputs::check_spec(spec)
                         .err()

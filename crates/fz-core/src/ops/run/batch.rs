@@ -20,11 +20,12 @@ use crate::cache::hashfile::{parse as parse_hash, HASH_FILE};
 use crate::cache::index::IndexWriter;
 use crate::cache::lookup::{key_of, restore, CacheIndex, CacheTier};
 use crate::calculators::{Attempt, AttemptStatus, Cancel};
-use crate::engine::{CaseAttempts, Hooks, Job, SlotAttempt};
+use crate::engine::{CaseAttempts, Hooks, Job, SlotAttempt, Verdict};
 use crate::error::{Error, Result};
 use crate::fsutil::rename_noreplace;
 use crate::log;
 use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
+use crate::outputs::Extracted;
 use crate::progress::Reporter;
 use crate::results::journal::Journal;
 use crate::results::lock::DirLock;
@@ -32,6 +33,7 @@ use crate::results::{
     build_table, display_path, finish_table, history_text, info_text, table_row, write_summaries,
     CaseResult, CaseStatus,
 };
+use std::collections::HashMap;
 use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -69,6 +71,10 @@ pub(super) struct Batch<'r, 'a> {
     args: Vec<String>,
     output_names: Vec<String>,
     rows: Mutex<Rows>,
+    /// The outputs read to judge the last attempt of a running case (by
+    /// index, with that attempt's start), read again by nothing when the
+    /// case ends.
+    judged: Mutex<HashMap<usize, (SystemTime, Extracted)>>,
     reporter: Reporter,
     started: Instant,
 }
@@ -129,6 +135,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             args,
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
+            judged: Mutex::new(HashMap::new()),
             reporter: Reporter::new(total, !ctx.options.no_progress),
             started: Instant::now(),
             p,
@@ -220,6 +227,10 @@ impl<'r, 'a> Batch<'r, 'a> {
 
     fn rows(&self) -> MutexGuard<'_, Rows> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn judged(&self) -> MutexGuard<'_, HashMap<usize, (SystemTime, Extracted)>> {
+        self.judged.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Rewrites summary.csv/json with the rows finished so far.
@@ -446,14 +457,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         let from = crate::results::display_path(&hit.dir, self.ctx.cwd);
         // The cached case's log.txt (copied) says how it was computed; one
         // line says where it came from.
-        let _ = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("log.txt"))
-            .and_then(|mut f| {
-                use std::io::Write;
-                f.write_all(format!("Cache hit from {}\n", hit.dir.display()).as_bytes())
-            });
+        append_log_line(dir, &format!("Cache hit from {}", hit.dir.display()));
         let now = SystemTime::now();
         let history = format!(
             "# {}\nCache hit from {} ({})\nCase finished (status: done)\n",
@@ -682,15 +686,34 @@ impl Hooks for Batch<'_, '_> {
         Batch::case_started(self, job.index)
     }
 
-    /// A missing output fails the attempt only under
-    /// `FZ_MISSING_OUTPUT_FAILS`.
-    fn validate(&self, job: &Job) -> Option<String> {
+    /// The outputs decide under the model's `success: "outputs"` (and a
+    /// missing one fails a success under `FZ_MISSING_OUTPUT_FAILS`); they
+    /// are read only then, and kept for the case's row. A changed status
+    /// is added to the attempt's `log.txt`.
+    fn judge(&self, job: &Job, attempt: &Attempt) -> Verdict {
         let ctx = self.ctx;
-        if !ctx.config.missing_output_fails || ctx.model.output.is_empty() {
-            return None;
+        if !ctx.success.needs_outputs(attempt) {
+            return Verdict::AsIs;
         }
-        let got = crate::outputs::extract(&job.work_dir, "", &ctx.model.output, ctx.output_timeout);
-        got.error_text().map(|e| format!("Missing output: {e}"))
+        let shown = display_path(&self.final_dir_of(job.index), ctx.cwd);
+        let got =
+            crate::outputs::extract(&job.work_dir, &shown, &ctx.model.output, ctx.output_timeout);
+        let verdict = ctx.success.judge(attempt, Some(&got));
+        self.judged().insert(job.index, (attempt.started, got));
+        // log.txt, written by the calculator, says what it saw; this line
+        // says what the outputs made of it.
+        match &verdict {
+            Verdict::AsIs => {}
+            Verdict::Failed(why) => append_log_line(
+                &job.work_dir,
+                &format!("Status after reading outputs: failed ({why})"),
+            ),
+            Verdict::Done(why) => append_log_line(
+                &job.work_dir,
+                &format!("Status after reading outputs: done ({why})"),
+            ),
+        }
+        verdict
     }
 
     fn attempt_ended(&self, job: &Job, a: &SlotAttempt, number: usize) {
@@ -716,14 +739,19 @@ impl Hooks for Batch<'_, '_> {
         // Outputs are read in the work directory (same files, before the
         // move); a missing output of a successful run is reported, not
         // retried (as upstream), unless FZ_MISSING_OUTPUT_FAILS.
+        let judged = self.judged().remove(&job.index);
         if !ctx.model.output.is_empty() {
-            let shown = crate::results::display_path(&final_dir, ctx.cwd);
-            let got = crate::outputs::extract(
-                &job.work_dir,
-                &shown,
-                &ctx.model.output,
-                ctx.output_timeout,
-            );
+            // Read once: those read to judge the last attempt are these.
+            let last_started = attempts.last().map(|a| a.attempt.started);
+            let got = match judged {
+                Some((started, got)) if Some(started) == last_started => got,
+                _ => crate::outputs::extract(
+                    &job.work_dir,
+                    &crate::results::display_path(&final_dir, ctx.cwd),
+                    &ctx.model.output,
+                    ctx.output_timeout,
+                ),
+            };
             if result.status == CaseStatus::Done && result.error.is_none() {
                 result.error = got.error_text().map(|e| format!("Missing output: {e}"));
             }
@@ -731,6 +759,21 @@ impl Hooks for Batch<'_, '_> {
         }
         let history = history_text(&self.names[job.index], &result, attempts, &ctx.display);
         self.store(&job.work_dir, result, history);
+    }
+}
+
+/// Appends `line` to the `log.txt` of a case (a failure is logged: the
+/// same fact is in its history).
+fn append_log_line(work_dir: &Path, line: &str) {
+    use std::io::Write;
+    let path = work_dir.join("log.txt");
+    let written = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        log::warn(&format!("Could not write {}: {e}", path.display()));
     }
 }
 

@@ -21,6 +21,7 @@ mod feed;
 mod reuse;
 mod rows;
 mod runner;
+mod success;
 
 pub use super::events::RunEvent;
 pub use runner::Runner;

@@ -10,6 +10,7 @@
 
 use super::batch::Batch;
 use super::feed::{first_chunk, Feed};
+use super::success::SuccessRules;
 use super::{attempt_timeout, RunOptions, RunReport};
 use crate::cache::hashfile::HASH_FILE;
 use crate::cache::index::read_hash;
@@ -46,6 +47,9 @@ pub(super) struct Context<'a> {
     pub display: Vec<String>,
     /// Time limit of an output extraction.
     pub output_timeout: Option<Duration>,
+    /// What makes an attempt a success (model `success`,
+    /// `FZ_MISSING_OUTPUT_FAILS`).
+    pub success: SuccessRules,
 }
 
 /// The cache of a run: the tiers and the index of every candidate.
@@ -81,6 +85,9 @@ impl<'a> Runner<'a> {
     pub fn new(model: &'a Model, options: &'a RunOptions, lookup: &'a Lookup) -> Result<Self> {
         let outputs: Vec<String> = model.output.keys().cloned().collect();
         check_output_names(&[], &outputs)?;
+        if let Some(problem) = model.success_problem() {
+            return Err(Error::Model(problem));
+        }
         let config = Config::from_env();
         // Once per runner, not once per batch (fzd runs one per iteration).
         crate::ops::input::report_model_warnings(model)?;
@@ -101,6 +108,11 @@ impl<'a> Runner<'a> {
             calcs.push(builder.build(uri)?);
         }
         let display = calcs.iter().map(|c| c.display_uri().to_string()).collect();
+        let success = SuccessRules {
+            rule: model.success,
+            missing_output_fails: config.missing_output_fails,
+            has_outputs: !outputs.is_empty(),
+        };
         Ok(Runner {
             ctx: Context {
                 model,
@@ -112,6 +124,7 @@ impl<'a> Runner<'a> {
                 uris: uris.iter().map(|u| redact(u)).collect(),
                 display,
                 output_timeout: crate::outputs::shell::timeout_from_env(),
+                success,
             },
             cache_uris,
             calcs,
