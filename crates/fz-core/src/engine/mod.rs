@@ -525,6 +525,25 @@ mod tests {
         ended
     }
 
+    /// [`run_jobs`] of `n` jobs with `max_attempts`, from `/`, never
+    /// cancelled.
+    fn run_simple<V: Fn(&Job, &Attempt) -> Verdict + Sync, F: Fn(&Job, &CaseAttempts) + Sync>(
+        n: usize,
+        calculators: &[Box<dyn Calculator>],
+        max_attempts: usize,
+        hooks: &TestHooks<V, F>,
+    ) -> Vec<(usize, CaseAttempts)> {
+        let settings = settings(max_attempts);
+        run_jobs(
+            &jobs(n),
+            calculators,
+            &settings,
+            Path::new("/"),
+            &Cancel::new(),
+            hooks,
+        )
+    }
+
     fn settings(max_attempts: usize) -> EngineSettings {
         EngineSettings {
             max_workers: None,
@@ -539,28 +558,14 @@ mod tests {
             calc("may_fail", |_| AttemptStatus::Failed),
             calc("backup", |_| AttemptStatus::Failed),
         ];
-        let out = run_jobs(
-            &jobs(1),
-            &calcs,
-            &settings(4),
-            Path::new("/"),
-            &Cancel::new(),
-            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
-        );
+        let out = run_simple(1, &calcs, 4, &TestHooks(|_, _| Verdict::AsIs, |_, _| {}));
         let order: Vec<usize> = out[0].1.attempts.iter().map(|a| a.slot).collect();
         assert_eq!(order, [0, 1, 0, 1], "the seed's retry behaviour");
         let calcs = vec![
             calc("may_fail", |_| AttemptStatus::Failed),
             calc("backup", |_| AttemptStatus::Done),
         ];
-        let out = run_jobs(
-            &jobs(1),
-            &calcs,
-            &settings(5),
-            Path::new("/"),
-            &Cancel::new(),
-            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
-        );
+        let out = run_simple(1, &calcs, 5, &TestHooks(|_, _| Verdict::AsIs, |_, _| {}));
         assert_eq!(out[0].1.attempts.len(), 2);
         assert_eq!(
             out[0].1.last().map(|a| a.attempt.status),
@@ -611,12 +616,10 @@ mod tests {
             calc("b", |_| AttemptStatus::Done),
         ];
         let seen = AtomicUsize::new(0);
-        let out = run_jobs(
-            &jobs(1),
+        let out = run_simple(
+            1,
             &calcs,
-            &settings(5),
-            Path::new("/"),
-            &Cancel::new(),
+            5,
             &TestHooks(
                 |_, _| {
                     if seen.fetch_add(1, Ordering::SeqCst) == 0 {
@@ -639,12 +642,10 @@ mod tests {
     fn a_failure_judged_done_is_not_retried_and_keeps_its_note() {
         let calcs = vec![calc("a", |_| AttemptStatus::Failed)];
         let judged = Mutex::new(Vec::new());
-        let out = run_jobs(
-            &jobs(1),
+        let out = run_simple(
+            1,
             &calcs,
-            &settings(5),
-            Path::new("/"),
-            &Cancel::new(),
+            5,
             &TestHooks(
                 |_, a: &Attempt| {
                     judged.lock().unwrap().push(a.status);
@@ -669,12 +670,10 @@ mod tests {
     #[test]
     fn timeouts_and_interrupts_are_not_judged() {
         let calcs = vec![calc("a", |_| AttemptStatus::Timeout)];
-        let out = run_jobs(
-            &jobs(1),
+        let out = run_simple(
+            1,
             &calcs,
-            &settings(2),
-            Path::new("/"),
-            &Cancel::new(),
+            2,
             &TestHooks(|_, _| Verdict::Done("never".into()), |_, _| {}),
         );
         let a = &out[0].1.attempts;
@@ -687,14 +686,7 @@ mod tests {
     #[test]
     fn zero_attempts_runs_nothing() {
         let calcs = vec![calc("a", |_| AttemptStatus::Done)];
-        let out = run_jobs(
-            &jobs(2),
-            &calcs,
-            &settings(0),
-            Path::new("/"),
-            &Cancel::new(),
-            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
-        );
+        let out = run_simple(2, &calcs, 0, &TestHooks(|_, _| Verdict::AsIs, |_, _| {}));
         assert!(out.iter().all(|(_, a)| a.attempts.is_empty()));
     }
 
@@ -703,12 +695,10 @@ mod tests {
         let calcs: Vec<Box<dyn Calculator>> =
             (0..3).map(|_| calc("c", |_| AttemptStatus::Done)).collect();
         let finished = Mutex::new(Vec::new());
-        let out = run_jobs(
-            &jobs(10),
+        let out = run_simple(
+            10,
             &calcs,
-            &settings(5),
-            Path::new("/"),
-            &Cancel::new(),
+            5,
             &TestHooks(
                 |_, _| Verdict::AsIs,
                 |j, _| finished.lock().unwrap().push(j.index),
@@ -784,14 +774,7 @@ mod tests {
             capacity: 4,
         });
         let calcs = vec![batchy, calc("single", |_| AttemptStatus::Done)];
-        let out = run_jobs(
-            &jobs(6),
-            &calcs,
-            &settings(2),
-            Path::new("/"),
-            &Cancel::new(),
-            &TestHooks(|_, _| Verdict::AsIs, |_, _| {}),
-        );
+        let out = run_simple(6, &calcs, 2, &TestHooks(|_, _| Verdict::AsIs, |_, _| {}));
         assert_eq!(
             peak.load(Ordering::SeqCst),
             4,
