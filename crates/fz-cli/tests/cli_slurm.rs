@@ -8,7 +8,7 @@
 //! tests running in parallel never look at each other's jobs.
 
 mod common;
-use common::slurm::{jobs_left, jobs_left_now, slurm};
+use common::slurm::{home_of, jobs_left, jobs_left_now, slurm, ssh_login};
 use common::{json_rows, perfectgas, success_rows, Sandbox};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -301,6 +301,23 @@ fn ctrl_c_cancels_the_job_array_on_a_login_node() {
     // The case directories sent there are removed too (x=… is this
     // test's only).
     let left = remote_leftovers(&user, pid, "fz_x=");
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn ctrl_c_cancels_the_pack_tasks_on_a_login_node() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = ssh_login() else {
+        return;
+    };
+    let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?array=1&pack=auto");
+    let pid = ctrl_c_cancels_array_tasks(&uri, false);
+    // The spool on the login node is removed (the case directories are
+    // checked by the tests of cli_slurm_scale.rs, which can tell theirs
+    // from the other tests' by their log.txt).
+    let left = remote_leftovers(&user, pid, &format!("fz-{pid}-"));
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -610,29 +627,6 @@ fn remote_srun_through_ssh() {
         "{:?}",
         rows[0]
     );
-}
-
-/// The ssh port and user of the test sshd (None: skip, or panic on CI).
-fn ssh_login() -> Option<(String, String)> {
-    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
-        }
-        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
-        return None;
-    };
-    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
-    Some((user, port))
-}
-
-/// The home directory of a local user (the test sshd runs here).
-fn home_of(user: &str) -> std::path::PathBuf {
-    let out = Command::new("getent")
-        .args(["passwd", user])
-        .output()
-        .expect("getent");
-    let line = String::from_utf8_lossy(&out.stdout).into_owned();
-    std::path::PathBuf::from(line.trim().split(':').nth(5).expect("home field"))
 }
 
 #[test]
