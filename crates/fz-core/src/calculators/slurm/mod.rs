@@ -1,7 +1,7 @@
 //! `slurm://` – runs cases through the SLURM workload manager.
 //!
 //! `slurm://[user[:password]@host[:port]]:partition/script[?query]`
-//! (grammar in [`target`]). Two modes:
+//! (grammar in [`target`]). Three modes:
 //!
 //! * **srun mode** (default, as upstream): one blocking
 //!   `srun --partition=P --job-name=<unique> [options] <script> <inputs…>`
@@ -18,6 +18,10 @@
 //!   as they share a local launch directory), the array is submitted
 //!   there, and the directory is fetched back when its task ends
 //!   ([`place`]).
+//! * **packed mode** (`?pack=auto|N`, beyond upstream): a few array tasks
+//!   each run the `fz worker` loop over a queue of cases ([`pack`]); with
+//!   a host, the queue is on the login node and the case directories go
+//!   there and back as in remote array mode.
 //!
 //! Every attempt has a unique job name `fz-<pid>-<kind><n>-<hex>`, so a
 //! timeout or Ctrl+C `scancel`s exactly the jobs of this run. The SLURM
