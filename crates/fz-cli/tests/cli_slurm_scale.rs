@@ -403,15 +403,27 @@ fn packed_study_through_a_login_node_gives_the_same_table_as_sh() {
             .all(|l| l.contains("at most 10 cases per task")),
         "{packs:?}"
     );
-    // The worker is this build, under ~/.fz/bin of the login node.
-    let copied = std::fs::read_dir(common::slurm::home_of(&user).join(".fz/bin"))
+    // The worker is this build, under ~/.fz/bin of the login node (the
+    // log names it when this run copied it; an earlier run of the same
+    // build may have); removed afterwards, so that test runs do not pile
+    // up copies.
+    let fz = assert_cmd::cargo::cargo_bin("fz");
+    let same = |p: &std::path::Path| std::fs::read(p).ok() == std::fs::read(&fz).ok();
+    let copy = std::fs::read_dir(common::slurm::home_of(&user).join(".fz/bin"))
         .unwrap()
         .flatten()
-        .any(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(&format!("fz-{}-", env!("CARGO_PKG_VERSION")))
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(&format!("fz-{}-", env!("CARGO_PKG_VERSION"))) && same(p)
         });
-    assert!(copied, "fz copied to ~/.fz/bin: {}", tail(&err));
+    let copy = copy.unwrap_or_else(|| panic!("fz copied to ~/.fz/bin: {}", tail(&err)));
+    assert!(
+        !err.contains("Copied ") || err.contains(&copy.display().to_string()),
+        "{}",
+        tail(&err)
+    );
+    std::fs::remove_file(&copy).unwrap();
     assert_eq!(jobs_left(pid), Vec::<String>::new());
     assert_eq!(
         remote_leftovers(&user, pid, &sb.path().join("results")),
