@@ -201,6 +201,9 @@ fn start_sleepers(sb: &Sandbox, n: usize, calcs: &[&str]) -> std::process::Child
     let mut cmd = Command::new(sb.bin.join("fzr"));
     cmd.current_dir(sb.path())
         .env("HOME", sb.path().join("home"))
+        // Packed mode on the test login node (this machine): this build,
+        // not a copy of it.
+        .env("FZ_WORKER_REMOTE", sb.bin.join("fz"))
         .args([
             "input.txt",
             "-v",
@@ -365,11 +368,20 @@ fn a_timeout_cancels_the_job_in_every_mode() {
     if !slurm() {
         return;
     }
-    for uri in [
+    let mut uris: Vec<String> = [
         "slurm://:debug/bash slow.sh?timeout=2",
         "slurm://:debug/bash slow.sh?timeout=2&array=1",
         "slurm://:debug/bash slow.sh?timeout=2&array=1&pack=auto",
-    ] {
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some((user, port)) = ssh_login() {
+        uris.push(format!(
+            "slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?timeout=2&array=1&pack=auto"
+        ));
+    }
+    for uri in &uris {
+        let uri = uri.as_str();
         let sb = Sandbox::new();
         let child = start_sleepers(&sb, 2, &[uri, uri]);
         let pid = child.id();
