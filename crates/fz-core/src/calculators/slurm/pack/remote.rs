@@ -100,6 +100,8 @@ struct State {
     /// again (a claim never goes back to the queue).
     claimed_first: HashSet<u64>,
     last_sync: Option<Instant>,
+    /// The last synchronisation failed (said once, not at every try).
+    failing: bool,
 }
 
 /// What one synchronisation printed.
@@ -211,8 +213,13 @@ impl RemoteSpool {
                     Err(e) => e.to_string(),
                 };
                 let msg = format!("Could not look at the spool {}: {why}", self.shown());
-                crate::log::warn(&msg);
                 let mut st = self.lock();
+                if !st.failing {
+                    crate::log::warn(&msg);
+                }
+                st.failing = true;
+                // Tried again after SYNC_EVERY, not at every tick.
+                st.last_sync = Some(Instant::now());
                 // Sent again: the script skips the cases already there.
                 let later = std::mem::take(&mut st.pending);
                 st.pending = puts.into_iter().chain(later).collect();
@@ -221,6 +228,7 @@ impl RemoteSpool {
             }
         };
         let mut st = self.lock();
+        st.failing = false;
         st.queued = answer.queued;
         st.claimed = answer.claimed;
         st.outcomes.extend(answer.outcomes);
@@ -345,8 +353,14 @@ fn parse_answer(text: &str) -> Answer {
             "T" => a.taken.extend(rest.trim().parse::<u64>().ok()),
             "Q" => a.queued.extend(rest.trim().parse::<u64>().ok()),
             "R" => {
+                // Task names go back into a remote command (dropped
+                // claims): SLURM's `<job>_<index>` only.
                 if let Some((id, task)) = rest.trim().split_once('@') {
-                    if let Ok(id) = id.parse() {
+                    let plain = !task.is_empty()
+                        && task
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    if let (Ok(id), true) = (id.parse(), plain) {
                         a.claimed.push((id, task.to_string()));
                     }
                 }
@@ -453,7 +467,9 @@ mod tests {
 
     #[test]
     fn answers_are_parsed_and_garbage_skipped() {
-        let a = parse_answer("T 3\nD 4 timeout 1500 9_2\nQ 12\nQ 5\nR 7@9_1\nnoise\nD x y\n");
+        let a = parse_answer(
+            "T 3\nD 4 timeout 1500 9_2\nQ 12\nQ 5\nR 7@9_1\nR 8@*\nR 9@a b\nnoise\nD x y\n",
+        );
         assert_eq!(a.taken, vec![3]);
         assert_eq!(
             a.outcomes,
