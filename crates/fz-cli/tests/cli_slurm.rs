@@ -8,7 +8,7 @@
 //! tests running in parallel never look at each other's jobs.
 
 mod common;
-use common::slurm::{jobs_left, jobs_left_now, slurm};
+use common::slurm::{home_of, jobs_left, jobs_left_now, slurm, ssh_login};
 use common::{json_rows, perfectgas, success_rows, Sandbox};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -201,6 +201,9 @@ fn start_sleepers(sb: &Sandbox, n: usize, calcs: &[&str]) -> std::process::Child
     let mut cmd = Command::new(sb.bin.join("fzr"));
     cmd.current_dir(sb.path())
         .env("HOME", sb.path().join("home"))
+        // Packed mode on the test login node (this machine): this build,
+        // not a copy of it.
+        .env("FZ_WORKER_REMOTE", sb.bin.join("fz"))
         .args([
             "input.txt",
             "-v",
@@ -304,6 +307,23 @@ fn ctrl_c_cancels_the_job_array_on_a_login_node() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+#[test]
+fn ctrl_c_cancels_the_pack_tasks_on_a_login_node() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = ssh_login() else {
+        return;
+    };
+    let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?array=1&pack=auto");
+    let pid = ctrl_c_cancels_array_tasks(&uri, false);
+    // The spool on the login node is removed (the case directories are
+    // checked by the tests of cli_slurm_scale.rs, which can tell theirs
+    // from the other tests' by their log.txt).
+    let left = remote_leftovers(&user, pid, &format!("fz-{pid}-"));
+    assert!(left.is_empty(), "{left:?}");
+}
+
 /// Six 120 s cases, two tasks at a time, then a double Ctrl+C: every case
 /// is interrupted, none of the waiting tasks started, no job is left.
 /// `pending_in_slurm`: some tasks must be waiting in SLURM's queue when
@@ -348,11 +368,20 @@ fn a_timeout_cancels_the_job_in_every_mode() {
     if !slurm() {
         return;
     }
-    for uri in [
+    let mut uris: Vec<String> = [
         "slurm://:debug/bash slow.sh?timeout=2",
         "slurm://:debug/bash slow.sh?timeout=2&array=1",
         "slurm://:debug/bash slow.sh?timeout=2&array=1&pack=auto",
-    ] {
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some((user, port)) = ssh_login() {
+        uris.push(format!(
+            "slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?timeout=2&array=1&pack=auto"
+        ));
+    }
+    for uri in &uris {
+        let uri = uri.as_str();
         let sb = Sandbox::new();
         let child = start_sleepers(&sb, 2, &[uri, uri]);
         let pid = child.id();
@@ -689,29 +718,6 @@ fn remote_srun_through_ssh() {
         "{:?}",
         rows[0]
     );
-}
-
-/// The ssh port and user of the test sshd (None: skip, or panic on CI).
-fn ssh_login() -> Option<(String, String)> {
-    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
-        }
-        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
-        return None;
-    };
-    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
-    Some((user, port))
-}
-
-/// The home directory of a local user (the test sshd runs here).
-fn home_of(user: &str) -> std::path::PathBuf {
-    let out = Command::new("getent")
-        .args(["passwd", user])
-        .output()
-        .expect("getent");
-    let line = String::from_utf8_lossy(&out.stdout).into_owned();
-    std::path::PathBuf::from(line.trim().split(':').nth(5).expect("home field"))
 }
 
 #[test]

@@ -305,3 +305,236 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
+
+// ---------------------------------------------------------------------------
+// Packed mode through a login node (the test sshd on this machine, as
+// `FZ_TEST_SSH_USER`): the spool and the case directories go to
+// `~/.fz/tmp` there, the worker is found or copied there.
+
+/// The packed URI through the test login node.
+fn login_uri(user: &str, port: &str, query: &str) -> String {
+    format!("slurm://{user}@127.0.0.1:{port}:debug/bash calc.sh?array=1&{query}")
+}
+
+/// What the fz run `pid` left in `~/.fz/tmp` of `user`: its spool
+/// (named `fz-<pid>-…`) and the remote directories the `log.txt` files
+/// under `results` name.
+fn remote_leftovers(user: &str, pid: u32, results: &std::path::Path) -> Vec<String> {
+    let tmp = common::slurm::home_of(user).join(".fz/tmp");
+    let mut left: Vec<String> = std::fs::read_dir(&tmp)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(&format!("fz-{pid}-")))
+        .collect();
+    let mut named = 0;
+    for case in std::fs::read_dir(results).into_iter().flatten().flatten() {
+        let log = std::fs::read_to_string(case.path().join("log.txt")).unwrap_or_default();
+        for line in log.lines() {
+            if let Some((_, dir)) = line.split_once("Remote directory: ") {
+                named += 1;
+                let name = dir.rsplit('/').next().unwrap_or("");
+                if tmp.join(name).exists() {
+                    left.push(name.to_string());
+                }
+            }
+        }
+    }
+    assert!(named > 0, "the log.txt files name their remote directories");
+    left
+}
+
+#[test]
+fn packed_study_through_a_login_node_gives_the_same_table_as_sh() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = common::slurm::ssh_login() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    study(&sb, "");
+    // Each case costs two ssh round trips (sent, fetched back), each
+    // running the login shell's start files: a modest study.
+    let n = 60;
+    // No FZ_WORKER_REMOTE and no fz in the login PATH: this binary is
+    // copied to ~/.fz/bin there (once per build).
+    let uri = login_uri(&user, &port, "pack=10");
+    let mut cmd = fzr(&sb, n, &uri, 4, "results");
+    cmd.env_remove("FZ_WORKER_REMOTE");
+    let child = spawn(cmd);
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", tail(&err));
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows.len(), n);
+    let reference = fzr(&sb, n, "sh://bash calc.sh", 4, "local")
+        .output()
+        .unwrap();
+    assert_eq!(reference.status.code(), Some(0));
+    assert_eq!(table(&rows), table(&json_rows(&reference.stdout)));
+    assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
+    // The files written on the login node came back; log.txt says where
+    // the case ran.
+    let case = sb.path().join("results/x=7");
+    assert_eq!(
+        std::fs::read_to_string(case.join("output.txt")).unwrap(),
+        "result = 7\n"
+    );
+    let log = std::fs::read_to_string(case.join("log.txt")).unwrap();
+    assert!(
+        log.contains("Remote directory: ") && log.contains("SLURM array task: "),
+        "{log}"
+    );
+    // pack=10: six packs, four tasks at a time, in few submissions.
+    let packs: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("SLURM pack tasks"))
+        .collect();
+    assert!(
+        !packs.is_empty() && packs.len() <= 10,
+        "few submissions: {packs:?}"
+    );
+    assert!(
+        packs
+            .iter()
+            .all(|l| l.contains("at most 10 cases per task")),
+        "{packs:?}"
+    );
+    // The worker is this build, under ~/.fz/bin of the login node (the
+    // log names it when this run copied it; an earlier run of the same
+    // build may have); removed afterwards, so that test runs do not pile
+    // up copies.
+    let fz = assert_cmd::cargo::cargo_bin("fz");
+    let same = |p: &std::path::Path| std::fs::read(p).ok() == std::fs::read(&fz).ok();
+    let copy = std::fs::read_dir(common::slurm::home_of(&user).join(".fz/bin"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(&format!("fz-{}-", env!("CARGO_PKG_VERSION"))) && same(p)
+        });
+    let copy = copy.unwrap_or_else(|| panic!("fz copied to ~/.fz/bin: {}", tail(&err)));
+    assert!(
+        !err.contains("Copied ") || err.contains(&copy.display().to_string()),
+        "{}",
+        tail(&err)
+    );
+    std::fs::remove_file(&copy).unwrap();
+    assert_eq!(jobs_left(pid), Vec::<String>::new());
+    assert_eq!(
+        remote_leftovers(&user, pid, &sb.path().join("results")),
+        Vec::<String>::new()
+    );
+    assert_eq!(leftovers(&sb), Vec::<String>::new());
+}
+
+#[test]
+fn a_pack_task_killed_on_a_login_node_has_its_unfinished_cases_rerun() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = common::slurm::ssh_login() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    // The login node is this machine: the cases log their start here.
+    let runs = sb.path().join("runs.log");
+    study(
+        &sb,
+        &format!("echo \"$x\" >> {}\nsleep 0.5", runs.display()),
+    );
+    let n = 12;
+    let uri = login_uri(&user, &port, "pack=auto");
+    let mut cmd = fzr(&sb, n, &uri, 1, "results");
+    // A worker named by the user (the same machine: this build).
+    cmd.env("FZ_WORKER_REMOTE", sb.bin.join("fz"));
+    let child = spawn(cmd);
+    let pid = child.id();
+    let started = |k: usize| std::fs::read_to_string(&runs).is_ok_and(|s| s.lines().count() >= k);
+    let until = Instant::now() + Duration::from_secs(60);
+    while !started(4) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let job = our_jobs(pid).into_iter().next().expect("a pack task runs");
+    let before = std::fs::read_to_string(&runs).unwrap();
+    let st = Command::new("scancel").arg(&job).status().unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{}", tail(&err));
+    let rows = json_rows(&out.stdout);
+    assert_eq!(rows.len(), n);
+    assert!(rows.iter().all(|r| r["status"] == "done"), "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r["r"].as_i64() == r["x"].as_i64() && r["r"].is_i64()));
+    let count = |log: &str, x: &str| log.lines().filter(|l| *l == x).count();
+    let after = std::fs::read_to_string(&runs).unwrap();
+    let killed: Vec<&str> = before.lines().collect();
+    let (finished, running) = killed.split_at(killed.len() - 1);
+    for x in finished {
+        assert_eq!(count(&after, x), 1, "case {x} finished before the kill");
+    }
+    assert_eq!(count(&after, running[0]), 2, "killed while running: re-run");
+    assert!(
+        err.contains(&format!(
+            "run {} (FZ_WORKER_REMOTE)",
+            sb.bin.join("fz").display()
+        )) && !err.contains("Copied "),
+        "FZ_WORKER_REMOTE is used, nothing copied: {}",
+        tail(&err)
+    );
+    assert_eq!(jobs_left(pid), Vec::<String>::new());
+    assert_eq!(
+        remote_leftovers(&user, pid, &sb.path().join("results")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_first_ctrl_c_through_a_login_node_lets_running_cases_finish() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = common::slurm::ssh_login() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let runs = sb.path().join("runs.log");
+    study(&sb, &format!("echo \"$x\" >> {}\nsleep 3", runs.display()));
+    let uri = login_uri(&user, &port, "pack=auto");
+    let mut cmd = fzr(&sb, 6, &uri, 2, "results");
+    cmd.env("FZ_WORKER_REMOTE", sb.bin.join("fz"));
+    let child = spawn(cmd);
+    let pid = child.id();
+    let until = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&runs).is_ok_and(|s| s.lines().count() >= 2) {
+        assert!(Instant::now() < until, "two cases never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let rows = json_rows(&out.stdout);
+    let status = |s: &str| rows.iter().filter(|r| r["status"] == s).count();
+    assert_eq!(status("done"), 2, "the running cases finished: {rows:?}");
+    assert_eq!(status("done") + status("interrupted"), rows.len());
+    // The two finished cases came back from the login node.
+    let done: Vec<&serde_json::Value> = rows.iter().filter(|r| r["status"] == "done").collect();
+    assert!(done.iter().all(|r| r["r"].as_i64() == r["x"].as_i64()));
+    assert_eq!(
+        std::fs::read_to_string(&runs).unwrap().lines().count(),
+        2,
+        "no new case was handed out"
+    );
+    assert_eq!(jobs_left(pid), Vec::<String>::new());
+    assert_eq!(
+        remote_leftovers(&user, pid, &sb.path().join("results")),
+        Vec::<String>::new()
+    );
+}

@@ -458,5 +458,19 @@ fn _fz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(setting, m)?)?;
     m.add_function(wrap_pyfunction!(clear_settings, m)?)?;
     plugins::register(m)?;
+    note_scripts_dir(m.py());
     Ok(())
+}
+
+/// Tells packed `slurm://` where pip put the `fz` command of this module
+/// (`sysconfig.get_path("scripts")`), which is not always in PATH (a venv
+/// used without activating it): the pack tasks run it as their worker.
+fn note_scripts_dir(py: Python<'_>) {
+    let dir = py
+        .import("sysconfig")
+        .and_then(|m| m.call_method1("get_path", ("scripts",)))
+        .and_then(|p| p.extract::<String>());
+    if let Ok(dir) = dir {
+        fz_core::calculators::slurm::pack::ship::set_scripts_dir(std::path::Path::new(&dir));
+    }
 }

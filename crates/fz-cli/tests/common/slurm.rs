@@ -59,3 +59,26 @@ pub fn jobs_left_now(pid: u32) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The ssh port and user of the test sshd (None: skip, or panic on CI).
+pub fn ssh_login() -> Option<(String, String)> {
+    let Ok(port) = std::env::var("FZ_TEST_SSH_PORT") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set but FZ_TEST_SSH_PORT is not (.ci/services/sshd.sh start)");
+        }
+        eprintln!("skipped: FZ_TEST_SSH_PORT is not set");
+        return None;
+    };
+    let user = std::env::var("FZ_TEST_SSH_USER").unwrap_or_else(|_| "root".to_string());
+    Some((user, port))
+}
+
+/// The home directory of a local user (the test sshd runs here).
+pub fn home_of(user: &str) -> std::path::PathBuf {
+    let out = Command::new("getent")
+        .args(["passwd", user])
+        .output()
+        .expect("getent");
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    std::path::PathBuf::from(line.trim().split(':').nth(5).expect("home field"))
+}

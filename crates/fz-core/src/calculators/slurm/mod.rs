@@ -1,7 +1,7 @@
 //! `slurm://` – runs cases through the SLURM workload manager.
 //!
 //! `slurm://[user[:password]@host[:port]]:partition/script[?query]`
-//! (grammar in [`target`]). Two modes:
+//! (grammar in [`target`]). Three modes:
 //!
 //! * **srun mode** (default, as upstream): one blocking
 //!   `srun --partition=P --job-name=<unique> [options] <script> <inputs…>`
@@ -18,6 +18,10 @@
 //!   as they share a local launch directory), the array is submitted
 //!   there, and the directory is fetched back when its task ends
 //!   ([`place`]).
+//! * **packed mode** (`?pack=auto|N`, beyond upstream): a few array tasks
+//!   each run the `fz worker` loop over a queue of cases ([`pack`]); with
+//!   a host, the queue is on the login node and the case directories go
+//!   there and back as in remote array mode.
 //!
 //! Every attempt has a unique job name `fz-<pid>-<kind><n>-<hex>`, so a
 //! timeout or Ctrl+C `scancel`s exactly the jobs of this run. The SLURM
@@ -98,8 +102,13 @@ enum Mode {
         queue: Arc<ArrayQueue>,
         session: Option<Arc<super::ssh::session::Session>>,
     },
-    /// Cases queued on the shared filesystem, run by pack tasks.
-    Packed(Arc<PackQueue>),
+    /// Cases queued in a spool, run by pack tasks; with a session, the
+    /// spool is on that login node, each case directory sent there and
+    /// fetched back.
+    Packed {
+        queue: Arc<PackQueue>,
+        session: Option<Arc<super::ssh::session::Session>>,
+    },
 }
 
 /// The queue a batch-mode case goes through.
@@ -107,6 +116,23 @@ enum Mode {
 enum Queue<'a> {
     Array(&'a Arc<ArrayQueue>),
     Pack(&'a Arc<PackQueue>),
+}
+
+impl Queue<'_> {
+    /// Queues the case of `dir` (a path where the tasks run) and waits
+    /// for its end; returns it and the task that ran it.
+    fn run(
+        self,
+        dir: &std::path::Path,
+        line: &str,
+        timeout: Option<Duration>,
+        cancel: &super::Cancel,
+    ) -> (TaskEnd, String) {
+        match self {
+            Queue::Array(q) => q.run(dir, line, timeout, cancel),
+            Queue::Pack(q) => q.run(dir, line, timeout, cancel),
+        }
+    }
 }
 
 /// A `slurm://` calculator.
@@ -154,25 +180,32 @@ impl SlurmCalculator {
             }
         };
         let mode = match (target.array, remote) {
-            (true, None) if target.pack.is_some() => {
+            (true, session) if target.pack.is_some() => {
                 let size = target.pack.unwrap_or(pack::PackSize::Auto);
                 let key = format!(
-                    "{}|{}|{:?}|{}",
+                    "{}|{}|{}|{:?}|{}",
+                    target
+                        .login
+                        .as_ref()
+                        .map(|l| l.display())
+                        .unwrap_or_default(),
                     target.partition,
                     target.options.join(" "),
                     size,
                     target.keep
                 );
                 let scheduler = Arc::new(Slurm::new(host.clone(), scheduler_user(&target)));
-                Mode::Packed(queues.get_pack(&key, || {
+                let queue = queues.get_pack(&key, || {
                     PackQueue::new(
                         scheduler,
                         &target.partition,
                         &target.options,
                         size,
                         target.keep,
+                        session.clone(),
                     )
-                }))
+                });
+                Mode::Packed { queue, session }
             }
             (true, session) => {
                 // The timeout is per case, not per queue: it is left out
@@ -267,7 +300,7 @@ impl Calculator for SlurmCalculator {
     fn capacity(&self) -> usize {
         match self.mode {
             Mode::Array { .. } => array::MAX_TASKS,
-            Mode::Packed(_) => pack::CAPACITY,
+            Mode::Packed { .. } => pack::CAPACITY,
             _ => 1,
         }
     }
@@ -285,7 +318,9 @@ impl Calculator for SlurmCalculator {
             Mode::Array { queue, session } => {
                 self.run_array(Queue::Array(queue), session.as_ref(), request)
             }
-            Mode::Packed(queue) => self.run_array(Queue::Pack(queue), None, request),
+            Mode::Packed { queue, session } => {
+                self.run_array(Queue::Pack(queue), session.as_ref(), request)
+            }
         }
     }
 }
@@ -325,19 +360,14 @@ impl SlurmCalculator {
         let (end, task_id) = if request.cancel.must_kill() {
             (TaskEnd::Interrupted, String::new())
         } else {
-            match (queue, session) {
-                (Queue::Array(queue), Some(session)) => {
+            match session {
+                Some(session) => {
                     let task = self.run_array_remote(session, queue, request, &line);
                     fetch_error = task.fetched.err();
                     remote_dir = Some(task.remote);
                     (task.end, task.id)
                 }
-                (Queue::Array(queue), None) => {
-                    queue.run(request.work_dir, &line, request.timeout, request.cancel)
-                }
-                (Queue::Pack(queue), _) => {
-                    queue.run(request.work_dir, &line, request.timeout, request.cancel)
-                }
+                None => queue.run(request.work_dir, &line, request.timeout, request.cancel),
             }
         };
         let ended = SystemTime::now();
@@ -442,14 +472,14 @@ impl SlurmCalculator {
         attempt
     }
 
-    /// Remote array mode, one case: send the case directory (and the local
-    /// files the script names) to a fresh directory on the login node,
-    /// queue its task there, then fetch the directory back (not after
-    /// Ctrl+C) and remove it unless `keep` or DEBUG.
+    /// Remote array or packed mode, one case: send the case directory
+    /// (and the local files the script names) to a fresh directory on the
+    /// login node, queue it there, then fetch the directory back (not
+    /// after Ctrl+C) and remove it unless `keep` or DEBUG.
     fn run_array_remote(
         &self,
         session: &Arc<super::ssh::session::Session>,
-        queue: &Arc<ArrayQueue>,
+        queue: Queue<'_>,
         request: &RunRequest,
         line: &str,
     ) -> RemoteTask {

@@ -133,13 +133,6 @@ impl SlurmTarget {
                 ))
             })?),
         };
-        if pack.is_some() && login.is_some() {
-            return Err(bad(
-                "pack= runs on the local machine's shared filesystem only, \
-                 not through a login node (use array=1 there)"
-                    .into(),
-            ));
-        }
         Ok(SlurmTarget {
             login,
             partition: partition.to_string(),

@@ -116,17 +116,7 @@ impl RemoteDir {
         use std::hash::{BuildHasher, Hasher};
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let safe: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "._-=,".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(60)
-            .collect();
+        let safe = safe_name(label, 60);
         // RandomState is seeded from the OS: unique across fz processes
         // and hosts sharing a home directory.
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -145,6 +135,12 @@ impl RemoteDir {
         RemoteDir::unique(&label)
     }
 
+    /// The directory `name` inside this one (`name` reduced to safe
+    /// characters, as in [`RemoteDir::unique`]).
+    pub fn child(&self, name: &str) -> Self {
+        RemoteDir(format!("{}/{}", self.0, safe_name(name, usize::MAX)))
+    }
+
     /// The path relative to the remote home directory.
     pub fn relative(&self) -> &str {
         &self.0
@@ -154,6 +150,21 @@ impl RemoteDir {
     pub fn display(&self) -> String {
         format!("~/{}", self.0)
     }
+}
+
+/// `name` with every character but ASCII letters, digits and `._-=,`
+/// replaced by `_`, at most `max` characters: safe in a remote path.
+fn safe_name(name: &str, max: usize) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-=,".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(max)
+        .collect()
 }
 
 /// Files sent to the remote directory: a local directory tree, plus single
@@ -484,6 +495,43 @@ impl Session {
         let out = drain(child.stdout.take());
         let err = drain(child.stderr.take());
         let status = wait_bounded(&mut child, limit.unwrap_or(Duration::MAX), cancel);
+        Ok(ExecOutput {
+            code: status.map_or(-1, exit_code),
+            stdout: out.join().unwrap_or_default(),
+            stderr: err.join().unwrap_or_default(),
+        })
+    }
+
+    /// Like [`Session::exec`], with `input` written to the command's
+    /// standard input (then closed): for data too large or too varied
+    /// for a command line.
+    pub fn exec_input(
+        &self,
+        script: &str,
+        args: &[&str],
+        input: Vec<u8>,
+        limit: Option<Duration>,
+    ) -> Result<ExecOutput, SshError> {
+        use std::io::Write;
+        let control = self.control_path(limit)?;
+        let _pass = self.channels.enter();
+        let mut cmd = self.client(&control, &remote_sh(script, args));
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        let stdin = child.stdin.take();
+        // Written on a thread: the remote side may print before it has
+        // read everything, and neither pipe must fill up.
+        let writer = std::thread::spawn(move || {
+            if let Some(mut pipe) = stdin {
+                let _ = pipe.write_all(&input);
+            }
+        });
+        let out = drain(child.stdout.take());
+        let err = drain(child.stderr.take());
+        let status = wait_bounded(&mut child, limit.unwrap_or(Duration::MAX), None);
+        let _ = writer.join();
         Ok(ExecOutput {
             code: status.map_or(-1, exit_code),
             stdout: out.join().unwrap_or_default(),

@@ -14,16 +14,23 @@
 //! are cancelled), the second `scancel`s the tasks. It does not run cases
 //! (the worker does) nor write their `log.txt` (`SlurmCalculator::run`).
 //!
-//! Local mode only: the spool sits next to the case directories, which
-//! the compute nodes must share; the worker is this fz binary (or
-//! `FZ_WORKER`), which must be reachable at the same path there.
+//! Locally the spool sits next to the case directories, which the
+//! compute nodes must share, and the worker is this fz binary (or
+//! `FZ_WORKER`), reachable at the same path there. Through a login node
+//! (`slurm://user@host:P/…`) the spool sits under `~/.fz/tmp/` there
+//! ([`remote`]), the case directories are sent there and fetched back by
+//! `SlurmCalculator`, and the worker is found or copied there ([`ship`]).
 
+pub mod remote;
+pub mod ship;
 pub mod spool;
+pub mod store;
 pub mod worker;
 
 use super::array::TaskEnd;
 use super::scheduler::{ArrayJob, Caps, Queued, Scheduler};
 use crate::calculators::sh::shell_quote;
+use crate::calculators::ssh::session::Session;
 use crate::calculators::Cancel;
 use spool::{epoch_ms, CaseFile, Outcome, Spool};
 use std::collections::{HashMap, HashSet};
@@ -32,6 +39,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
+use store::Store;
 
 /// Cases the engine may hand a packed entry at once.
 pub const CAPACITY: usize = 4096;
@@ -111,7 +119,7 @@ struct Waiting {
 
 #[derive(Debug, Default)]
 struct Inner {
-    spool: Option<Spool>,
+    spool: Option<Store>,
     waiting: HashMap<u64, Waiting>,
     first_arrival: Option<Instant>,
     last_arrival: Option<Instant>,
@@ -127,6 +135,10 @@ pub struct PackQueue {
     options: Vec<String>,
     size: PackSize,
     keep: bool,
+    /// The login node holding the spool (`None`: this machine).
+    session: Option<Arc<Session>>,
+    /// The worker binary found there (looked up once).
+    remote_worker: OnceLock<Result<String, String>>,
     slots: AtomicUsize,
     caps: OnceLock<Caps>,
     /// The limit on queued tasks was said.
@@ -139,13 +151,15 @@ pub struct PackQueue {
 
 impl PackQueue {
     /// A queue submitting pack tasks to `partition` with the sbatch
-    /// `options`, `size` cases each.
+    /// `options`, `size` cases each; its spool on the login node of
+    /// `session` (`None`: next to the case directories).
     pub fn new(
         scheduler: Arc<dyn Scheduler>,
         partition: &str,
         options: &[String],
         size: PackSize,
         keep: bool,
+        session: Option<Arc<Session>>,
     ) -> Self {
         PackQueue {
             scheduler,
@@ -153,6 +167,8 @@ impl PackQueue {
             options: options.to_vec(),
             size,
             keep,
+            session,
+            remote_worker: OnceLock::new(),
             slots: AtomicUsize::new(0),
             caps: OnceLock::new(),
             said_open: std::sync::atomic::AtomicBool::new(false),
@@ -180,7 +196,8 @@ impl PackQueue {
             .clone()
     }
 
-    /// Queues the case of `work_dir` (`line` run there with bash) and
+    /// Queues the case of `work_dir` (`line` run there with bash; a path
+    /// on the login node when the spool is there) and
     /// blocks until it ended; returns how, and the pack task that ran it
     /// (`123_4`, empty when none did).
     pub fn run(
@@ -256,13 +273,20 @@ impl PackQueue {
         }
     }
 
-    /// Writes the case into the spool, creating the spool next to the
-    /// case directory first.
+    /// Writes the case into the spool, creating the spool first (next
+    /// to the case directory, or on the login node).
     fn enqueue(&self, inner: &mut Inner, id: u64, case: &CaseFile) -> Result<(), String> {
         if inner.spool.is_none() {
-            let parent = case.dir.parent().unwrap_or(&case.dir);
-            let dir = parent.join(format!(".{}", super::job_name("p")));
-            inner.spool = Some(Spool::create(&dir)?);
+            let name = super::job_name("p");
+            inner.spool = Some(match &self.session {
+                Some(session) => {
+                    Store::Remote(remote::RemoteSpool::create(session.clone(), &name)?)
+                }
+                None => {
+                    let parent = case.dir.parent().unwrap_or(&case.dir);
+                    Store::Local(Spool::create(&parent.join(format!(".{name}")))?)
+                }
+            });
         }
         match &inner.spool {
             Some(spool) => spool.put(id, case),
@@ -288,7 +312,7 @@ impl PackQueue {
                 if inner.waiting.is_empty() && m.arrays.is_empty() {
                     if let Some(spool) = inner.spool.take() {
                         if !self.keep {
-                            remove_dir(spool.dir());
+                            spool.remove();
                         }
                     }
                     inner.monitor = false;
@@ -306,6 +330,7 @@ impl PackQueue {
                     }
                 }
             };
+            spool.refresh(false);
             self.collect(&spool, &mut m);
             self.stop_due(&spool, &mut m);
             if Instant::now() >= m.next_poll {
@@ -318,7 +343,7 @@ impl PackQueue {
     }
 
     /// Hands back the outcomes the workers wrote.
-    fn collect(&self, spool: &Spool, m: &mut Monitor) {
+    fn collect(&self, spool: &Store, m: &mut Monitor) {
         for (id, outcome, task) in spool.take_outcomes() {
             m.record(outcome.duration(), &task);
             let end = match outcome {
@@ -331,7 +356,7 @@ impl PackQueue {
 
     /// Withdraws or cancels the cases that must stop (see the module
     /// documentation).
-    fn stop_due(&self, spool: &Spool, m: &mut Monitor) {
+    fn stop_due(&self, spool: &Store, m: &mut Monitor) {
         let now = Instant::now();
         let mut withdraw = Vec::new();
         let mut claimed_due = Vec::new();
@@ -349,8 +374,14 @@ impl PackQueue {
             }
         }
         let mut left = Vec::new();
+        let ids: Vec<u64> = withdraw.iter().map(|(id, _)| *id).collect();
+        let taken: HashSet<u64> = if ids.is_empty() {
+            HashSet::new()
+        } else {
+            spool.withdraw(&ids).into_iter().collect()
+        };
         for (id, end) in withdraw {
-            if spool.withdraw(id) {
+            if taken.contains(&id) {
                 self.finish(id, end, String::new());
             } else {
                 left.push(id);
@@ -394,7 +425,7 @@ impl PackQueue {
 
     /// Asks SLURM which tasks still run; the cases claimed by tasks that
     /// ended without an outcome end as killed.
-    fn poll(&self, spool: &Spool, m: &mut Monitor) {
+    fn poll(&self, spool: &Store, m: &mut Monitor) {
         if m.arrays.is_empty() {
             return;
         }
@@ -403,7 +434,9 @@ impl PackQueue {
             return;
         };
         m.alive = queued;
-        // Outcomes written before the tasks ended.
+        // Outcomes written before the tasks ended (and the claims as of
+        // now, not as of before the squeue).
+        spool.refresh(true);
         self.collect(spool, m);
         let dead: Vec<(u64, String)> = spool
             .claimed()
@@ -416,7 +449,7 @@ impl PackQueue {
                 spool.drop_claim(id, &task);
                 m.dead_claims.insert(job_of(&task).to_string());
                 let state = states.get(&task).cloned().unwrap_or_default();
-                let log = m.log_tail(&task);
+                let log = m.log_tail(spool, &task);
                 self.finish(id, TaskEnd::Killed { state, log }, task);
             }
         }
@@ -425,7 +458,7 @@ impl PackQueue {
 
     /// Forgets the arrays none of whose tasks is queued or running; fails
     /// the waiting cases when arrays in a row ran none.
-    fn end_arrays(&self, spool: &Spool, m: &mut Monitor) {
+    fn end_arrays(&self, spool: &Store, m: &mut Monitor) {
         let alive = &m.alive;
         let (ended, running): (Vec<Array>, Vec<Array>) = m
             .arrays
@@ -440,7 +473,7 @@ impl PackQueue {
             }
             m.idle_arrays += 1;
             if m.idle_arrays >= MAX_IDLE_ARRAYS {
-                let log = crate::calculators::sh::stderr_tail(&a.dir.join("0.slurm.log"));
+                let log = spool.log_tail(&a.dir, 0);
                 let msg = crate::calculators::sh::with_stderr(
                     format!(
                         "The SLURM pack tasks of job {} ran no case (is {} reachable on the \
@@ -449,11 +482,7 @@ impl PackQueue {
                     ),
                     &log,
                 );
-                for id in spool.queued() {
-                    if spool.withdraw(id) {
-                        self.finish(id, TaskEnd::NotSubmitted(msg.clone()), String::new());
-                    }
-                }
+                self.fail_queued(spool, &msg);
                 m.idle_arrays = 0;
             }
         }
@@ -461,15 +490,20 @@ impl PackQueue {
 
     /// Submits pack tasks when cases wait and no task of ours is waiting
     /// to start.
-    fn maybe_submit(&self, spool: &Spool, m: &mut Monitor) {
+    fn maybe_submit(&self, spool: &Store, m: &mut Monitor) {
         if m.stopped || m.alive.values().any(|q| *q == Queued::Pending) {
             return;
         }
+        // No arrival since the last submission (cases that reached the
+        // spool late, or left over by a full submission): nothing to
+        // wait for.
         let settled = {
             let inner = self.lock();
             let now = Instant::now();
-            inner.last_arrival.is_some_and(|t| now - t >= SETTLE)
-                || inner.first_arrival.is_some_and(|t| now - t >= WINDOW)
+            match (inner.first_arrival, inner.last_arrival) {
+                (Some(first), Some(last)) => now - last >= SETTLE || now - first >= WINDOW,
+                _ => true,
+            }
         };
         if !settled {
             return;
@@ -506,39 +540,48 @@ impl PackQueue {
                 m.arrays.push(a);
                 m.next_poll = Instant::now() + POLL;
             }
-            Err(msg) => {
-                for id in spool.queued() {
-                    if spool.withdraw(id) {
-                        self.finish(id, TaskEnd::NotSubmitted(msg.clone()), String::new());
-                    }
-                }
-            }
+            Err(msg) => self.fail_queued(spool, &msg),
         }
         let mut inner = self.lock();
         inner.first_arrival = None;
         inner.last_arrival = None;
     }
 
+    /// Withdraws the queued cases and fails them with `msg`.
+    fn fail_queued(&self, spool: &Store, msg: &str) {
+        for id in spool.withdraw(&spool.queued()) {
+            self.finish(id, TaskEnd::NotSubmitted(msg.to_string()), String::new());
+        }
+    }
+
+    /// The worker binary, as the tasks name it.
+    fn worker(&self) -> Result<PathBuf, String> {
+        match &self.session {
+            None => ship::local_worker(),
+            Some(session) => self
+                .remote_worker
+                .get_or_init(|| ship::remote_worker(session))
+                .clone()
+                .map(PathBuf::from),
+        }
+    }
+
     /// Writes the task script and submits `tasks` pack tasks of at most
     /// `per_task` cases, `throttle` at a time.
     fn submit(
         &self,
-        spool: &Spool,
+        spool: &Store,
         tasks: usize,
         per_task: Option<usize>,
         throttle: usize,
         queued: usize,
     ) -> Result<Array, String> {
-        let worker = worker_binary()?;
+        let worker = self.worker()?;
         let name = super::job_name("p");
-        let dir = spool.dir().join(&name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("Could not create {}: {e}", dir.display()))?;
         let walltime = walltime_of(&self.options);
-        let script = task_script(&worker, spool.dir(), per_task, walltime);
+        let script = task_script(&worker, spool.path(), per_task, walltime);
+        let dir = spool.write_task(&name, &script)?;
         let path = dir.join("pack.sh");
-        std::fs::write(&path, script)
-            .map_err(|e| format!("Could not write {}: {e}", path.display()))?;
         let pack = match per_task {
             Some(n) => format!("at most {n} cases per task"),
             None => "each until the queue is empty".to_string(),
@@ -635,13 +678,13 @@ impl Monitor {
     }
 
     /// The last lines of the SLURM log of `task`.
-    fn log_tail(&self, task: &str) -> String {
-        let index = task.rsplit_once('_').map(|(_, i)| i).unwrap_or("");
-        self.arrays
-            .iter()
-            .find(|a| a.job_id == job_of(task))
-            .map(|a| crate::calculators::sh::stderr_tail(&a.dir.join(format!("{index}.slurm.log"))))
-            .unwrap_or_default()
+    fn log_tail(&self, spool: &Store, task: &str) -> String {
+        let index = task.rsplit_once('_').and_then(|(_, i)| i.parse().ok());
+        let array = self.arrays.iter().find(|a| a.job_id == job_of(task));
+        match (array, index) {
+            (Some(a), Some(i)) => spool.log_tail(&a.dir, i),
+            _ => String::new(),
+        }
     }
 }
 
@@ -669,30 +712,6 @@ fn task_script(
         "#!/bin/bash\n# fz: pack task, runs queued cases (written by fz, removed after the run)\n\
          {line}\n"
     )
-}
-
-/// The fz binary the tasks run: `FZ_WORKER`, else this executable when it
-/// is fz, else `fz` in PATH.
-fn worker_binary() -> Result<PathBuf, String> {
-    if let Some(w) = std::env::var_os("FZ_WORKER").filter(|w| !w.is_empty()) {
-        return Ok(PathBuf::from(w));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        let stem = exe.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        if stem.starts_with("fz") {
-            return Ok(exe);
-        }
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("fz"))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            "Packed mode needs the fz binary on the compute nodes: set FZ_WORKER to its path \
-             (or put fz in PATH)"
-                .to_string()
-        })
 }
 
 /// The walltime in seconds of `--time=` among the sbatch options.
@@ -723,13 +742,6 @@ fn slurm_seconds(v: &str) -> Option<u64> {
         _ => return None,
     };
     Some(days * 86400 + secs)
-}
-
-/// Removes the spool (a warning when it fails).
-fn remove_dir(dir: &Path) {
-    if let Err(e) = std::fs::remove_dir_all(dir) {
-        crate::log::warn(&format!("Could not remove {}: {e}", dir.display()));
-    }
 }
 
 #[cfg(test)]

@@ -203,8 +203,7 @@ impl Spool {
                 let id: u64 = n.parse().ok()?;
                 let path = done.join(&n);
                 let text = std::fs::read_to_string(&path).ok()?;
-                let outcome = Outcome::parse(&text)?;
-                let task = text.split_whitespace().last().unwrap_or("").to_string();
+                let (outcome, task) = parse_done(&text)?;
                 let _ = std::fs::remove_file(&path);
                 Some((id, outcome, task))
             })
@@ -228,6 +227,13 @@ impl Spool {
     pub fn stopped(&self) -> bool {
         self.sub("stop").exists()
     }
+}
+
+/// The outcome and the task of the text of a `done/<id>` file.
+pub fn parse_done(text: &str) -> Option<(Outcome, String)> {
+    let outcome = Outcome::parse(text)?;
+    let task = text.split_whitespace().last().unwrap_or("").to_string();
+    Some((outcome, task))
 }
 
 /// The file names in `dir` (none when it cannot be read).
