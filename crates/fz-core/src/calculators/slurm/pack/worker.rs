@@ -13,7 +13,7 @@
 use super::spool::{epoch_ms, CaseFile, Outcome, Spool};
 use crate::process::{run_tree, Ended, Limits};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 /// How a worker runs.
@@ -156,26 +156,17 @@ pub fn run_case(case: &CaseFile, grace: Duration) -> Outcome {
     }
 }
 
-/// `bash -c <line>` in the case directory, stdin `/dev/null`, stdout and
-/// stderr to `out.txt` and `err.txt`; `None` when the directory cannot be
+/// The case's command as every local case runs
+/// ([`crate::process::case_command`]); `None` when the directory cannot be
 /// entered or written. The process module adds the group and the tag.
 fn command(case: &CaseFile) -> Option<Command> {
-    let open = |name: &str| std::fs::File::create(case.dir.join(name));
-    let (out, err) = match (open("out.txt"), open("err.txt")) {
-        (Ok(o), Ok(e)) => (o, e),
-        _ => {
-            eprintln!("fz worker: cannot enter {}", case.dir.display());
-            return None;
+    match crate::process::case_command(&case.line, &case.dir) {
+        Ok(cmd) => Some(cmd),
+        Err(e) => {
+            eprintln!("fz worker: cannot enter {}: {e}", case.dir.display());
+            None
         }
-    };
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg(&case.line)
-        .current_dir(&case.dir)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err);
-    Some(cmd)
+    }
 }
 
 #[cfg(test)]
