@@ -12,6 +12,7 @@
 //! so a large design never fills the disk with waiting cases. Calculators
 //! and the cache index belong to the runner, not here.
 
+use super::land::{land, CaseFiles, PendingHashes};
 use super::reuse::{cache_hit, reusable, Hit};
 use super::rows::Finished;
 use super::runner::Context;
@@ -22,8 +23,8 @@ use crate::cache::lookup::{key_of, restore, CacheIndex, CacheTier};
 use crate::calculators::{Attempt, AttemptStatus, Cancel};
 use crate::engine::{CaseAttempts, Hooks, Job, SlotAttempt};
 use crate::error::{Error, Result};
-use crate::fsutil::rename_noreplace;
 use crate::log;
+use crate::ops::case_writer::HashOut;
 use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
 use crate::progress::Reporter;
 use crate::results::journal::Journal;
@@ -67,6 +68,9 @@ pub(super) struct Batch<'r, 'a> {
     diagnostics: Diagnostics,
     /// Argument list of every case (`.fz_hash` order).
     args: Vec<String>,
+    /// The `.fz_hash` texts of the cases compiled and not landed yet: the
+    /// calculators never find them in their working directory.
+    hashes: PendingHashes,
     output_names: Vec<String>,
     rows: Mutex<Rows>,
     reporter: Reporter,
@@ -127,6 +131,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             names,
             diagnostics: Diagnostics::default(),
             args,
+            hashes: PendingHashes::default(),
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
             reporter: Reporter::new(total, !ctx.options.no_progress),
@@ -248,7 +253,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         // The chunk's cases are numbered from its start, so formula
         // failures name the run's case.
         self.diagnostics.number_from(range.start);
-        compile_all(
+        let compiled = compile_all(
             &self.p.scan.input,
             ctx.model,
             &ctx.config,
@@ -256,8 +261,10 @@ impl<'r, 'a> Batch<'r, 'a> {
             &self.p.cases[range.clone()],
             &work_names,
             &self.work_root,
+            HashOut::Memory,
             &self.diagnostics,
         )?;
+        self.hashes.keep(range.start, compiled);
         if range.end == self.total() {
             self.diagnostics.report();
         }
@@ -321,9 +328,9 @@ impl<'r, 'a> Batch<'r, 'a> {
         let old_lines = fs::read_to_string(old.join(HASH_FILE))
             .map(|t| parse_hash(&t))
             .unwrap_or_default();
-        let same_inputs = match fs::read_to_string(self.work_dir_of(i).join(HASH_FILE)) {
-            Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
-            _ => false,
+        let same_inputs = match self.hashes.lines(i) {
+            Some(new) => !old_lines.is_empty() && key_of(&new) == key_of(&old_lines),
+            None => false,
         };
         if !same_inputs {
             return None;
@@ -347,6 +354,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             })
             .unwrap_or_else(|| "none".into());
         let _ = fs::remove_dir_all(self.work_dir_of(i));
+        self.hashes.take(i);
         self.push_row(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
@@ -382,9 +390,7 @@ impl<'r, 'a> Batch<'r, 'a> {
                 self.store_formula_failure(i, &dir, &error);
                 continue;
             }
-            let ctx = self.ctx;
-            if let Some(hit) = cache_hit(index, tiers, &dir, ctx.model, ctx.output_timeout, ctx.cwd)
-            {
+            if let Some(hit) = self.cache_hit(i, index, tiers) {
                 if self.store_hit(i, &dir, hit) {
                     continue;
                 }
@@ -409,6 +415,16 @@ impl<'r, 'a> Batch<'r, 'a> {
             self.write_partial(&mut rows);
         }
         jobs
+    }
+
+    /// The cached case that can stand for case `i`, if any.
+    fn cache_hit(&self, i: usize, index: &CacheIndex, tiers: &[CacheTier]) -> Option<Hit> {
+        if index.is_empty() {
+            return None;
+        }
+        let ctx = self.ctx;
+        let lines = self.hashes.lines(i)?;
+        cache_hit(index, tiers, &lines, ctx.model, ctx.output_timeout, ctx.cwd)
     }
 
     /// Stores case `i`, whose formulas failed, as `error` without running
@@ -538,13 +554,26 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
-    /// Moves the case into place (its status becomes `error` if that
-    /// fails) and records it in the results directory's index.
+    /// Moves the case into place with its bookkeeping files and its
+    /// `.fz_hash` (its status becomes `error` if that fails) and records
+    /// it in the results directory's index.
     fn place(&self, work_dir: &Path, result: &mut CaseResult, history: &str) {
         let index = result.index;
-        let final_dir = result.dir.clone();
-        let (name, units) = (&self.names[index], &self.ctx.model.units);
-        match finish_case(work_dir, &final_dir, name, units, result, history) {
+        let landed = match self.hashes.take(index) {
+            Some(hash) => {
+                let info = info_text(result, &self.ctx.model.units);
+                let files = CaseFiles {
+                    info: &info,
+                    history,
+                    hash: &hash,
+                };
+                land(work_dir, &result.dir, self.names[index].is_empty(), &files)
+            }
+            None => Err(Error::Value(format!(
+                "internal: no .fz_hash text kept for case {index}"
+            ))),
+        };
+        match landed {
             Ok(()) => {
                 if let Some(case_index) = &self.case_index {
                     case_index.record(&self.results_dir, &self.names[index]);
@@ -770,34 +799,4 @@ fn work_root_for(results_dir: &Path) -> PathBuf {
         (Some(parent), Some(name)) => parent.join(format!(".{}.fz-work", name.to_string_lossy())),
         _ => results_dir.join(".fz-work"),
     }
-}
-
-/// Writes the bookkeeping files of a finished case and moves its work
-/// directory into place.
-fn finish_case(
-    work_dir: &Path,
-    final_dir: &Path,
-    name: &str,
-    units: &indexmap::IndexMap<String, String>,
-    result: &mut CaseResult,
-    history: &str,
-) -> Result<()> {
-    let info = work_dir.join("info.txt");
-    fs::write(&info, info_text(result, units)).map_err(|e| Error::io(&info, e))?;
-    let history_path = work_dir.join("history.txt");
-    fs::write(&history_path, history).map_err(|e| Error::io(&history_path, e))?;
-    if name.is_empty() {
-        // The single case of a design without variables: its files go into
-        // the results directory itself.
-        let entries = fs::read_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(work_dir, e))?;
-            let target = final_dir.join(entry.file_name());
-            fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
-        }
-        fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
-    } else {
-        rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e))?;
-    }
-    Ok(())
 }
