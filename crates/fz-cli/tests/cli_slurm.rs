@@ -752,7 +752,9 @@ fn no_mode_shows_fz_hash_to_the_job() {
         return;
     }
     let sb = Sandbox::new();
-    sb.write("input.txt", "x=$x\n");
+    // Case directories named after a variable of this test only: other
+    // tests look for leftovers of theirs on the remote side.
+    sb.write("input.txt", "x=$nohash\n");
     sb.write(
         "list.sh",
         "#!/bin/bash\nls -A > listing.txt\necho \"result = 1\" > output.txt\n",
@@ -780,7 +782,7 @@ fn no_mode_shows_fz_hash_to_the_job() {
                 "-m",
                 model,
                 "-v",
-                r#"{"x":[1,2]}"#,
+                r#"{"nohash":[1,2]}"#,
                 "-f",
                 "json",
             ])
@@ -789,14 +791,14 @@ fn no_mode_shows_fz_hash_to_the_job() {
             .unwrap();
         let rows = success_rows(&out);
         assert!(rows.iter().all(|r| r["r"] == 1), "{uri}: {rows:?}");
-        let seen = sb.read(&format!("{results}/x=1/listing.txt"));
+        let seen = sb.read(&format!("{results}/nohash=1/listing.txt"));
         assert!(
             seen.lines().any(|l| l == "input.txt") && !seen.lines().any(|l| l == ".fz_hash"),
             "{uri}: {seen}"
         );
         // md5 of "x=1\n": the case lands with the hash fzc writes.
         assert_eq!(
-            sb.read(&format!("{results}/x=1/.fz_hash")),
+            sb.read(&format!("{results}/nohash=1/.fz_hash")),
             "f968f33f844c98de1d3b4fe70f2e1a0f  input.txt\n",
             "{uri}"
         );

@@ -33,6 +33,7 @@ use crate::results::{
     build_table, display_path, finish_table, history_text, info_text, table_row, write_summaries,
     CaseResult, CaseStatus,
 };
+use std::collections::HashMap;
 use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,10 @@ pub(super) struct Batch<'r, 'a> {
     /// The `.fz_hash` texts of the cases compiled and not landed yet: the
     /// calculators never find them in their working directory.
     hashes: PendingHashes,
+    /// The input-hash key of each case finished `done`, by case index,
+    /// when later batches of the run look them up (`fzd`); `None` (`fzr`)
+    /// keeps nothing.
+    done_keys: Option<Mutex<HashMap<usize, String>>>,
     output_names: Vec<String>,
     rows: Mutex<Rows>,
     reporter: Reporter,
@@ -80,12 +85,14 @@ pub(super) struct Batch<'r, 'a> {
 impl<'r, 'a> Batch<'r, 'a> {
     /// Prepares the results directory (moved aside, or kept when
     /// resuming), the work area, the journal and the case names, and
-    /// announces the start. Nothing is compiled yet.
+    /// announces the start. Nothing is compiled yet. `remember`: keep the
+    /// key of each case finished `done` for [`Batch::finish`] to return.
     pub fn open(
         ctx: &'r Context<'a>,
         p: Prepared,
         results_dir: &Path,
         resume: bool,
+        remember: bool,
     ) -> Result<Self> {
         // Held until the batch is dropped: a second run on this directory
         // is refused before it touches anything.
@@ -132,6 +139,7 @@ impl<'r, 'a> Batch<'r, 'a> {
             diagnostics: Diagnostics::default(),
             args,
             hashes: PendingHashes::default(),
+            done_keys: remember.then(Mutex::default),
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
             reporter: Reporter::new(total, !ctx.options.no_progress),
@@ -354,7 +362,9 @@ impl<'r, 'a> Batch<'r, 'a> {
             })
             .unwrap_or_else(|| "none".into());
         let _ = fs::remove_dir_all(self.work_dir_of(i));
-        self.hashes.take(i);
+        if let Some(hash) = self.hashes.take(i) {
+            self.remember_done(i, &hash);
+        }
         self.push_row(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
@@ -558,32 +568,45 @@ impl<'r, 'a> Batch<'r, 'a> {
     /// `.fz_hash` (its status becomes `error` if that fails) and records
     /// it in the results directory's index.
     fn place(&self, work_dir: &Path, result: &mut CaseResult, history: &str) {
+        if let Err(e) = self.land(work_dir, result, history) {
+            result.status = CaseStatus::Error;
+            result.error = Some(format!("Failed to store the case results: {e}"));
+            log::error(&format!("case {}: {e}", result.index));
+        }
+    }
+
+    /// Lands the case with its `.fz_hash` (the text kept since it was
+    /// compiled) and indexes it without reading the hash back.
+    fn land(&self, work_dir: &Path, result: &CaseResult, history: &str) -> Result<()> {
         let index = result.index;
-        let landed = match self.hashes.take(index) {
-            Some(hash) => {
-                let info = info_text(result, &self.ctx.model.units);
-                let files = CaseFiles {
-                    info: &info,
-                    history,
-                    hash: &hash,
-                };
-                land(work_dir, &result.dir, self.names[index].is_empty(), &files)
-            }
-            None => Err(Error::Value(format!(
-                "internal: no .fz_hash text kept for case {index}"
-            ))),
+        let hash = self
+            .hashes
+            .take(index)
+            .ok_or_else(|| Error::Value(format!("internal: no .fz_hash kept for case {index}")))?;
+        let info = info_text(result, &self.ctx.model.units);
+        let files = CaseFiles {
+            info: &info,
+            history,
+            hash: &hash,
         };
-        match landed {
-            Ok(()) => {
-                if let Some(case_index) = &self.case_index {
-                    case_index.record(&self.results_dir, &self.names[index]);
-                }
-            }
-            Err(e) => {
-                result.status = CaseStatus::Error;
-                result.error = Some(format!("Failed to store the case results: {e}"));
-                log::error(&format!("case {index}: {e}"));
-            }
+        let name = &self.names[index];
+        let stamp = land(work_dir, &result.dir, name.is_empty(), &files)?;
+        if let (Some(case_index), Some(stamp)) = (&self.case_index, stamp) {
+            case_index.record_written(name, &hash, &stamp);
+        }
+        if result.status == CaseStatus::Done {
+            self.remember_done(index, &hash);
+        }
+        Ok(())
+    }
+
+    /// Keeps the key of case `i`, finished `done` with this `.fz_hash`
+    /// text, for later batches (when they will look).
+    fn remember_done(&self, i: usize, hash: &str) {
+        let lines = parse_hash(hash);
+        if let (Some(keys), false) = (&self.done_keys, lines.is_empty()) {
+            let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.insert(i, crate::cache::lookup::key_digest(&lines));
         }
     }
 
@@ -629,13 +652,14 @@ impl<'r, 'a> Batch<'r, 'a> {
     /// Ends the batch: a row for each case an interrupt kept from starting
     /// (its compiled inputs, if any, removed: nothing was computed for it;
     /// the cases below `compiled` were compiled), the final table and
-    /// summaries, the `Finished` event. Also returns each case's status and
-    /// directory.
+    /// summaries, the `Finished` event. Also returns the directory and
+    /// input-hash key of each case finished `done`, when asked to remember
+    /// them at [`Batch::open`].
     pub fn finish(
         self,
         compiled: usize,
         cancel: &Cancel,
-    ) -> Result<(RunReport, Vec<(CaseStatus, PathBuf)>)> {
+    ) -> Result<(RunReport, Vec<(PathBuf, String)>)> {
         let mut results = std::mem::take(&mut self.rows().results);
         let interrupted = !cancel.may_start();
         let mut ended = vec![false; self.total()];
@@ -657,10 +681,14 @@ impl<'r, 'a> Batch<'r, 'a> {
             .iter()
             .filter(|r| r.status == CaseStatus::Done)
             .count();
-        let finished = results
-            .iter()
-            .map(|r| (r.status, self.final_dir_of(r.index)))
-            .collect();
+        let finished = self.done_keys.as_ref().map_or_else(Vec::new, |keys| {
+            let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            let mut done: Vec<(usize, String)> = keys.drain().collect();
+            done.sort_unstable();
+            done.into_iter()
+                .map(|(i, key)| (self.final_dir_of(i), key))
+                .collect()
+        });
         // The table holds it all now: the rows go before the summaries
         // are rendered (the peak of a large run).
         drop(results);

@@ -12,10 +12,12 @@
 
 use super::super::case_writer::CompiledCase;
 use crate::cache::hashfile::{parse as parse_hash, HashLine, HASH_FILE};
+use crate::cache::index::Stamp;
 use crate::error::{Error, Result};
 use crate::fsutil::rename_noreplace;
 use std::collections::HashMap;
 use std::fs;
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -61,25 +63,30 @@ pub(super) struct CaseFiles<'t> {
 }
 
 /// Writes the bookkeeping files of a finished case into `work_dir` and
-/// moves it to `final_dir` (never replacing a directory). `into_results`:
-/// the single case of a design without variables, whose files go into the
-/// results directory `final_dir` itself, one rename each, `.fz_hash` last
-/// (a case directory is a cache entry only once its hash is there).
+/// moves it to `final_dir` (never replacing a directory); the stamp of its
+/// `.fz_hash` as landed, for the results directory's cache index (the
+/// directory's rename leaves it as written). `into_results`: the single
+/// case of a design without variables, whose files go into the results
+/// directory `final_dir` itself, one rename each, `.fz_hash` last (a case
+/// directory is a cache entry only once its hash is there); no stamp then.
 pub(super) fn land(
     work_dir: &Path,
     final_dir: &Path,
     into_results: bool,
     files: &CaseFiles<'_>,
-) -> Result<()> {
+) -> Result<Option<Stamp>> {
     let write = |name: &str, text: &str| {
         let path = work_dir.join(name);
-        fs::write(&path, text).map_err(|e| Error::io(&path, e))
+        fs::File::create(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()).map(|()| f))
+            .map_err(|e| Error::io(&path, e))
     };
     write("info.txt", files.info)?;
     write("history.txt", files.history)?;
-    write(HASH_FILE, files.hash)?;
+    let stamp = Stamp::of_file(&write(HASH_FILE, files.hash)?);
     if !into_results {
-        return rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e));
+        rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e))?;
+        return Ok(stamp);
     }
     let entries = fs::read_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
     for entry in entries {
@@ -91,7 +98,8 @@ pub(super) fn land(
     }
     let target = final_dir.join(HASH_FILE);
     fs::rename(work_dir.join(HASH_FILE), &target).map_err(|e| Error::io(&target, e))?;
-    fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))
+    fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -132,8 +140,10 @@ mod tests {
         let work = work_case(d.path());
         fs::create_dir(d.path().join("results")).unwrap();
         let dest = d.path().join("results/x=1");
-        land(&work, &dest, false, &files()).unwrap();
+        let stamp = land(&work, &dest, false, &files()).unwrap();
         assert!(!work.exists());
+        let hash = fs::File::open(dest.join(".fz_hash")).unwrap();
+        assert_eq!(stamp, Stamp::of_file(&hash), "stamped as landed");
         assert_eq!(
             names(&dest),
             [".fz_hash", "history.txt", "in.txt", "info.txt", "out.txt"]
@@ -165,7 +175,7 @@ mod tests {
         let results = d.path().join("results");
         fs::create_dir(&results).unwrap();
         fs::write(results.join("summary.csv"), "y\n").unwrap();
-        land(&work, &results, true, &files()).unwrap();
+        assert_eq!(land(&work, &results, true, &files()).unwrap(), None);
         assert!(!work.exists());
         assert_eq!(
             names(&results),
