@@ -830,3 +830,62 @@ fn fzl_check_looks_up_the_partition() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("### cluster ✓"));
 }
+
+#[test]
+fn no_mode_shows_fz_hash_to_the_job() {
+    if !slurm() {
+        return;
+    }
+    let sb = Sandbox::new();
+    // Case directories named after a variable of this test only: other
+    // tests look for leftovers of theirs on the remote side.
+    sb.write("input.txt", "x=$nohash\n");
+    sb.write(
+        "list.sh",
+        "#!/bin/bash\nls -A > listing.txt\necho \"result = 1\" > output.txt\n",
+    );
+    let model = r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#;
+    let mut uris = vec![
+        "slurm://:debug/bash list.sh".to_string(),
+        "slurm://:compute/bash list.sh?array=1".to_string(),
+        "slurm://:debug/bash list.sh?array=1&pack=auto".to_string(),
+    ];
+    if let Some((user, port)) = ssh_login() {
+        uris.push(format!(
+            "slurm://{user}@127.0.0.1:{port}:debug/bash list.sh"
+        ));
+        uris.push(format!(
+            "slurm://{user}@127.0.0.1:{port}:debug/bash list.sh?array=1"
+        ));
+    }
+    for (k, uri) in uris.iter().enumerate() {
+        let results = format!("res{k}");
+        let out = sb
+            .cmd("fzr")
+            .args([
+                "input.txt",
+                "-m",
+                model,
+                "-v",
+                r#"{"nohash":[1,2]}"#,
+                "-f",
+                "json",
+            ])
+            .args(["-r", &results, "-c", uri])
+            .output()
+            .unwrap();
+        let rows = success_rows(&out);
+        assert!(rows.iter().all(|r| r["r"] == 1), "{uri}: {rows:?}");
+        let seen = sb.read(&format!("{results}/nohash=1/listing.txt"));
+        assert!(
+            seen.lines().any(|l| l == "input.txt") && !seen.lines().any(|l| l == ".fz_hash"),
+            "{uri}: {seen}"
+        );
+        // md5 of "x=1\n": the case lands with the hash fzc writes.
+        assert_eq!(
+            sb.read(&format!("{results}/nohash=1/.fz_hash")),
+            "f968f33f844c98de1d3b4fe70f2e1a0f  input.txt\n",
+            "{uri}"
+        );
+    }
+}

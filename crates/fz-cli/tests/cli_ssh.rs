@@ -655,3 +655,44 @@ fn the_master_connection_is_closed_at_the_end_of_the_run() {
         "a master ssh still runs"
     );
 }
+
+#[test]
+fn the_remote_working_directory_holds_no_fz_hash() {
+    let Some(srv) = server() else { return };
+    let sb = Sandbox::new();
+    // Case directories named after a variable of this test only: other
+    // tests look for leftovers of theirs on the remote side.
+    sb.write("input.txt", "x=$nohash\n");
+    sb.write(
+        "list.sh",
+        "#!/bin/bash\nls -A > listing.txt\necho \"result = 1\" > output.txt\n",
+    );
+    let model = r#"{"output":{"r":"grep result output.txt | cut -d= -f2"}}"#;
+    let out = sb
+        .cmd("fzr")
+        .args([
+            "input.txt",
+            "-m",
+            model,
+            "-v",
+            r#"{"nohash":[1,2]}"#,
+            "-f",
+            "json",
+        ])
+        .args(["-c", &srv.uri("bash list.sh")])
+        .output()
+        .unwrap();
+    let rows = success_rows(&out);
+    assert!(rows.iter().all(|r| r["r"] == 1), "{rows:?}");
+    // What the upload sent: the compiled input and the script, no hash.
+    let seen = sb.read("results/nohash=1/listing.txt");
+    assert!(
+        seen.lines().any(|l| l == "input.txt") && !seen.lines().any(|l| l == ".fz_hash"),
+        "{seen}"
+    );
+    // md5 of "x=1\n": the case lands with the hash fzc writes.
+    assert_eq!(
+        sb.read("results/nohash=1/.fz_hash"),
+        "f968f33f844c98de1d3b4fe70f2e1a0f  input.txt\n"
+    );
+}

@@ -69,6 +69,12 @@ impl Stamp {
     fn of(_meta: &std::fs::Metadata) -> Option<Stamp> {
         None
     }
+
+    /// The stamp of an open `.fz_hash` (after writing it: what a later
+    /// run will find, as long as nobody rewrites it).
+    pub fn of_file(file: &File) -> Option<Stamp> {
+        file.metadata().ok().and_then(|m| Stamp::of(&m))
+    }
 }
 
 /// Reads a `.fz_hash` and stamps the version read (from the same open
@@ -79,7 +85,7 @@ pub fn read_hash(path: &Path) -> Option<(String, Option<Stamp>)> {
     let mut file = crate::fsutil::open_regular(path).ok()?;
     let mut text = String::new();
     file.read_to_string(&mut text).ok()?;
-    let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
+    let stamp = Stamp::of_file(&file);
     let lines = parse(&text);
     (!lines.is_empty()).then(|| (key_digest(&lines), stamp))
 }
@@ -252,18 +258,37 @@ impl IndexWriter {
     /// subdirectory of the results directory), with one `write`. A case
     /// that cannot be indexed is simply found by a scan later.
     pub fn record(&self, results_dir: &Path, name: &str) {
-        if name.is_empty() || name.contains(['/', '\t', '\n', '\r']) {
+        if !indexable(name) {
             return;
         }
-        let Some((key, Some(stamp))) = read_hash(&results_dir.join(name).join(HASH_FILE)) else {
-            return;
-        };
-        let line = line_text(&key, &stamp, name);
+        if let Some((key, Some(stamp))) = read_hash(&results_dir.join(name).join(HASH_FILE)) {
+            self.append(&key, &stamp, name);
+        }
+    }
+
+    /// Appends the line of case directory `name` whose `.fz_hash` this
+    /// process wrote with `text`, stamped `stamp` then (nothing is read
+    /// back).
+    pub fn record_written(&self, name: &str, text: &str, stamp: &Stamp) {
+        let lines = parse(text);
+        if indexable(name) && !lines.is_empty() {
+            self.append(&key_digest(&lines), stamp, name);
+        }
+    }
+
+    fn append(&self, key: &str, stamp: &Stamp, name: &str) {
+        let line = line_text(key, stamp, name);
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.write_all(line.as_bytes()) {
             log::debug(&format!("cache index line for {name} not written: {e}"));
         }
     }
+}
+
+/// Whether a case name can have an index line: an immediate
+/// subdirectory, on one line.
+fn indexable(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['/', '\t', '\n', '\r'])
 }
 
 #[cfg(test)]
@@ -317,6 +342,33 @@ mod tests {
             "the scan wrote the index back"
         );
         assert_eq!(keys(d.path()), want);
+    }
+
+    #[test]
+    fn a_line_from_the_written_text_equals_the_read_back_one_after_the_move() {
+        let d = tempfile::tempdir().unwrap();
+        let (work, results) = (d.path().join("work/x=1"), d.path().join("results"));
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::create_dir_all(&results).unwrap();
+        let text = format!("{}  input.txt\n", md5_hex(b"x=1"));
+        let mut file = File::create(work.join(HASH_FILE)).unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let stamp = Stamp::of_file(&file).unwrap();
+        drop(file);
+        // The case directory lands after its hash is stamped.
+        std::fs::rename(&work, results.join("x=1")).unwrap();
+        let w = IndexWriter::open(&results).unwrap();
+        w.record_written("x=1", &text, &stamp);
+        w.record(&results, "x=1");
+        w.record_written("", &text, &stamp);
+        w.record_written("x=2", "\n", &stamp);
+        let index = std::fs::read_to_string(results.join(INDEX_FILE)).unwrap();
+        let lines: Vec<&str> = index.lines().skip(1).collect();
+        assert_eq!(lines.len(), 2, "{index}");
+        assert_eq!(lines[0], lines[1]);
+        assert!(lines[0].starts_with(&key_digest(&parse(&text))));
+        let want = vec![("x=1".to_string(), key_digest(&parse(&text)))];
+        assert_eq!(keys(&results), want);
     }
 
     #[test]

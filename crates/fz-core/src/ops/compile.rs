@@ -6,12 +6,13 @@
 //! process. Formulas of a case cost one round trip to one interpreter
 //! worker, started only if some template has formulas.
 
+use super::case_writer::{CaseWriter, CompiledCase, HashOut};
 use super::input::{interpreter_for, refuse_in_strict_mode, report_model_warnings, scan};
-use crate::cache::hashfile::{self, HashLine, HASH_FILE};
+use crate::cache::hashfile;
 use crate::config::{CaseNaming, Config};
 use crate::design::{Case, Design};
 use crate::error::{Error, Result};
-use crate::fsutil::{copy_preserving, move_aside, rename_noreplace, write_with_mode};
+use crate::fsutil::move_aside;
 use crate::log;
 use crate::model::Model;
 use crate::naming::{case_names, write_manifest};
@@ -19,7 +20,7 @@ use crate::template::check::{undefined_variables, unused_variables};
 use crate::template::compile::{input_defaults, render_with_defaults, InputDefaults};
 use crate::template::input::{FileContent, InputSet};
 use crate::template::interp::{CaseRequest, InterpreterKind, Worker};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -267,6 +268,8 @@ pub fn fzc(
         options.case_naming.unwrap_or(config.case_naming),
     )?;
     let diagnostics = Diagnostics::default();
+    // No calculator runs in these directories: each is a finished case,
+    // with its .fz_hash.
     let case_dirs = compile_all(
         &p.scan.input,
         model,
@@ -275,8 +278,12 @@ pub fn fzc(
         &p.cases,
         &names,
         output_dir,
+        HashOut::File,
         &diagnostics,
-    )?;
+    )?
+    .into_iter()
+    .map(|case| case.dir)
+    .collect();
     diagnostics.report();
     let failed = diagnostics.failed_cases();
     if !failed.is_empty() {
@@ -310,9 +317,11 @@ pub fn formula_failures(failed: &BTreeMap<usize, String>, names: &[String], tota
     ))
 }
 
-/// Compiles every case. When formulas need an interpreter, evaluation
-/// (one worker round trip per batch of cases) runs on other threads, one
-/// interpreter process each, while this one writes finished cases: creating files is latency-bound and the two
+/// Compiles every case; returns them in case order, each with its
+/// `.fz_hash` text when `hash_out` keeps it in memory. When formulas need
+/// an interpreter, evaluation (one worker round trip per batch of cases)
+/// runs on other threads, one interpreter process each, while this one
+/// writes finished cases: creating files is latency-bound and the two
 /// overlap. Stops at the first error; cases already written stay complete.
 #[allow(clippy::too_many_arguments)]
 pub fn compile_all(
@@ -323,10 +332,11 @@ pub fn compile_all(
     cases: &[Case],
     names: &[String],
     output_dir: &Path,
+    hash_out: HashOut,
     diagnostics: &Diagnostics,
-) -> Result<Vec<PathBuf>> {
+) -> Result<Vec<CompiledCase>> {
     let mut evaluator = Evaluator::new(input, model, config, diagnostics);
-    let mut writer = CaseWriter::new(input, statics);
+    let mut writer = CaseWriter::new(input, statics, hash_out);
     let mut dirs = Vec::with_capacity(cases.len());
     let batch = evaluator.batch_size();
     if !evaluator.uses_interpreter() || cases.len() <= batch {
@@ -351,7 +361,7 @@ pub fn compile_all(
         .min(chunks.len());
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let mut slots: Vec<Option<PathBuf>> = vec![None; cases.len()];
+    let mut slots: Vec<Option<CompiledCase>> = vec![None; cases.len()];
     std::thread::scope(|scope| {
         let (tx, rx) =
             std::sync::mpsc::sync_channel::<(usize, Result<Vec<Vec<CompiledFile>>>)>(2 * producers);
@@ -387,7 +397,7 @@ pub fn compile_all(
             for (j, files) in compiled.into_iter().enumerate() {
                 let i = k * batch + j;
                 match writer.write(files, &names[i], i, output_dir) {
-                    Ok(dir) => slots[i] = Some(dir),
+                    Ok(case) => slots[i] = Some(case),
                     Err(e) => {
                         outcome = Err(e);
                         break 'receive;
@@ -712,127 +722,4 @@ fn while_evaluating(e: Error, input: &InputSet) -> Error {
         named.push_str(&format!(" and {} more", formulas.len() - SHOWN));
     }
     Error::Interpreter(format!("{msg} [while evaluating the formulas {named}]"))
-}
-
-/// Writes compiled cases into their directories, complete or not at all.
-pub struct CaseWriter<'a> {
-    input: &'a InputSet,
-    statics: &'a [StaticEntry],
-    binary_md5: HashMap<usize, String>,
-}
-
-impl<'a> CaseWriter<'a> {
-    /// A writer for cases of `input`, linking `statics` into each.
-    pub fn new(input: &'a InputSet, statics: &'a [StaticEntry]) -> Self {
-        CaseWriter {
-            input,
-            statics,
-            binary_md5: HashMap::new(),
-        }
-    }
-
-    /// Writes case `index` into `output_dir/name` (or `output_dir` itself
-    /// when `name` is empty) through a staging directory renamed into place.
-    pub fn write(
-        &mut self,
-        files: Vec<CompiledFile>,
-        name: &str,
-        index: usize,
-        output_dir: &Path,
-    ) -> Result<PathBuf> {
-        let final_dir = output_dir.join(name);
-        if name.is_empty() {
-            self.write_files(files, output_dir)?;
-            return Ok(final_dir);
-        }
-        let staging = output_dir.join(format!(".fz-staging-{index}"));
-        if let Err(e) = fs::create_dir(&staging) {
-            // A leftover from an interrupted compile into this directory.
-            if e.kind() != std::io::ErrorKind::AlreadyExists {
-                return Err(Error::io(&staging, e));
-            }
-            fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-            fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
-        }
-        let written = self.write_files(files, &staging).and_then(|()| {
-            rename_noreplace(&staging, &final_dir).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::Value(format!(
-                        "case directory {} already exists (two cases with the same name)",
-                        final_dir.display()
-                    ))
-                } else {
-                    Error::io(&final_dir, e)
-                }
-            })
-        });
-        if let Err(e) = written {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-        Ok(final_dir)
-    }
-
-    fn write_files(&mut self, files: Vec<CompiledFile>, dir: &Path) -> Result<()> {
-        let mut lines = Vec::with_capacity(files.len());
-        for compiled in files {
-            let index = match &compiled {
-                CompiledFile::Text { index, .. } | CompiledFile::Binary { index } => *index,
-            };
-            let Some(file) = self.input.files.get(index) else {
-                return Err(Error::Value("internal: file index out of range".into()));
-            };
-            let dst = dir.join(&file.rel);
-            if file.rel.contains('/') {
-                if let Some(parent) = dst.parent() {
-                    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-                }
-            }
-            let md5 = match compiled {
-                CompiledFile::Text { text, .. } => {
-                    write_with_mode(&dst, text.as_bytes(), file.mode)?;
-                    hashfile::md5_hex(text.as_bytes())
-                }
-                CompiledFile::Binary { .. } => {
-                    copy_preserving(&file.abs, &dst)?;
-                    match self.binary_md5.get(&index) {
-                        Some(m) => m.clone(),
-                        None => {
-                            let m = hashfile::md5_file(&file.abs)?;
-                            self.binary_md5.insert(index, m.clone());
-                            m
-                        }
-                    }
-                }
-            };
-            lines.push(HashLine {
-                md5,
-                path: file.rel.clone(),
-            });
-        }
-        let mut static_lines = Vec::with_capacity(self.statics.len());
-        for s in self.statics {
-            if !s.is_absolute {
-                link_static(&s.source, &dir.join(&s.name))?;
-            }
-            static_lines.push(HashLine {
-                md5: s.md5.clone(),
-                path: s.name.clone(),
-            });
-        }
-        let hash_path = dir.join(HASH_FILE);
-        fs::write(&hash_path, hashfile::render(&static_lines, &lines))
-            .map_err(|e| Error::io(&hash_path, e))
-    }
-}
-
-fn link_static(source: &Path, link: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::symlink(source, link).map_err(|e| Error::io(link, e))
-    }
-    #[cfg(not(unix))]
-    {
-        copy_preserving(source, link)
-    }
 }

@@ -1,6 +1,7 @@
 //! The user-facing operations (`fzi`, `fzc`, …) composed from the layers.
 //! Thin: argument checks and orchestration only.
 
+pub mod case_writer;
 pub mod compile;
 pub mod design;
 pub mod events;

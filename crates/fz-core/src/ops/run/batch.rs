@@ -12,6 +12,7 @@
 //! so a large design never fills the disk with waiting cases. Calculators
 //! and the cache index belong to the runner, not here.
 
+use super::land::{land, CaseFiles, PendingHashes};
 use super::reuse::{cache_hit, reusable, Hit};
 use super::rows::Finished;
 use super::runner::Context;
@@ -22,8 +23,8 @@ use crate::cache::lookup::{key_of, restore, CacheIndex, CacheTier};
 use crate::calculators::{Attempt, AttemptStatus, Cancel};
 use crate::engine::{CaseAttempts, Hooks, Job, SlotAttempt, Verdict};
 use crate::error::{Error, Result};
-use crate::fsutil::rename_noreplace;
 use crate::log;
+use crate::ops::case_writer::HashOut;
 use crate::ops::compile::{compile_all, fresh_output_dir, name_cases, Diagnostics, Prepared};
 use crate::outputs::Extracted;
 use crate::progress::Reporter;
@@ -69,6 +70,13 @@ pub(super) struct Batch<'r, 'a> {
     diagnostics: Diagnostics,
     /// Argument list of every case (`.fz_hash` order).
     args: Vec<String>,
+    /// The `.fz_hash` texts of the cases compiled and not landed yet: the
+    /// calculators never find them in their working directory.
+    hashes: PendingHashes,
+    /// The input-hash key of each case finished `done`, by case index,
+    /// when later batches of the run look them up (`fzd`); `None` (`fzr`)
+    /// keeps nothing.
+    done_keys: Option<Mutex<HashMap<usize, String>>>,
     output_names: Vec<String>,
     rows: Mutex<Rows>,
     /// The outputs read to judge the last attempt of a running case (by
@@ -82,12 +90,14 @@ pub(super) struct Batch<'r, 'a> {
 impl<'r, 'a> Batch<'r, 'a> {
     /// Prepares the results directory (moved aside, or kept when
     /// resuming), the work area, the journal and the case names, and
-    /// announces the start. Nothing is compiled yet.
+    /// announces the start. Nothing is compiled yet. `remember`: keep the
+    /// key of each case finished `done` for [`Batch::finish`] to return.
     pub fn open(
         ctx: &'r Context<'a>,
         p: Prepared,
         results_dir: &Path,
         resume: bool,
+        remember: bool,
     ) -> Result<Self> {
         // Held until the batch is dropped: a second run on this directory
         // is refused before it touches anything.
@@ -133,6 +143,8 @@ impl<'r, 'a> Batch<'r, 'a> {
             names,
             diagnostics: Diagnostics::default(),
             args,
+            hashes: PendingHashes::default(),
+            done_keys: remember.then(Mutex::default),
             output_names: ctx.model.output.keys().cloned().collect(),
             rows: Mutex::new(Rows::default()),
             judged: Mutex::new(HashMap::new()),
@@ -259,7 +271,7 @@ impl<'r, 'a> Batch<'r, 'a> {
         // The chunk's cases are numbered from its start, so formula
         // failures name the run's case.
         self.diagnostics.number_from(range.start);
-        compile_all(
+        let compiled = compile_all(
             &self.p.scan.input,
             ctx.model,
             &ctx.config,
@@ -267,8 +279,10 @@ impl<'r, 'a> Batch<'r, 'a> {
             &self.p.cases[range.clone()],
             &work_names,
             &self.work_root,
+            HashOut::Memory,
             &self.diagnostics,
         )?;
+        self.hashes.keep(range.start, compiled);
         if range.end == self.total() {
             self.diagnostics.report();
         }
@@ -332,9 +346,9 @@ impl<'r, 'a> Batch<'r, 'a> {
         let old_lines = fs::read_to_string(old.join(HASH_FILE))
             .map(|t| parse_hash(&t))
             .unwrap_or_default();
-        let same_inputs = match fs::read_to_string(self.work_dir_of(i).join(HASH_FILE)) {
-            Ok(a) => !old_lines.is_empty() && key_of(&parse_hash(&a)) == key_of(&old_lines),
-            _ => false,
+        let same_inputs = match self.hashes.lines(i) {
+            Some(new) => !old_lines.is_empty() && key_of(&new) == key_of(&old_lines),
+            None => false,
         };
         if !same_inputs {
             return None;
@@ -358,6 +372,9 @@ impl<'r, 'a> Batch<'r, 'a> {
             })
             .unwrap_or_else(|| "none".into());
         let _ = fs::remove_dir_all(self.work_dir_of(i));
+        if let Some(hash) = self.hashes.take(i) {
+            self.remember_done(i, &hash);
+        }
         self.push_row(CaseResult {
             index: i,
             vars: self.p.cases[i].clone(),
@@ -393,9 +410,7 @@ impl<'r, 'a> Batch<'r, 'a> {
                 self.store_formula_failure(i, &dir, &error);
                 continue;
             }
-            let ctx = self.ctx;
-            if let Some(hit) = cache_hit(index, tiers, &dir, ctx.model, ctx.output_timeout, ctx.cwd)
-            {
+            if let Some(hit) = self.cache_hit(i, index, tiers) {
                 if self.store_hit(i, &dir, hit) {
                     continue;
                 }
@@ -420,6 +435,16 @@ impl<'r, 'a> Batch<'r, 'a> {
             self.write_partial(&mut rows);
         }
         jobs
+    }
+
+    /// The cached case that can stand for case `i`, if any.
+    fn cache_hit(&self, i: usize, index: &CacheIndex, tiers: &[CacheTier]) -> Option<Hit> {
+        if index.is_empty() {
+            return None;
+        }
+        let ctx = self.ctx;
+        let lines = self.hashes.lines(i)?;
+        cache_hit(index, tiers, &lines, ctx.model, ctx.output_timeout, ctx.cwd)
     }
 
     /// Stores case `i`, whose formulas failed, as `error` without running
@@ -542,23 +567,49 @@ impl<'r, 'a> Batch<'r, 'a> {
         }
     }
 
-    /// Moves the case into place (its status becomes `error` if that
-    /// fails) and records it in the results directory's index.
+    /// Moves the case into place with its bookkeeping files and its
+    /// `.fz_hash` (its status becomes `error` if that fails) and records
+    /// it in the results directory's index.
     fn place(&self, work_dir: &Path, result: &mut CaseResult, history: &str) {
+        if let Err(e) = self.land(work_dir, result, history) {
+            result.status = CaseStatus::Error;
+            result.error = Some(format!("Failed to store the case results: {e}"));
+            log::error(&format!("case {}: {e}", result.index));
+        }
+    }
+
+    /// Lands the case with its `.fz_hash` (the text kept since it was
+    /// compiled) and indexes it without reading the hash back.
+    fn land(&self, work_dir: &Path, result: &CaseResult, history: &str) -> Result<()> {
         let index = result.index;
-        let final_dir = result.dir.clone();
-        let (name, units) = (&self.names[index], &self.ctx.model.units);
-        match finish_case(work_dir, &final_dir, name, units, result, history) {
-            Ok(()) => {
-                if let Some(case_index) = &self.case_index {
-                    case_index.record(&self.results_dir, &self.names[index]);
-                }
-            }
-            Err(e) => {
-                result.status = CaseStatus::Error;
-                result.error = Some(format!("Failed to store the case results: {e}"));
-                log::error(&format!("case {index}: {e}"));
-            }
+        let hash = self
+            .hashes
+            .take(index)
+            .ok_or_else(|| Error::Value(format!("internal: no .fz_hash kept for case {index}")))?;
+        let info = info_text(result, &self.ctx.model.units);
+        let files = CaseFiles {
+            info: &info,
+            history,
+            hash: &hash,
+        };
+        let name = &self.names[index];
+        let stamp = land(work_dir, &result.dir, name.is_empty(), &files)?;
+        if let (Some(case_index), Some(stamp)) = (&self.case_index, stamp) {
+            case_index.record_written(name, &hash, &stamp);
+        }
+        if result.status == CaseStatus::Done {
+            self.remember_done(index, &hash);
+        }
+        Ok(())
+    }
+
+    /// Keeps the key of case `i`, finished `done` with this `.fz_hash`
+    /// text, for later batches (when they will look).
+    fn remember_done(&self, i: usize, hash: &str) {
+        let lines = parse_hash(hash);
+        if let (Some(keys), false) = (&self.done_keys, lines.is_empty()) {
+            let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            keys.insert(i, crate::cache::lookup::key_digest(&lines));
         }
     }
 
@@ -604,13 +655,14 @@ impl<'r, 'a> Batch<'r, 'a> {
     /// Ends the batch: a row for each case an interrupt kept from starting
     /// (its compiled inputs, if any, removed: nothing was computed for it;
     /// the cases below `compiled` were compiled), the final table and
-    /// summaries, the `Finished` event. Also returns each case's status and
-    /// directory.
+    /// summaries, the `Finished` event. Also returns the directory and
+    /// input-hash key of each case finished `done`, when asked to remember
+    /// them at [`Batch::open`].
     pub fn finish(
         self,
         compiled: usize,
         cancel: &Cancel,
-    ) -> Result<(RunReport, Vec<(CaseStatus, PathBuf)>)> {
+    ) -> Result<(RunReport, Vec<(PathBuf, String)>)> {
         let mut results = std::mem::take(&mut self.rows().results);
         let interrupted = !cancel.may_start();
         let mut ended = vec![false; self.total()];
@@ -632,10 +684,14 @@ impl<'r, 'a> Batch<'r, 'a> {
             .iter()
             .filter(|r| r.status == CaseStatus::Done)
             .count();
-        let finished = results
-            .iter()
-            .map(|r| (r.status, self.final_dir_of(r.index)))
-            .collect();
+        let finished = self.done_keys.as_ref().map_or_else(Vec::new, |keys| {
+            let mut keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+            let mut done: Vec<(usize, String)> = keys.drain().collect();
+            done.sort_unstable();
+            done.into_iter()
+                .map(|(i, key)| (self.final_dir_of(i), key))
+                .collect()
+        });
         // The table holds it all now: the rows go before the summaries
         // are rendered (the peak of a large run).
         drop(results);
@@ -813,34 +869,4 @@ fn work_root_for(results_dir: &Path) -> PathBuf {
         (Some(parent), Some(name)) => parent.join(format!(".{}.fz-work", name.to_string_lossy())),
         _ => results_dir.join(".fz-work"),
     }
-}
-
-/// Writes the bookkeeping files of a finished case and moves its work
-/// directory into place.
-fn finish_case(
-    work_dir: &Path,
-    final_dir: &Path,
-    name: &str,
-    units: &indexmap::IndexMap<String, String>,
-    result: &mut CaseResult,
-    history: &str,
-) -> Result<()> {
-    let info = work_dir.join("info.txt");
-    fs::write(&info, info_text(result, units)).map_err(|e| Error::io(&info, e))?;
-    let history_path = work_dir.join("history.txt");
-    fs::write(&history_path, history).map_err(|e| Error::io(&history_path, e))?;
-    if name.is_empty() {
-        // The single case of a design without variables: its files go into
-        // the results directory itself.
-        let entries = fs::read_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(work_dir, e))?;
-            let target = final_dir.join(entry.file_name());
-            fs::rename(entry.path(), &target).map_err(|e| Error::io(&target, e))?;
-        }
-        fs::remove_dir(work_dir).map_err(|e| Error::io(work_dir, e))?;
-    } else {
-        rename_noreplace(work_dir, final_dir).map_err(|e| Error::io(final_dir, e))?;
-    }
-    Ok(())
 }

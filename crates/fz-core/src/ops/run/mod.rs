@@ -18,6 +18,7 @@
 
 mod batch;
 mod feed;
+mod land;
 mod reuse;
 mod rows;
 mod runner;

@@ -57,21 +57,17 @@ pub(super) struct Hit {
     pub lines: Vec<HashLine>,
 }
 
-/// The first acceptable cached case for the case compiled in `work_dir`
-/// (see [`reusable`]).
+/// The first acceptable cached case for a case compiled with the hash
+/// lines `compiled` (see [`reusable`]).
 pub(super) fn cache_hit(
     index: &CacheIndex,
     tiers: &[CacheTier],
-    work_dir: &Path,
+    compiled: &[HashLine],
     model: &Model,
     output_timeout: Option<Duration>,
     cwd: &Path,
 ) -> Option<Hit> {
-    if index.is_empty() {
-        return None;
-    }
-    let text = fs::read_to_string(work_dir.join(HASH_FILE)).ok()?;
-    let key = key_digest(&parse_hash(&text));
+    let key = key_digest(compiled);
     for candidate in index.candidates(&key) {
         let shown = crate::results::display_path(&candidate.dir, cwd);
         // The map may come from a results-directory index: the candidate's

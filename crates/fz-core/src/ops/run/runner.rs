@@ -12,8 +12,6 @@ use super::batch::Batch;
 use super::feed::{first_chunk, Feed};
 use super::success::SuccessRules;
 use super::{attempt_timeout, RunOptions, RunReport};
-use crate::cache::hashfile::HASH_FILE;
-use crate::cache::index::read_hash;
 use crate::cache::lookup::{CacheIndex, CacheTier};
 use crate::calculators::uri::redact;
 use crate::calculators::{self, Calculator, Cancel};
@@ -24,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::log;
 use crate::model::{Lookup, Model};
 use crate::ops::preflight::check_calculators;
+use crate::results::check_output_names;
 use crate::results::place::{check_results_dir, normalize};
-use crate::results::{check_output_names, CaseStatus};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -137,8 +135,8 @@ impl<'a> Runner<'a> {
     }
 
     /// Declares that only one batch will run (`fzr`): its finished cases
-    /// are not indexed for a later batch (that would read every case's
-    /// `.fz_hash` again for nothing).
+    /// are not indexed for a later batch (that would keep every case's key
+    /// in memory for nothing).
     pub fn single_batch(&mut self) {
         self.more_batches = false;
     }
@@ -185,7 +183,7 @@ impl<'a> Runner<'a> {
             let case_files = super::batch::input_files(&rels, &prepared.statics);
             check_calculators(&self.run_uris, &prepared, &case_files, ctx.cwd)?;
         }
-        let batch = Batch::open(ctx, prepared, results_dir, resume)?;
+        let batch = Batch::open(ctx, prepared, results_dir, resume, self.more_batches)?;
         let first = first_chunk(&batch)?;
         self.cache
             .read_tiers(&self.cache_uris, batch.moved_aside(), ctx.cwd);
@@ -200,7 +198,7 @@ impl<'a> Runner<'a> {
         let compiled = feed.end()?;
         let (report, finished) = batch.finish(compiled, &self.cancel)?;
         if self.more_batches {
-            self.cache.remember(results_dir, &finished);
+            self.cache.remember(results_dir, finished);
         }
         Ok(report)
     }
@@ -251,22 +249,17 @@ impl RunCache {
         ));
     }
 
-    /// Records the cases a batch finished as `done`, so later batches of
-    /// the run find them without reading `results_dir` again.
-    fn remember(&mut self, results_dir: &Path, finished: &[(CaseStatus, PathBuf)]) {
+    /// Records the cases a batch finished as `done` (directory and
+    /// input-hash key, known since they were compiled), so later batches
+    /// of the run find them without reading `results_dir` again.
+    fn remember(&mut self, results_dir: &Path, done: Vec<(PathBuf, String)>) {
         let tier = self.tiers.len();
         self.tiers.push(CacheTier::new(
             &format!("cache://{}", results_dir.display()),
             None,
         ));
-        for (status, dir) in finished {
-            if *status != CaseStatus::Done {
-                continue;
-            }
-            // The same reader as the index (never blocks on a FIFO).
-            if let Some((key, _)) = read_hash(&dir.join(HASH_FILE)) {
-                self.index.insert(key, tier, dir.clone());
-            }
+        for (dir, key) in done {
+            self.index.insert(key, tier, dir);
         }
     }
 }
