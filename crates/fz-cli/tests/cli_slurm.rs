@@ -187,8 +187,8 @@ fn perfect_gas_through_srun_and_job_arrays_gives_the_same_table_as_sh() {
 }
 
 /// Starts fzr on `n` cases that sleep, with these calculators.
-fn start_sleepers(sb: &Sandbox, n: usize, calcs: &[&str]) -> std::process::Child {
-    sb.write("input.txt", "x=$x\n");
+fn start_sleepers(sb: &Sandbox, var: &str, n: usize, calcs: &[&str]) -> std::process::Child {
+    sb.write("input.txt", &format!("{var}=${var}\n"));
     let started = sb.path().join("started.log");
     sb.write(
         "slow.sh",
@@ -207,7 +207,7 @@ fn start_sleepers(sb: &Sandbox, n: usize, calcs: &[&str]) -> std::process::Child
         .args([
             "input.txt",
             "-v",
-            &format!(r#"{{"x":[{}]}}"#, xs.join(",")),
+            &format!(r#"{{"{var}":[{}]}}"#, xs.join(",")),
             "-f",
             "json",
         ])
@@ -248,7 +248,7 @@ fn ctrl_c_cancels_the_srun_jobs() {
     }
     let sb = Sandbox::new();
     let uri = "slurm://:debug/bash slow.sh";
-    let child = start_sleepers(&sb, 3, &[uri, uri]);
+    let child = start_sleepers(&sb, "x", 3, &[uri, uri]);
     let pid = child.id();
     wait_started(&sb, 2);
     assert_eq!(jobs_left_now(pid).len(), 2, "two srun jobs running");
@@ -276,7 +276,7 @@ fn ctrl_c_cancels_the_job_array() {
     if !slurm() {
         return;
     }
-    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1", true);
+    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1", true, "x");
 }
 
 #[test]
@@ -286,7 +286,7 @@ fn ctrl_c_cancels_the_pack_tasks() {
     }
     // Two pack tasks run a case each; the four others wait in fz's
     // queue on the shared filesystem, never in SLURM's.
-    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1&pack=auto", false);
+    ctrl_c_cancels_array_tasks("slurm://:debug/bash slow.sh?array=1&pack=auto", false, "x");
 }
 
 #[test]
@@ -300,10 +300,11 @@ fn ctrl_c_cancels_the_job_array_on_a_login_node() {
     let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?array=1");
     // Cases reach the queue as their upload ends: the late ones may wait
     // in fz's queue rather than SLURM's.
-    let pid = ctrl_c_cancels_array_tasks(&uri, false);
-    // The case directories sent there are removed too (x=… is this
-    // test's only).
-    let left = remote_leftovers(&user, pid, "fz_x=");
+    // A variable of its own: the remote case directories it names are
+    // this test's only, whatever else runs on the login node meanwhile.
+    let pid = ctrl_c_cancels_array_tasks(&uri, false, "array_ctrl_c");
+    // The case directories sent there are removed too.
+    let left = remote_leftovers(&user, pid, "fz_array_ctrl_c=");
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -316,7 +317,7 @@ fn ctrl_c_cancels_the_pack_tasks_on_a_login_node() {
         return;
     };
     let uri = format!("slurm://{user}@127.0.0.1:{port}:debug/bash slow.sh?array=1&pack=auto");
-    let pid = ctrl_c_cancels_array_tasks(&uri, false);
+    let pid = ctrl_c_cancels_array_tasks(&uri, false, "pack_ctrl_c");
     // The spool on the login node is removed (the case directories are
     // checked by the tests of cli_slurm_scale.rs, which can tell theirs
     // from the other tests' by their log.txt).
@@ -327,10 +328,11 @@ fn ctrl_c_cancels_the_pack_tasks_on_a_login_node() {
 /// Six 120 s cases, two tasks at a time, then a double Ctrl+C: every case
 /// is interrupted, none of the waiting tasks started, no job is left.
 /// `pending_in_slurm`: some tasks must be waiting in SLURM's queue when
-/// Ctrl+C comes. Returns the pid of the fz run.
-fn ctrl_c_cancels_array_tasks(uri: &str, pending_in_slurm: bool) -> u32 {
+/// Ctrl+C comes. `var`: the variable, hence the case directories' names.
+/// Returns the pid of the fz run.
+fn ctrl_c_cancels_array_tasks(uri: &str, pending_in_slurm: bool, var: &str) -> u32 {
     let sb = Sandbox::new();
-    let child = start_sleepers(&sb, 6, &[uri, uri]);
+    let child = start_sleepers(&sb, var, 6, &[uri, uri]);
     let pid = child.id();
     wait_started(&sb, 2);
     let queued = jobs_left_now(pid);
@@ -383,7 +385,7 @@ fn a_timeout_cancels_the_job_in_every_mode() {
     for uri in &uris {
         let uri = uri.as_str();
         let sb = Sandbox::new();
-        let child = start_sleepers(&sb, 2, &[uri, uri]);
+        let child = start_sleepers(&sb, "x", 2, &[uri, uri]);
         let pid = child.id();
         let t0 = Instant::now();
         let out = child.wait_with_output().unwrap();
