@@ -34,16 +34,27 @@ impl From<fz_core::Error> for Failure {
 }
 
 /// The program a name stands for (`fzi` → `input`, …).
-fn command_of(program: &str) -> Option<&'static str> {
+fn command_of(program: &str) -> Option<Short> {
     Some(match program {
-        "fzi" => "input",
-        "fzc" => "compile",
-        "fzo" => "output",
-        "fzr" => "run",
-        "fzd" => "design",
-        "fzl" => "list",
+        "fzi" => Short::Input,
+        "fzc" => Short::Compile,
+        "fzo" => Short::Output,
+        "fzr" => Short::Run,
+        "fzd" => Short::Design,
+        "fzl" => Short::List,
         _ => return None,
     })
+}
+
+/// The commands that have a program name of their own.
+#[derive(Debug, Clone, Copy)]
+enum Short {
+    Input,
+    Compile,
+    Output,
+    Run,
+    Design,
+    List,
 }
 
 /// The program name of `argv[0]` (`/usr/bin/fzi` → `fzi`).
@@ -134,31 +145,30 @@ fn first_line(msg: &str) -> String {
 
 fn run(program: &str, args: Vec<String>) -> Result<u8, Failure> {
     match command_of(program) {
-        Some("input") => match parse::<InputArgs>(program, args)? {
+        Some(Short::Input) => match parse::<InputArgs>(program, args)? {
             Ok(a) => commands::input(&a),
             Err(code) => Ok(code),
         },
-        Some("compile") => match parse::<CompileArgs>(program, args)? {
+        Some(Short::Compile) => match parse::<CompileArgs>(program, args)? {
             Ok(a) => commands::compile(&a),
             Err(code) => Ok(code),
         },
-        Some("output") => match parse::<OutputArgs>(program, args)? {
+        Some(Short::Output) => match parse::<OutputArgs>(program, args)? {
             Ok(a) => commands::output(&a),
             Err(code) => Ok(code),
         },
-        Some("run") => match parse::<RunArgs>(program, args)? {
+        Some(Short::Run) => match parse::<RunArgs>(program, args)? {
             Ok(a) => commands::run(&a),
             Err(code) => Ok(code),
         },
-        Some("design") => match parse::<DesignArgs>(program, args)? {
+        Some(Short::Design) => match parse::<DesignArgs>(program, args)? {
             Ok(a) => design::design(&a),
             Err(code) => Ok(code),
         },
-        Some("list") => match parse::<ListArgs>(program, args)? {
+        Some(Short::List) => match parse::<ListArgs>(program, args)? {
             Ok(a) => commands::list(&a),
             Err(code) => Ok(code),
         },
-        Some(other) => Err(Failure::Usage(format!("not implemented yet: {other}"))),
         None => run_fz(args),
     }
 }

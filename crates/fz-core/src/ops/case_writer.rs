@@ -187,6 +187,7 @@ fn link_static(source: &Path, link: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::testutil::names;
     use crate::template::input::{FileContent, InputFile};
 
     /// An input of one text file `in.txt` and one static entry `data.bin`.
@@ -219,15 +220,6 @@ mod tests {
             index: 0,
             text: "x=1\n".into(),
         }]
-    }
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut n: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        n.sort();
-        n
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub(super) fn land(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::testutil::names;
     use std::path::PathBuf;
 
     const HASH: &str = "0123456789abcdef0123456789abcdef  in.txt\n";
@@ -123,15 +124,6 @@ mod tests {
         fs::write(work.join("in.txt"), "x=1\n").unwrap();
         fs::write(work.join("out.txt"), "y=2\n").unwrap();
         work
-    }
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut n: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        n.sort();
-        n
     }
 
     #[test]
