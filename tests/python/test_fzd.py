@@ -149,3 +149,42 @@ def test_nsga2_front_on_zdt1_and_sobol_bounds(project):
     assert len(xy) == 16 and res["iterations"] == 1
     assert xy["a"].between(-1, 3).all() and xy["b"].between(10, 20).all()
     assert len(set(xy["a"])) == 16
+
+
+def test_objective_mistakes_are_told_before_anything_runs(project, capsys):
+    (project / "in.txt").write_text("x=${x}\n")
+    (project / "f.sh").write_text(
+        "#!/bin/bash\n"
+        f'echo run >> {project}/f.log\n'
+        "echo 'f = 1' > output.txt\n"
+    )
+    model = {"varprefix": "$", "delim": "{}", "output": {"f": "grep 'f =' output.txt | awk '{print $3}'"}}
+    (project / "ana").mkdir()
+    (project / "ana" / "kept.txt").write_text("earlier")
+    args = dict(calculators="sh://bash f.sh", analysis_dir="ana", algorithm_options={"nvalues": 2})
+    with pytest.raises(ValueError, match=r"output_expression 'f \* \(2' is not a Python expression"):
+        fz.fzd("in.txt", {"x": "[0;1]"}, model, "f * (2", "lhs", **args)
+    assert not (project / "f.log").exists()
+    assert (project / "ana" / "kept.txt").read_text() == "earlier"
+    # The syntax is checked with a function model too.
+    with pytest.raises(ValueError, match="is not a Python expression"):
+        fz.fzd(None, {"x": "[0;1]"}, lambda x: x, "output +", "lhs", analysis_dir="fm",
+               algorithm_options={"nvalues": 2})
+
+    capsys.readouterr()
+    res = fz.fzd("in.txt", {"x": "[0;1]"}, model, "F * 2", "lhs", **args)
+    err = capsys.readouterr().err
+    assert "output_expression 'F * 2' uses 'F', which is not a column of the results" in err
+    assert "did you mean 'f'?" in err
+    assert "2 of 2 evaluated point(s) got no objective" in err
+    assert res["XY"]["F * 2"].isna().all()
+
+    # A set-up error (a missing script) is said once; no case runs.
+    capsys.readouterr()
+    res = fz.fzd("in.txt", {"x": "[0;1]"}, model, "f", "brent", calculators="sh://bash missing.sh",
+                 analysis_dir="ana2")
+    err = capsys.readouterr().err
+    assert err.count("Error evaluating batch") == 1, err
+    assert "script 'missing.sh' not found" in err
+    assert res["XY"]["f"].isna().all() and len(res["XY"]) == res["total_evaluations"] > 1
+    assert len((project / "f.log").read_text().splitlines()) == 2, "only the lhs points ran"

@@ -484,3 +484,97 @@ fn report_keeps_a_design_page_linking_each_iteration_case_report() {
         "absolute links to the iteration outside the page dir"
     );
 }
+
+#[test]
+fn objective_mistakes_are_told_before_anything_runs() {
+    let sb = study("(x - 0.3) ^ 2");
+    sb.write("ana/kept.txt", "an earlier design");
+    let vars = r#"{"x": "[0;1]"}"#;
+    let run = |extra: &[&str]| {
+        let out = fzd(&sb, &[&["-v", vars, "-r", "ana"], extra].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A syntax error stops fzd before the analysis directory is touched.
+    let (code, err) = run(&["-a", "brent", "-e", "f * (2"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("output_expression 'f * (2' is not a Python expression: '(' was never closed"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(calls(&sb).is_empty(), "nothing ran");
+    assert_eq!(sb.read("ana/kept.txt"), "an earlier design");
+
+    // A name no row holds is named before the run, with the closest column;
+    // under --strict it is an error and nothing runs.
+    let lhs = ["-a", "lhs", "-o", r#"{"nvalues": 3}"#];
+    let (code, err) = run(&[&lhs[..], &["-e", "mean([X for k in range(2)])", "--strict"]].concat());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("output_expression 'mean([X for k in range(2)])' uses 'X', which is not a column of the results (outputs and variables: f, x)"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean 'x'?"), "{err}");
+    assert!(calls(&sb).is_empty(), "nothing ran under --strict");
+    assert_eq!(sb.read("ana/kept.txt"), "an earlier design");
+    let (code, err) = run(&[&lhs[..], &["-e", "fx * 2"]].concat());
+    assert_eq!(code, Some(1), "no valid result: {err}");
+    assert!(err.contains("uses 'fx', which is not a column"), "{err}");
+    // ... and the end of the design says that no point got an objective,
+    // with the first reason, at the default level.
+    assert!(
+        err.contains("3 of 3 evaluated point(s) got no objective (0 case(s) not done, 3 objective(s) not computable); the first: Failed to evaluate output expression 'fx * 2'"),
+        "{err}"
+    );
+    assert_eq!(calls(&sb).len(), 3);
+
+    // Known names, functions and comprehension variables are not reported.
+    let (code, err) = run(&[&lhs[..], &["-e", "sqrt(sum(v for v in [f, x])) + pi"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("not a column"), "{err}");
+    assert!(!err.contains("got no objective"), "{err}");
+}
+
+#[test]
+fn a_set_up_error_is_told_once_and_runs_no_case() {
+    // The pre-flight refuses every batch (as upstream, the loop goes on
+    // with missing objectives): said once at the default level, no case
+    // started in any iteration, no empty iteration directory left.
+    let sb = study("(x - 0.3) ^ 2");
+    let out = fzd(
+        &sb,
+        &[
+            "-a",
+            "brent",
+            "-v",
+            r#"{"x": "[0;1]"}"#,
+            "-r",
+            "ana",
+            "-c",
+            "sh://bash missing.sh",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "no valid result: {err}");
+    assert!(
+        err.contains("Error evaluating batch: calculator 'sh://bash missing.sh': script 'missing.sh' not found"),
+        "{err}"
+    );
+    assert_eq!(err.matches("Error evaluating batch").count(), 1, "{err}");
+    assert!(
+        err.contains("25 of 25 evaluated point(s) got no objective (25 case(s) not done, 0 objective(s) not computable)"),
+        "{err}"
+    );
+    assert!(calls(&sb).is_empty());
+    let dirs: Vec<String> = std::fs::read_dir(sb.path().join("ana"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(dirs.is_empty(), "{dirs:?}");
+    assert!(sb.path().join("ana/Y_25.csv").exists());
+}

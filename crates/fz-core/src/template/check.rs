@@ -81,7 +81,7 @@ pub fn unused_variables(design: &[String], keys: &BTreeSet<String>) -> Vec<Strin
 /// The used name `name` most likely stands for: same letters in another
 /// case, else at most one edit away (two for names of 6+ letters; none
 /// for names of one or two letters, where any other is one edit away).
-fn closest<'k>(name: &str, keys: &'k BTreeSet<String>) -> Option<&'k str> {
+pub(crate) fn closest<'k>(name: &str, keys: &'k BTreeSet<String>) -> Option<&'k str> {
     if let Some(k) = keys.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Some(k);
     }

@@ -2,17 +2,18 @@
 //! checked, the analysis directory prepared, the algorithm loaded, one
 //! [`Runner`] for the whole design.
 
+use super::objective::Objectives;
 use super::variables::Variables;
-use super::{fzd, prepare_analysis_dir, DesignOptions, DesignReport, Evaluator, FileModel};
+use super::{prepare_analysis_dir, run_loop, DesignOptions, DesignReport, Evaluator, FileModel};
 use crate::algorithms::{Algorithm, ObjectiveSpec};
 use crate::calculators::Cancel;
 use crate::config::CaseNaming;
 use crate::error::{Error, Result};
 use crate::model::{Lookup, Model};
 use crate::ops::run::{RunOptions, Runner};
-use crate::results::display_path;
 use crate::results::lock::DirLock;
 use crate::results::place::check_results_dir;
+use crate::results::{display_path, RUN_COLUMNS};
 use serde_json::{Map, Value as Json};
 use std::path::{Path, PathBuf};
 
@@ -48,7 +49,15 @@ pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<Desig
             "Model must specify output variables in 'output' field".into(),
         ));
     }
-    let opened = Opened::open(d, lookup, Some(&d.input_path))?;
+    let objectives = d.objectives.clone().or_else(|| {
+        model.output.keys().next().map(|first| ObjectiveSpec {
+            expressions: vec![first.clone()],
+            multi: false,
+        })
+    });
+    let mut columns: Vec<String> = model.output.keys().cloned().collect();
+    columns.extend(RUN_COLUMNS.iter().map(|c| c.to_string()));
+    let opened = Opened::open(d, lookup, Some(&d.input_path), objectives, Some(columns))?;
     // The iterations of the run moved aside answer for the same points.
     let mut calculators: Vec<String> = opened
         .moved_aside
@@ -69,13 +78,7 @@ pub fn fzd_files(d: &FileDesign, model: &Model, lookup: &Lookup) -> Result<Desig
         runner,
         input_path: d.input_path.clone(),
     };
-    let objectives = d.objectives.clone().or_else(|| {
-        model.output.keys().next().map(|first| ObjectiveSpec {
-            expressions: vec![first.clone()],
-            multi: false,
-        })
-    });
-    opened.run(d, &mut evaluator, objectives, Some(cancel))
+    opened.run(d, &mut evaluator, Some(cancel))
 }
 
 /// Runs a design whose points are evaluated by `evaluator` (the Python
@@ -86,13 +89,17 @@ pub fn fzd_with(
     evaluator: &mut dyn Evaluator,
     lookup: &Lookup,
 ) -> Result<DesignReport> {
-    Opened::open(d, lookup, None)?.run(d, evaluator, d.objectives.clone(), d.cancel.clone())
+    // The callable's outputs are known from its first answers only: the
+    // objectives' syntax is checked, not their names.
+    Opened::open(d, lookup, None, d.objectives.clone(), None)?.run(d, evaluator, d.cancel.clone())
 }
 
 /// A design ready for its evaluator: what both models do before the loop.
 struct Opened {
     variables: Variables,
     algorithm: Box<dyn Algorithm>,
+    /// The objectives, checked.
+    objectives: Objectives,
     /// Held for the whole design.
     _lock: DirLock,
     /// Where an existing analysis directory was moved.
@@ -100,12 +107,31 @@ struct Opened {
 }
 
 impl Opened {
-    /// Parses the variables, loads the algorithm, checks the analysis
-    /// directory against `input` (file model), locks it and moves an
-    /// existing one aside.
-    fn open(d: &FileDesign, lookup: &Lookup, input: Option<&Path>) -> Result<Opened> {
+    /// Parses the variables, loads the algorithm, checks the objectives
+    /// given by the user against `columns` (what each row holds besides the
+    /// variables, when known), checks the analysis directory against
+    /// `input` (file model), locks it and moves an existing one aside:
+    /// a mistake is told before anything is moved or run.
+    fn open(
+        d: &FileDesign,
+        lookup: &Lookup,
+        input: Option<&Path>,
+        spec: Option<ObjectiveSpec>,
+        columns: Option<Vec<String>>,
+    ) -> Result<Opened> {
         let variables = Variables::parse(&d.variables)?;
         let algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
+        let mut objectives = Objectives::new(spec.unwrap_or(ObjectiveSpec {
+            expressions: vec!["output".to_string()],
+            multi: false,
+        }));
+        if d.objectives.is_some() {
+            let known = columns.map(|mut c| {
+                c.extend(variables.names());
+                c
+            });
+            objectives.check(known.as_deref())?;
+        }
         if let Some(input) = input {
             check_results_dir(&d.analysis_dir, &lookup.cwd, input, "-r")?;
         }
@@ -114,6 +140,7 @@ impl Opened {
         Ok(Opened {
             variables,
             algorithm,
+            objectives,
             _lock: lock,
             moved_aside,
         })
@@ -124,21 +151,21 @@ impl Opened {
         mut self,
         d: &FileDesign,
         evaluator: &mut dyn Evaluator,
-        objectives: Option<ObjectiveSpec>,
         cancel: Option<Cancel>,
     ) -> Result<DesignReport> {
         let options = DesignOptions {
             analysis_dir: d.analysis_dir.clone(),
             algorithm: d.algorithm.clone(),
-            objectives,
+            objectives: Some(self.objectives.spec().clone()),
             cancel,
             report: d.report.clone(),
         };
-        let mut report = fzd(
+        let mut report = run_loop(
             &self.variables,
             self.algorithm.as_mut(),
             evaluator,
             &options,
+            self.objectives,
         )?;
         report.moved_aside = self.moved_aside.take();
         Ok(report)

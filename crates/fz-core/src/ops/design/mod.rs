@@ -138,10 +138,28 @@ pub fn fzd(
         expressions: vec!["output".to_string()],
         multi: false,
     });
+    run_loop(
+        variables,
+        algorithm,
+        evaluator,
+        options,
+        Objectives::new(spec),
+    )
+}
+
+/// The loop of [`fzd`], with objectives made (and checked) beforehand.
+pub(crate) fn run_loop(
+    variables: &Variables,
+    algorithm: &mut dyn Algorithm,
+    evaluator: &mut dyn Evaluator,
+    options: &DesignOptions,
+    objectives: Objectives,
+) -> Result<DesignReport> {
+    let spec = objectives.spec().clone();
     let mut state = Loop {
         variables,
         dir: &options.analysis_dir,
-        objectives: Objectives::new(spec.clone()),
+        objectives,
         cancel: options.cancel.clone().unwrap_or_default(),
         x: Vec::new(),
         y: Vec::new(),
@@ -151,6 +169,7 @@ pub fn fzd(
             .clone()
             .map(|out| report::DesignPage::new(out, &options.algorithm)),
         writer: writer::Writer::start(),
+        missing: Missing::default(),
     };
     log::info(&format!(
         "fzd: ranges {:?}, fixed {:?}",
@@ -170,6 +189,7 @@ pub fn fzd(
         }
         design = algorithm.next_design(&state.x, &state.y)?;
     }
+    state.missing.tell();
     let analysis = state.final_analysis(algorithm);
     state.writer.finish();
     let mut out = state.report(options, analysis);
@@ -193,11 +213,55 @@ struct Loop<'a> {
     page: Option<report::DesignPage>,
     /// Writes each iteration's files while the next batch runs.
     writer: writer::Writer,
+    /// Unique points left without an objective, and the first reason.
+    missing: Missing,
+}
+
+/// The unique points that got no objective, told once at the end (the
+/// per-point warnings are hidden at the default level).
+#[derive(Debug, Default)]
+struct Missing {
+    /// Unique points evaluated (per batch).
+    seen: usize,
+    /// Cases that were not done.
+    failed: usize,
+    /// Done cases whose objective could not be evaluated (or was NaN).
+    unevaluated: usize,
+    /// The first reason seen.
+    first: Option<String>,
+    /// The error of the last batch that could not be evaluated.
+    last_batch_error: Option<String>,
+}
+
+impl Missing {
+    fn add(&mut self, failed: bool, why: &str) {
+        if failed {
+            self.failed += 1;
+        } else {
+            self.unevaluated += 1;
+        }
+        self.first.get_or_insert_with(|| why.to_string());
+    }
+
+    /// One line at the default level, when any point is concerned.
+    fn tell(&self) {
+        let Some(first) = &self.first else { return };
+        log::notice(&format!(
+            "{} of {} evaluated point(s) got no objective ({} case(s) not done, {} objective(s) \
+             not computable); the first: {}",
+            self.failed + self.unevaluated,
+            self.seen,
+            self.failed,
+            self.unevaluated,
+            crate::template::interp::truncate(first, 300)
+        ));
+    }
 }
 
 impl Loop<'_> {
     /// Evaluates one batch, records its points and objectives, and writes
-    /// the iteration's files.
+    /// the iteration's files. A batch that cannot be evaluated gives its
+    /// points no objective and the loop goes on, as upstream.
     fn run_iteration(
         &mut self,
         batch: &[Point],
@@ -224,7 +288,7 @@ impl Loop<'_> {
                 self.objectives_of(&rows, &unique)
             }
             Err(e) => {
-                log::notice(&format!("Error evaluating batch: {e}"));
+                self.batch_failed(&iter_dir, &e.to_string(), unique.len());
                 vec![Objective::Missing; unique.len()]
             }
         };
@@ -266,11 +330,30 @@ impl Loop<'_> {
         });
     }
 
+    /// A batch that could not be evaluated: its error is said once at the
+    /// default level (a set-up error, such as a missing script, repeats in
+    /// every iteration; later repeats are at INFO), its points counted as
+    /// missing, and its directory not left empty.
+    fn batch_failed(&mut self, iter_dir: &Path, error: &str, points: usize) {
+        if self.missing.last_batch_error.as_deref() == Some(error) {
+            log::info(&format!("Error evaluating batch (again): {error}"));
+        } else {
+            log::notice(&format!("Error evaluating batch: {error}"));
+            self.missing.last_batch_error = Some(error.to_string());
+        }
+        self.missing.seen += points;
+        for _ in 0..points {
+            self.missing.add(true, error);
+        }
+        remove_if_empty(iter_dir);
+    }
+
     /// The objective of each unique point from its row (a row that is not
     /// `done` is missing, with a warning naming the point).
     fn objectives_of(&mut self, rows: &[Row], points: &[Point]) -> Vec<Objective> {
         let mut out = vec![Objective::Missing; points.len()];
         let mut evaluable: Vec<usize> = Vec::new();
+        self.missing.seen += points.len();
         for (k, row) in rows.iter().enumerate().take(points.len()) {
             let status = row.get("status").map(Value::py_str);
             if status.as_deref().is_some_and(|s| s != "done") {
@@ -279,6 +362,8 @@ impl Loop<'_> {
                     "Point {k}: {} → FAILED: {error}",
                     show_point(&points[k])
                 ));
+                self.missing
+                    .add(true, &format!("{} → {error}", show_point(&points[k])));
             } else {
                 evaluable.push(k);
             }
@@ -289,11 +374,17 @@ impl Loop<'_> {
                 for (k, (objective, why)) in evaluable.iter().zip(values) {
                     if let Some(why) = why {
                         log::warn(&format!("Point {k}: {why}"));
+                        self.missing.add(false, &why);
                     }
                     out[*k] = objective;
                 }
             }
-            Err(e) => log::notice(&format!("objectives not evaluated: {e}")),
+            Err(e) => {
+                log::notice(&format!("objectives not evaluated: {e}"));
+                for _ in &evaluable {
+                    self.missing.add(false, &e.to_string());
+                }
+            }
         }
         out
     }
@@ -386,6 +477,12 @@ impl Loop<'_> {
             .collect();
         Table { columns, rows }
     }
+}
+
+/// Removes `dir` when it exists and holds nothing (an iteration that
+/// stopped before writing anything leaves no empty directory).
+fn remove_if_empty(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// The unique points of a batch (first occurrence kept; exact equality

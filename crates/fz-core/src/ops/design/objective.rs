@@ -34,6 +34,55 @@ impl Objectives {
         &self.spec
     }
 
+    /// Checks the expressions before anything runs. A syntax error is an
+    /// error naming the expression. A name that is none of `columns` (what
+    /// every row will hold: variables, outputs, run columns; `None` when
+    /// only the rows will tell, as with a function model) nor a function
+    /// of the namespace would fail every evaluation: a warning naming it,
+    /// an error in strict mode. Bare names of known columns need no
+    /// Python.
+    pub fn check(&mut self, columns: Option<&[String]>) -> Result<()> {
+        let is_column = |name: &str| columns.is_some_and(|c| is_known(name, c));
+        let asked: Vec<String> = (self.spec.expressions.iter())
+            .filter(|e| !(is_plain_name(e) && is_column(e)))
+            .cloned()
+            .collect();
+        if asked.is_empty() {
+            return Ok(());
+        }
+        let mut warnings = Vec::new();
+        for (expr, names) in asked.iter().zip(self.names_in(&asked)?) {
+            let names = names.map_err(|why| {
+                Error::Value(format!(
+                    "output_expression '{expr}' is not a Python expression: {why}"
+                ))
+            })?;
+            let Some(columns) = columns else { continue };
+            let unknown: Vec<&String> = names.iter().filter(|n| !is_column(n)).collect();
+            if !unknown.is_empty() {
+                warnings.push(unknown_names(expr, &unknown, columns));
+            }
+        }
+        crate::ops::input::refuse_in_strict_mode(&warnings, Error::Value)?;
+        for w in &warnings {
+            crate::log::notice(w);
+        }
+        Ok(())
+    }
+
+    /// Per expression, the names it looks up (`Err`: its syntax error).
+    fn names_in(
+        &mut self,
+        exprs: &[String],
+    ) -> Result<Vec<std::result::Result<Vec<String>, String>>> {
+        let request = serde_json::json!({ "check": exprs }).to_string();
+        let reply = self.ask(&request)?;
+        let answers = (reply.get("c").and_then(|c| c.as_array()))
+            .filter(|c| c.len() == exprs.len())
+            .ok_or_else(|| Error::Interpreter(format!("objective worker: no check in {reply}")))?;
+        Ok(answers.iter().map(names_of).collect())
+    }
+
     /// The objective of every row, or why it is missing.
     pub fn evaluate(&mut self, rows: &[&Row]) -> Result<Vec<(Objective, Option<String>)>> {
         let mut out: Vec<Option<(Objective, Option<String>)>> =
@@ -201,6 +250,51 @@ impl Objectives {
     }
 }
 
+/// One check answer of the worker: the names, or the syntax error.
+fn names_of(answer: &serde_json::Value) -> std::result::Result<Vec<String>, String> {
+    if let Some(why) = answer.get("syntax").and_then(|s| s.as_str()) {
+        return Err(why.to_string());
+    }
+    Ok((answer.get("names").and_then(|n| n.as_array()))
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Whether `name` is one of `columns`, or may be a column flattened from a
+/// map output (`<output>_<key>`).
+fn is_known(name: &str, columns: &[String]) -> bool {
+    columns.iter().any(|c| {
+        c == name
+            || name
+                .strip_prefix(c.as_str())
+                .is_some_and(|rest| rest.starts_with('_'))
+    })
+}
+
+/// The warning for the names of `expr` that no row holds, with the
+/// closest column when one is near.
+fn unknown_names(expr: &str, unknown: &[&String], columns: &[String]) -> String {
+    let own: std::collections::BTreeSet<String> = (columns.iter())
+        .filter(|c| !crate::results::RUN_COLUMNS.contains(&c.as_str()))
+        .cloned()
+        .collect();
+    let quoted: Vec<String> = unknown.iter().map(|n| format!("'{n}'")).collect();
+    let hint = crate::template::check::closest(unknown[0], &own)
+        .map(|k| format!("; did you mean '{k}'?"))
+        .unwrap_or_default();
+    let listed: Vec<&str> = own.iter().map(String::as_str).collect();
+    format!(
+        "output_expression '{expr}' uses {}, which is not a column of the results (outputs and \
+         variables: {}), so no point would get an objective{hint}",
+        quoted.join(", "),
+        listed.join(", ")
+    )
+}
+
 /// Python's keywords that look like names but are not looked up.
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
@@ -282,6 +376,46 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("NameError"), "{why}");
+    }
+
+    #[test]
+    fn check_reads_the_names_each_expression_looks_up() {
+        let cols: Vec<String> = ["f", "curve", "x"].iter().map(|s| s.to_string()).collect();
+        // Known bare names: no Python at all.
+        let mut o = Objectives::new(spec(&["f", "x"], true));
+        o.check(Some(&cols)).unwrap();
+        assert!(o.worker.is_none());
+        let mut o = Objectives::new(spec(&["f"], false));
+        let names = o
+            .names_in(&[
+                "sqrt(sum(v ** 2 for v in curve)) + pi".to_string(),
+                "(lambda a: a + f)(curve_max)".to_string(),
+                "[q for q in range(3)][0] + nope".to_string(),
+                "f +".to_string(),
+            ])
+            .unwrap();
+        assert_eq!(names[0], Ok(vec!["curve".to_string()]));
+        assert_eq!(names[1], Ok(vec!["curve_max".to_string(), "f".to_string()]));
+        assert_eq!(names[2], Ok(vec!["nope".to_string()]));
+        assert!(
+            names[3]
+                .as_ref()
+                .is_err_and(|e| e.contains("invalid syntax")),
+            "{names:?}"
+        );
+        // A flattened map output (curve_max) is a column; `nope` is not.
+        assert!(is_known("curve_max", &cols) && !is_known("nope", &cols) && !is_known("fx", &cols));
+        // Syntax errors are errors even when the columns are unknown
+        // (function model); unknown names are then not judged.
+        let mut o = Objectives::new(spec(&["f +"], false));
+        let err = o.check(None).unwrap_err().to_string();
+        assert!(
+            err.starts_with("output_expression 'f +' is not a Python expression"),
+            "{err}"
+        );
+        let mut o = Objectives::new(spec(&["nope * 2"], false));
+        o.check(None).unwrap();
+        o.check(Some(&cols)).unwrap();
     }
 
     #[test]

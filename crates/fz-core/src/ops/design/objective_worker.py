@@ -6,12 +6,18 @@
 # {"r": [...]} with, per row, either {"v": [number, ...]} (one per
 # expression) or {"e": "<message>"}. Anything printed goes to stderr.
 #
+# A request {"check": ["<expression>", ...]} is answered before anything
+# runs: {"c": [...]} with, per expression, {"syntax": "<message>"} or
+# {"names": [...]}: the names it looks up that are not functions of the
+# namespace below nor bound inside it (comprehension variables).
+#
 # Values use the tags of fz's formula worker: {"$f": "nan"} for a float JSON
 # cannot hold, {"$t": [...]} for a tuple, {"$m": {...}} for a map.
 #
 # The expression sees only the functions below and the row's columns, as
 # globals (so names resolve inside generator expressions too).
 
+import ast
 import json
 import math
 import os
@@ -84,6 +90,20 @@ def one(expr, row):
                         f"single number.{hint(row)}") from None
 
 
+def names_of(expr):
+    try:
+        tree = ast.parse(expr, "<objective>", "eval")
+    except SyntaxError as e:
+        where = f" (column {e.offset})" if e.offset else ""
+        return {"syntax": f"{e.msg}{where}"}
+    nodes = list(ast.walk(tree))
+    bound = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    bound |= {a.arg for n in nodes if isinstance(n, ast.arguments)
+              for a in n.posonlyargs + n.args + n.kwonlyargs}
+    used = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {"names": sorted(used - bound - set(FUNCTIONS))}
+
+
 def shown(row):
     return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in row.items()) + "}"
 
@@ -106,8 +126,11 @@ def evaluate(exprs, row):
 for line in sys.stdin:
     try:
         request = json.loads(line)
-        rows = [decode(r) for r in request["rows"]]
-        reply = {"r": [evaluate(request["exprs"], r) for r in rows]}
+        if "check" in request:
+            reply = {"c": [names_of(e) for e in request["check"]]}
+        else:
+            rows = [decode(r) for r in request["rows"]]
+            reply = {"r": [evaluate(request["exprs"], r) for r in rows]}
     except Exception as e:  # noqa: BLE001 - a bad request must not kill the worker
         reply = {"error": f"{type(e).__name__}: {e}"}
     REPLIES.write(MARKER + json.dumps(reply) + "\n")

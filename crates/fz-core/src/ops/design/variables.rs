@@ -15,6 +15,11 @@ pub struct Variables {
 }
 
 impl Variables {
+    /// Every variable's name, ranges first.
+    pub fn names(&self) -> impl Iterator<Item = String> + '_ {
+        self.ranges.keys().chain(self.fixed.keys()).cloned()
+    }
+
     /// Parses `name → text` (JSON strings; a JSON number is a fixed
     /// value too, where upstream crashed).
     pub fn parse(given: &serde_json::Map<String, serde_json::Value>) -> Result<Variables> {

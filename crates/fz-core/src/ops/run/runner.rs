@@ -69,8 +69,12 @@ pub struct Runner<'a> {
     cache: RunCache,
     /// The calculators that run cases (no `cache://`), as resolved.
     run_uris: Vec<String>,
-    /// Whether the first batch's checks were made (variable warnings,
-    /// calculator pre-flight): once per run, not once per `fzd` iteration.
+    /// Whether the variable warnings were told: once per run, not once per
+    /// `fzd` iteration.
+    told: bool,
+    /// Whether the calculators passed the pre-flight: checked again by
+    /// each batch until they do, so that every `fzd` iteration meets the
+    /// same error instead of running cases it would refuse.
     checked: bool,
     /// Whether later batches will run (then each batch's finished cases
     /// are indexed for them).
@@ -129,6 +133,7 @@ impl<'a> Runner<'a> {
             cancel: options.cancel.clone().unwrap_or_default(),
             cache: RunCache::default(),
             run_uris,
+            told: false,
             checked: false,
             more_batches: true,
         })
@@ -171,8 +176,10 @@ impl<'a> Runner<'a> {
             ctx.cwd,
         )?;
         check_output_names(&prepared.variables, &self.output_names())?;
-        if !std::mem::replace(&mut self.checked, true) {
+        if !std::mem::replace(&mut self.told, true) {
             prepared.report_notices();
+        }
+        if !self.checked {
             let rels: Vec<String> = prepared
                 .scan
                 .input
@@ -182,6 +189,7 @@ impl<'a> Runner<'a> {
                 .collect();
             let case_files = super::batch::input_files(&rels, &prepared.statics);
             check_calculators(&self.run_uris, &prepared, &case_files, ctx.cwd)?;
+            self.checked = true;
         }
         let batch = Batch::open(ctx, prepared, results_dir, resume, self.more_batches)?;
         let first = first_chunk(&batch)?;
