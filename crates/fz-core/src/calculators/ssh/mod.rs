@@ -37,6 +37,7 @@
 //!   SIGKILL after the grace period; when the command exits, what it left
 //!   running gets SIGTERM.
 
+mod batch;
 pub mod errors;
 pub mod session;
 pub mod target;
@@ -238,6 +239,7 @@ impl Calculator for SshCalculator {
                 matches!(outcome, Err(ref m) if m.is_empty())
                     || matches!(outcome, Ok(RunEnd::Interrupted)),
                 self.keep,
+                false,
             );
             fetch_error = fetched.err();
         }
@@ -390,7 +392,9 @@ pub(crate) fn files_to_send(command: &str, request: &RunRequest) -> Vec<String> 
 /// stop. Otherwise its tree (minus the top-level names in `exclude`) is
 /// fetched into `local`, also after a failure or a timeout, to look into,
 /// then removed. With `keep` or at DEBUG level it stays, and a notice says
-/// where. A failure is logged and returned.
+/// where. With `grouped`, the transfer goes with those of other cases
+/// waiting at the same time (see [`Session::download_dir_batched`]). A
+/// failure is logged and returned.
 pub(crate) fn bring_back(
     session: &Session,
     remote: &RemoteDir,
@@ -398,16 +402,15 @@ pub(crate) fn bring_back(
     exclude: &[String],
     interrupted: bool,
     keep: bool,
+    grouped: bool,
 ) -> std::result::Result<(), String> {
     let keep = keep || crate::log::enabled(crate::config::LogLevel::Debug);
-    let done = if interrupted {
-        if keep {
-            Ok(())
-        } else {
-            session.remove_dir(remote)
-        }
-    } else {
-        session.download_dir(remote, local, exclude, !keep)
+    let done = match (interrupted, keep, grouped) {
+        (true, true, _) => Ok(()),
+        (true, false, false) => session.remove_dir(remote),
+        (true, false, true) => session.remove_dir_batched(remote),
+        (false, _, false) => session.download_dir(remote, local, exclude, !keep),
+        (false, _, true) => session.download_dir_batched(remote, local, exclude, !keep),
     };
     if keep {
         crate::log::notice(&format!(
