@@ -7,7 +7,9 @@
 //! fetching the directory back, removing it, classifying failures and
 //! writing the case's `log.txt`. The connection itself (one multiplexed
 //! master per login and run, transfers, remote process groups) belongs to
-//! [`session`], the URI body to [`target`], error messages to [`errors`].
+//! [`session`], the URI body to [`target`], error messages to [`errors`],
+//! the grouped transfers of many case directories in one ssh command
+//! (used by `slurm://` on a login node, not by `ssh://`) to `batch`.
 //! Like `sh://`, it must not decide retries nor parse outputs.
 //!
 //! # What runs where

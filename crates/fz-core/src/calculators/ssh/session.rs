@@ -9,6 +9,9 @@
 //! the whole remote process tree can be stopped, and removing remote
 //! directories. It is scheme-agnostic (the `ssh://` calculator and remote
 //! `slurm://` both use it) and knows nothing of cases, tables or retries.
+//! The grouped variants (`*_batched`: many directories per ssh command)
+//! queue their requests here and leave the archives and remote scripts
+//! to the sibling `batch` module.
 //!
 //! Nothing reaches a remote shell unquoted: every remote command is a
 //! fixed `sh -c` script whose variable parts are passed as positional
