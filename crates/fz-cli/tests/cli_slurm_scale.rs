@@ -355,8 +355,8 @@ fn packed_study_through_a_login_node_gives_the_same_table_as_sh() {
     };
     let sb = Sandbox::new();
     study(&sb, "");
-    // Each case costs two ssh round trips (sent, fetched back), each
-    // running the login shell's start files: a modest study.
+    // The case directories go up and come back in grouped ssh commands,
+    // each running the login shell's start files: a modest study.
     let n = 60;
     // No FZ_WORKER_REMOTE and no fz in the login PATH: this binary is
     // copied to ~/.fz/bin there (once per build).
@@ -430,6 +430,79 @@ fn packed_study_through_a_login_node_gives_the_same_table_as_sh() {
         Vec::<String>::new()
     );
     assert_eq!(leftovers(&sb), Vec::<String>::new());
+}
+
+/// What the transfer summary the login session logs when it closes
+/// says: directories sent, upload commands, directories fetched back or
+/// removed, download commands.
+fn transfers(err: &str) -> Option<[usize; 4]> {
+    let line = err.lines().find(|l| l.contains("SSH transfers with "))?;
+    let numbers: Vec<usize> = line
+        .rsplit(": ")
+        .next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    numbers.try_into().ok()
+}
+
+#[test]
+fn login_node_transfers_are_grouped_in_array_and_packed_modes() {
+    if !slurm() {
+        return;
+    }
+    let Some((user, port)) = common::slurm::ssh_login() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    study(&sb, "");
+    let n = 40;
+    let reference = fzr(&sb, n, "sh://bash calc.sh", 4, "local")
+        .output()
+        .unwrap();
+    assert_eq!(reference.status.code(), Some(0));
+    let expected = table(&json_rows(&reference.stdout));
+    assert_eq!(expected.len(), n);
+    let array = format!("slurm://{user}@127.0.0.1:{port}:debug/bash calc.sh?array=1");
+    let packed = login_uri(&user, &port, "pack=10");
+    for (label, uri) in [("array", array), ("packed", packed)] {
+        let mut cmd = fzr(&sb, n, &uri, 4, label);
+        cmd.env("FZ_WORKER_REMOTE", sb.bin.join("fz"));
+        let child = spawn(cmd);
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{label}: {}", tail(&err));
+        let rows = json_rows(&out.stdout);
+        assert_eq!(table(&rows), expected, "{label}");
+        // Every directory went up and came back, in far fewer ssh
+        // commands than two per case.
+        let [sent, sends, fetched, fetches] = transfers(&err)
+            .unwrap_or_else(|| panic!("{label}: no transfer summary: {}", tail(&err)));
+        eprintln!("{label}: {sent} sent in {sends} commands, {fetched} back in {fetches}");
+        assert_eq!((sent, fetched), (n, n), "{label}");
+        // The cases are handed out together: their uploads go in a
+        // couple of commands; downloads follow the tasks' ends.
+        assert!(
+            sends <= n / 8 && sends + fetches < n,
+            "{label}: {sends} uploads and {fetches} downloads for {n} cases"
+        );
+        let case = sb.path().join(label).join("x=7");
+        assert_eq!(
+            std::fs::read_to_string(case.join("output.txt")).unwrap(),
+            "result = 7\n"
+        );
+        assert!(
+            !case.join("calc.sh").exists(),
+            "the sent script stays there"
+        );
+        assert_eq!(jobs_left(pid), Vec::<String>::new());
+        assert_eq!(
+            remote_leftovers(&user, pid, &sb.path().join(label)),
+            Vec::<String>::new(),
+            "{label}"
+        );
+    }
 }
 
 #[test]

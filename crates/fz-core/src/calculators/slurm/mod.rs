@@ -17,7 +17,10 @@
 //!   `~/.fz/tmp/` on the login node (which the compute nodes must share,
 //!   as they share a local launch directory), the array is submitted
 //!   there, and the directory is fetched back when its task ends
-//!   ([`place`]).
+//!   ([`place`]). These transfers are grouped: the case directories
+//!   waiting to go up while another upload is in flight go together in
+//!   the next one, in one ssh command, and likewise those coming back
+//!   (see [`Session::upload_dir_batched`](super::ssh::session::Session::upload_dir_batched)).
 //! * **packed mode** (`?pack=auto|N`, beyond upstream): a few array tasks
 //!   each run the `fz worker` loop over a queue of cases ([`pack`]); with
 //!   a host, the queue is on the login node and the case directories go
@@ -475,7 +478,9 @@ impl SlurmCalculator {
     /// Remote array or packed mode, one case: send the case directory
     /// (and the local files the script names) to a fresh directory on the
     /// login node, queue it there, then fetch the directory back (not
-    /// after Ctrl+C) and remove it unless `keep` or DEBUG.
+    /// after Ctrl+C) and remove it unless `keep` or DEBUG. Both transfers
+    /// are grouped with those of the other cases waiting at the same time
+    /// (one ssh command each way per group, not per case).
     fn run_array_remote(
         &self,
         session: &Arc<super::ssh::session::Session>,
@@ -502,13 +507,13 @@ impl SlurmCalculator {
             extra_files: &scripts,
         };
         let sent = session
-            .upload_dir(&upload, &remote)
+            .upload_dir_batched(&upload, &remote)
             .map_err(|e| e.to_string())
             .and_then(|()| place::remote_path(session, &remote));
         let path = match sent {
             Ok(path) => path,
             Err(msg) => {
-                let _ = session.remove_dir(&remote);
+                let _ = session.remove_dir_batched(&remote);
                 return not_sent(msg);
             }
         };
@@ -523,6 +528,7 @@ impl SlurmCalculator {
             &exclude,
             end == TaskEnd::Interrupted,
             self.target.keep,
+            true,
         );
         RemoteTask {
             end,

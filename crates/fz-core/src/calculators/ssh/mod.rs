@@ -7,7 +7,9 @@
 //! fetching the directory back, removing it, classifying failures and
 //! writing the case's `log.txt`. The connection itself (one multiplexed
 //! master per login and run, transfers, remote process groups) belongs to
-//! [`session`], the URI body to [`target`], error messages to [`errors`].
+//! [`session`], the URI body to [`target`], error messages to [`errors`],
+//! the grouped transfers of many case directories in one ssh command
+//! (used by `slurm://` on a login node, not by `ssh://`) to `batch`.
 //! Like `sh://`, it must not decide retries nor parse outputs.
 //!
 //! # What runs where
@@ -37,6 +39,7 @@
 //!   SIGKILL after the grace period; when the command exits, what it left
 //!   running gets SIGTERM.
 
+mod batch;
 pub mod errors;
 pub mod session;
 pub mod target;
@@ -238,6 +241,7 @@ impl Calculator for SshCalculator {
                 matches!(outcome, Err(ref m) if m.is_empty())
                     || matches!(outcome, Ok(RunEnd::Interrupted)),
                 self.keep,
+                false,
             );
             fetch_error = fetched.err();
         }
@@ -390,7 +394,9 @@ pub(crate) fn files_to_send(command: &str, request: &RunRequest) -> Vec<String> 
 /// stop. Otherwise its tree (minus the top-level names in `exclude`) is
 /// fetched into `local`, also after a failure or a timeout, to look into,
 /// then removed. With `keep` or at DEBUG level it stays, and a notice says
-/// where. A failure is logged and returned.
+/// where. With `grouped`, the transfer goes with those of other cases
+/// waiting at the same time (see [`Session::download_dir_batched`]). A
+/// failure is logged and returned.
 pub(crate) fn bring_back(
     session: &Session,
     remote: &RemoteDir,
@@ -398,16 +404,15 @@ pub(crate) fn bring_back(
     exclude: &[String],
     interrupted: bool,
     keep: bool,
+    grouped: bool,
 ) -> std::result::Result<(), String> {
     let keep = keep || crate::log::enabled(crate::config::LogLevel::Debug);
-    let done = if interrupted {
-        if keep {
-            Ok(())
-        } else {
-            session.remove_dir(remote)
-        }
-    } else {
-        session.download_dir(remote, local, exclude, !keep)
+    let done = match (interrupted, keep, grouped) {
+        (true, true, _) => Ok(()),
+        (true, false, false) => session.remove_dir(remote),
+        (true, false, true) => session.remove_dir_batched(remote),
+        (false, _, false) => session.download_dir(remote, local, exclude, !keep),
+        (false, _, true) => session.download_dir_batched(remote, local, exclude, !keep),
     };
     if keep {
         crate::log::notice(&format!(

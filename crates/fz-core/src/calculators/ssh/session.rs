@@ -9,6 +9,9 @@
 //! the whole remote process tree can be stopped, and removing remote
 //! directories. It is scheme-agnostic (the `ssh://` calculator and remote
 //! `slurm://` both use it) and knows nothing of cases, tables or retries.
+//! The grouped variants (`*_batched`: many directories per ssh command)
+//! queue their requests here and leave the archives and remote scripts
+//! to the sibling `batch` module.
 //!
 //! Nothing reaches a remote shell unquoted: every remote command is a
 //! fixed `sh -c` script whose variable parts are passed as positional
@@ -20,6 +23,7 @@
 //! Every ssh process is started in a process group of its own, so that a
 //! Ctrl+C on the terminal reaches fz only: fz decides what to stop.
 
+use super::batch::{self, Batcher, Counts, FetchJob, UploadJob};
 use super::errors::{classify_connect, SshError};
 use super::target::SshTarget;
 use crate::calculators::sh::shell_quote;
@@ -141,6 +145,12 @@ impl RemoteDir {
         RemoteDir(format!("{}/{}", self.0, safe_name(name, usize::MAX)))
     }
 
+    /// The directory at `relative` (tests: any path, unchecked).
+    #[cfg(test)]
+    pub(crate) fn at(relative: &str) -> Self {
+        RemoteDir(relative.to_string())
+    }
+
     /// The path relative to the remote home directory.
     pub fn relative(&self) -> &str {
         &self.0
@@ -213,6 +223,12 @@ pub struct Session {
     state: Mutex<State>,
     channels: Gate,
     home: OnceLock<String>,
+    /// Case directories waiting to be sent together.
+    uploads: Batcher<UploadJob, Result<(), SshError>>,
+    /// Case directories waiting to be fetched back or removed together.
+    fetches: Batcher<FetchJob, Result<(), SshError>>,
+    /// What the grouped transfers carried.
+    pub(super) counts: Counts,
 }
 
 /// A counting semaphore: at most `limit` holders at once.
@@ -224,7 +240,7 @@ struct Gate {
 }
 
 /// One place taken in a [`Gate`], given back on drop.
-struct Pass<'a>(&'a Gate);
+pub(super) struct Pass<'a>(&'a Gate);
 
 impl Gate {
     fn new(limit: usize) -> Self {
@@ -273,6 +289,9 @@ impl Session {
             state: Mutex::new(State::Down),
             channels: Gate::new(MAX_SHORT_CHANNELS),
             home: OnceLock::new(),
+            uploads: Batcher::new(batch::MAX_CASES, batch::MAX_BYTES),
+            fetches: Batcher::new(batch::MAX_CASES, u64::MAX),
+            counts: Counts::default(),
         }
     }
 
@@ -641,6 +660,73 @@ impl Session {
         }
     }
 
+    /// A client command running `script` with `args` over the master
+    /// (connected first if needed), and its place among the short
+    /// channels (held until the command is over).
+    pub(super) fn channel(
+        &self,
+        script: &str,
+        args: &[&str],
+    ) -> Result<(Command, Pass<'_>), SshError> {
+        let control = self.control_path(None)?;
+        let pass = self.channels.enter();
+        Ok((self.client(&control, &remote_sh(script, args)), pass))
+    }
+
+    /// Like [`Session::upload_dir`], grouped: when a grouped upload is in
+    /// flight, this one waits and goes with the others that arrived
+    /// meanwhile, in one ssh command (at most 64 directories, or 64 MiB
+    /// unless alone); otherwise it goes at once. `remote` must be fresh
+    /// or a directory (it is merged into then). A failure of this
+    /// directory alone (unreadable local file, remote directory that
+    /// cannot be created) fails this call only.
+    pub fn upload_dir_batched(&self, upload: &Upload, remote: &RemoteDir) -> Result<(), SshError> {
+        let job = UploadJob::new(upload, remote).map_err(|e| {
+            SshError::Other(format!(
+                "SSH file transfer error: upload to {}:{} failed: {e}",
+                self.target.display(),
+                remote.display()
+            ))
+        })?;
+        let weight = job.bytes;
+        self.uploads
+            .submit(job, weight, |jobs| batch::send(self, jobs), lost_answer)
+    }
+
+    /// Like [`Session::download_dir`], grouped as
+    /// [`Session::upload_dir_batched`]. Entries are checked before they
+    /// are written: an absolute path, a `..` or a link pointing outside
+    /// `local` fails this directory.
+    pub fn download_dir_batched(
+        &self,
+        remote: &RemoteDir,
+        local: &Path,
+        exclude: &[String],
+        remove: bool,
+    ) -> Result<(), SshError> {
+        self.finish_batched(FetchJob {
+            remote: remote.clone(),
+            local: Some(local.to_path_buf()),
+            exclude: exclude.to_vec(),
+            remove,
+        })
+    }
+
+    /// Like [`Session::remove_dir`], grouped with the downloads.
+    pub fn remove_dir_batched(&self, remote: &RemoteDir) -> Result<(), SshError> {
+        self.finish_batched(FetchJob {
+            remote: remote.clone(),
+            local: None,
+            exclude: Vec::new(),
+            remove: true,
+        })
+    }
+
+    fn finish_batched(&self, job: FetchJob) -> Result<(), SshError> {
+        self.fetches
+            .submit(job, 0, |jobs| batch::fetch(self, jobs), lost_answer)
+    }
+
     /// Runs `command_line` with bash (sh when the host has no bash) in
     /// `remote`, after sending `upload` there in the same round trip. The
     /// command runs in a new remote session (`setsid`) with a fresh
@@ -750,7 +836,7 @@ impl Session {
         }
     }
 
-    fn spawn_error(&self, e: std::io::Error) -> SshError {
+    pub(super) fn spawn_error(&self, e: std::io::Error) -> SshError {
         SshError::Other(format!(
             "SSH command to {} failed: could not run '{}': {e}",
             self.target.display(),
@@ -766,10 +852,20 @@ impl Session {
     }
 }
 
+/// The result of a grouped transfer that ended without a word for it.
+fn lost_answer() -> Result<(), SshError> {
+    Err(SshError::Other(
+        "SSH file transfer error: the grouped transfer ended without an answer".to_string(),
+    ))
+}
+
 impl Drop for Session {
     /// Closes the master connection (`ssh -O exit`) and removes the private
-    /// directory.
+    /// directory; says (at INFO level) what the grouped transfers carried.
     fn drop(&mut self) {
+        if let Some(line) = self.counts.summary(&self.target.display()) {
+            crate::log::info(&line);
+        }
         let state = std::mem::replace(
             self.state.get_mut().unwrap_or_else(|p| p.into_inner()),
             State::Down,
@@ -972,7 +1068,7 @@ fn reap_pack(tar: Option<(Child, std::thread::JoinHandle<Vec<u8>>)>) {
 }
 
 /// The result of a tar-over-ssh transfer, as one line on failure.
-fn check_transfer(
+pub(super) fn check_transfer(
     what: &str,
     target: &SshTarget,
     remote: &RemoteDir,
