@@ -20,6 +20,13 @@ def test_os_errors_keep_their_python_class(project):
     assert "Not a directory" in str(info.value)
 
 
+def test_a_file_where_the_results_directory_goes_is_named_and_kept(project):
+    (project / "results").write_text("my notes\n")
+    with pytest.raises(ValueError, match="results' exists and is not a directory: give another name"):
+        fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash calc.sh", results_dir="results")
+    assert (project / "results").read_text() == "my notes\n"
+
+
 def test_negative_timeout_is_a_value_error(project):
     with pytest.raises(ValueError, match="timeout must be a non-negative number of seconds, got -1"):
         fz.fzr("input.txt", {"temp": 1}, MODEL, calculators="sh://bash calc.sh", timeout=-1)

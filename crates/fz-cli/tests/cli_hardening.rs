@@ -469,3 +469,33 @@ fn a_formula_that_never_ends_is_stopped_at_fz_formula_timeout() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_where_the_results_directory_goes_is_named_and_kept() {
+    let sb = Sandbox::new();
+    sb.write("input.txt", "x=$x\n");
+    sb.write("calc.sh", "#!/bin/bash\necho 'result = 1' > output.txt\n");
+    sb.write("results", "my notes");
+    for (program, flag) in [("fzr", "-r"), ("fzc", "-o")] {
+        let mut cmd = sb.cmd(program);
+        cmd.args(["input.txt", "-v", "x=1", flag, "results"]);
+        if program == "fzr" {
+            cmd.args(["-m", MODEL_R, "-c", "sh://bash calc.sh"]);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{program}: {err}");
+        assert!(
+            err.contains("output directory '")
+                && err.contains("results' exists and is not a directory: give another name"),
+            "{program}: {err}"
+        );
+        assert_eq!(sb.read("results"), "my notes");
+    }
+    let stray: Vec<String> = std::fs::read_dir(sb.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("results") || n.ends_with("fz-lock"))
+        .collect();
+    assert_eq!(stray, ["results"]);
+}

@@ -16,6 +16,14 @@ pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>> {
     if fs::symlink_metadata(dir).is_err() {
         return Ok(None);
     }
+    // A file (or a device such as /dev/null) where a directory is wanted
+    // is a mistake in the name given, not a directory to move aside.
+    if !fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::Value(format!(
+            "output directory '{}' exists and is not a directory: give another name",
+            dir.display()
+        )));
+    }
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -250,6 +258,27 @@ mod tests {
             );
         }
         assert!(process_umask().is_some(), "Linux exposes the umask");
+    }
+
+    #[test]
+    fn a_file_is_not_moved_aside_but_named() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("results");
+        fs::write(&file, "data").unwrap();
+        let err = move_aside(&file).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "output directory '{}' exists and is not a directory: give another name",
+                file.display()
+            )
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "data");
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "nothing else made"
+        );
     }
 
     #[test]
