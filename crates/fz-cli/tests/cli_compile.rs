@@ -564,3 +564,44 @@ fn a_raising_formula_is_reported_once_and_fails_the_compile() {
         "{err}"
     );
 }
+
+#[test]
+fn non_finite_values_reach_formulas_as_numbers() {
+    // `-v x=1e400` is infinity; its text in a formula (`inf`) must mean it
+    // in Python and in R, as must `-inf` and `nan`.
+    let sb = Sandbox::new();
+    sb.write("in.txt", "z=@{$x * 2}\nw=@{-$x}\n");
+    let mut interpreters = vec!["python"];
+    if std::process::Command::new("Rscript")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        interpreters.push("R");
+    }
+    for interp in interpreters {
+        for (value, z, w) in [
+            ("1e400", "inf", "-inf"),
+            ("-1e400", "-inf", "inf"),
+            ("nan", "nan", "nan"),
+        ] {
+            let out = sb
+                .cmd("fzc")
+                .args(["in.txt", "-v", &format!("x={value}"), "-o", "o"])
+                .args(["--interpreter", interp])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{interp} {value}: {err}");
+            let dir = std::fs::read_dir(sb.path().join("o"))
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
+            let text = std::fs::read_to_string(dir.join("in.txt")).unwrap();
+            assert_eq!(text, format!("z={z}\nw={w}\n"), "{interp} {value}");
+            std::fs::remove_dir_all(sb.path().join("o")).unwrap();
+        }
+    }
+}

@@ -187,6 +187,10 @@ local({
 
   new_env <- function(vars) {
     env <- new.env(parent = globalenv())
+    # A non-finite case value is written into the formula text as `inf`,
+    # `-inf` or `nan` (Python's str()): those names must mean it.
+    assign("inf", Inf, envir = env)
+    assign("nan", NaN, envir = env)
     nm <- vars$names
     for (i in seq_along(nm)) assign(nm[[i]], vars$values[[i]], envir = env)
     env

@@ -157,6 +157,9 @@ def where(fname, lines, line):
 # each file, then the case variables are bound over it.
 BASE = {"__builtins__": builtins}
 BASE.update(HELPERS)
+# A case value that is a non-finite float is written into the formula text
+# as Python's str() gives it (`inf`, `-inf`, `nan`): those names must mean it.
+BASE.update({"inf": float("inf"), "nan": float("nan")})
 CACHE_MAX = 4096
 _exec_cache = {}
 _eval_cache = {}
