@@ -247,3 +247,9 @@ def test_a_dead_interpreter_names_the_formula(project):
     (project / "input.txt").write_text("temp=${temp}\nr=@{__import__('os')._exit(3)}\n")
     with pytest.raises(RuntimeError, match=re.escape("[while evaluating the formulas input.txt:2 @{__import__('os')._exit(3)}]")):
         fz.fzc("input.txt", {"temp": 1}, MODEL, output_dir="out")
+
+
+def test_an_axis_without_values_is_named(project, capsys):
+    df = fz.fzr("input.txt", {"temp": []}, MODEL, calculators="sh://bash calc.sh")
+    assert len(df) == 0
+    assert "input_variables: 'temp' has no values (an empty list): the design has no case" in capsys.readouterr().err

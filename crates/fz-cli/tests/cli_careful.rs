@@ -728,3 +728,42 @@ fn a_dead_formula_interpreter_names_the_formula_and_file() {
         "{err}"
     );
 }
+
+#[test]
+fn an_axis_without_values_is_named_and_strict_refuses_it() {
+    let sb = Sandbox::new();
+    study(&sb);
+    let out = sb
+        .cmd("fzr")
+        .args(["input.txt", "-m", "model.json", "-c", "sh://bash calc.sh"])
+        .args(["-v", r#"{"x": []}"#])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("input_variables: 'x' has no values (an empty list): the design has no case"),
+        "{err}"
+    );
+    let err = fails(
+        &sb,
+        "fzr",
+        &[
+            "input.txt",
+            "-m",
+            "model.json",
+            "-c",
+            "sh://bash calc.sh",
+            "-v",
+            r#"{"x": []}"#,
+            "--strict",
+            "-r",
+            "strict",
+        ],
+    );
+    assert!(
+        err.contains("'x' has no values (an empty list): the design has no case (strict mode"),
+        "{err}"
+    );
+    assert!(!sb.path().join("strict").exists(), "nothing written");
+}

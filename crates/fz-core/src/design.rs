@@ -64,6 +64,21 @@ impl Design {
         }
     }
 
+    /// Why the design has no case when it has none although it names
+    /// variables: an axis with no value (`{"x": []}`), or a table without
+    /// rows. A likely mistake: the run would do nothing and say it is done.
+    pub fn why_no_case(&self) -> Option<String> {
+        match self {
+            Design::Grid(m) => m.iter().find_map(|(name, v)| match v {
+                Value::List(items) if items.is_empty() => Some(format!(
+                    "input_variables: '{name}' has no values (an empty list): the design has no case"
+                )),
+                _ => None,
+            }),
+            Design::Table(_) => None,
+        }
+    }
+
     /// Refuses a design of more than `max` cases before any is built: a
     /// grid of many axes grows as their product, and would fill memory
     /// and disk long before the run ends.

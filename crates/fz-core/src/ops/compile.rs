@@ -164,7 +164,11 @@ pub fn prepare(
         None => &empty,
     };
     let variables = design.names();
-    let notices = variable_notices(&scan, &model.syntax, &keys, &variables)?;
+    let mut notices = variable_notices(&scan, &model.syntax, &keys, &variables)?;
+    if let Some(why) = design.why_no_case() {
+        refuse_in_strict_mode(std::slice::from_ref(&why), Error::Value)?;
+        notices.push(why);
+    }
     design.check_size(config.max_cases)?;
     let cases = design.cases()?;
     let statics = resolve_static(input_static, cwd)?;
