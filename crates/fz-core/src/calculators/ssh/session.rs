@@ -504,21 +504,7 @@ impl Session {
         limit: Option<Duration>,
         cancel: Option<&Cancel>,
     ) -> Result<ExecOutput, SshError> {
-        let control = self.control_path(limit)?;
-        let _pass = self.channels.enter();
-        let mut cmd = self.client(&control, &remote_sh(script, args));
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
-        let out = drain(child.stdout.take());
-        let err = drain(child.stderr.take());
-        let status = wait_bounded(&mut child, limit.unwrap_or(Duration::MAX), cancel);
-        Ok(ExecOutput {
-            code: status.map_or(-1, exit_code),
-            stdout: out.join().unwrap_or_default(),
-            stderr: err.join().unwrap_or_default(),
-        })
+        self.short_command(script, args, None, limit, cancel)
     }
 
     /// Like [`Session::exec`], with `input` written to the command's
@@ -531,26 +517,44 @@ impl Session {
         input: Vec<u8>,
         limit: Option<Duration>,
     ) -> Result<ExecOutput, SshError> {
+        self.short_command(script, args, Some(input), limit, None)
+    }
+
+    /// [`Session::exec`] and [`Session::exec_input`]: stdin is `input`
+    /// (written on a thread: the remote side may print before it has read
+    /// everything, and no pipe must fill up), else `/dev/null`.
+    fn short_command(
+        &self,
+        script: &str,
+        args: &[&str],
+        input: Option<Vec<u8>>,
+        limit: Option<Duration>,
+        cancel: Option<&Cancel>,
+    ) -> Result<ExecOutput, SshError> {
         use std::io::Write;
         let control = self.control_path(limit)?;
         let _pass = self.channels.enter();
         let mut cmd = self.client(&control, &remote_sh(script, args));
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
-        let stdin = child.stdin.take();
-        // Written on a thread: the remote side may print before it has
-        // read everything, and neither pipe must fill up.
-        let writer = std::thread::spawn(move || {
-            if let Some(mut pipe) = stdin {
+        let writer = match (child.stdin.take(), input) {
+            (Some(mut pipe), Some(input)) => Some(std::thread::spawn(move || {
                 let _ = pipe.write_all(&input);
-            }
-        });
+            })),
+            _ => None,
+        };
         let out = drain(child.stdout.take());
         let err = drain(child.stderr.take());
-        let status = wait_bounded(&mut child, limit.unwrap_or(Duration::MAX), None);
-        let _ = writer.join();
+        let status = wait_bounded(&mut child, limit.unwrap_or(Duration::MAX), cancel);
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
         Ok(ExecOutput {
             code: status.map_or(-1, exit_code),
             stdout: out.join().unwrap_or_default(),
