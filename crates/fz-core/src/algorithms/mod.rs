@@ -94,6 +94,17 @@ pub struct ObjectiveSpec {
     pub multi: bool,
 }
 
+/// The objective when none was given: the column `output` (a function
+/// model's first return value).
+impl Default for ObjectiveSpec {
+    fn default() -> Self {
+        ObjectiveSpec {
+            expressions: vec!["output".to_string()],
+            multi: false,
+        }
+    }
+}
+
 impl ObjectiveSpec {
     /// As upstream passes `output_vars` to a plugin: the expression string,
     /// or the list of expressions.

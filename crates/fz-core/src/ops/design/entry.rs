@@ -121,10 +121,7 @@ impl Opened {
     ) -> Result<Opened> {
         let variables = Variables::parse(&d.variables)?;
         let algorithm = load_algorithm(&d.algorithm, d.algorithm_options.clone(), lookup)?;
-        let mut objectives = Objectives::new(spec.unwrap_or(ObjectiveSpec {
-            expressions: vec!["output".to_string()],
-            multi: false,
-        }));
+        let mut objectives = Objectives::new(spec.unwrap_or_default());
         if d.objectives.is_some() {
             let known = columns.map(|mut c| {
                 c.extend(variables.names());

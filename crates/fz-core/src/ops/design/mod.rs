@@ -134,10 +134,7 @@ pub fn fzd(
     evaluator: &mut dyn Evaluator,
     options: &DesignOptions,
 ) -> Result<DesignReport> {
-    let spec = options.objectives.clone().unwrap_or(ObjectiveSpec {
-        expressions: vec!["output".to_string()],
-        multi: false,
-    });
+    let spec = options.objectives.clone().unwrap_or_default();
     run_loop(
         variables,
         algorithm,
